@@ -19,7 +19,7 @@ const (
 func TestEmbeddedRootsArePinned(t *testing.T) {
 	for _, tc := range []struct {
 		file, fingerprint, cn string
-		platform            Platform
+		platform              Platform
 	}{
 		{"aws_nitro_enclaves_root_G1.pem", nitroRootSHA256, "aws.nitro-enclaves", Nitro},
 		{"huawei_qingtian_enclaves_root_G1.pem", qingtianRootSHA256, "huaweicloud.qingtian-enclaves", QingTian},
