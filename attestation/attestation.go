@@ -204,7 +204,8 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 }
 
 // verifySignature checks the ES384 signature over Sig_structure =
-// ["Signature1", protected, h”, payload], built from the bytes received.
+// ["Signature1", protected, empty external_aad, payload], built from the
+// bytes received.
 // It returns the platform, decided by the signature's byte order when the
 // root did not decide it.
 func verifySignature(key *ecdsa.PublicKey, m *sign1, platform Platform) (Platform, error) {
