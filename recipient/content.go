@@ -49,13 +49,23 @@ func decryptContent(c envelope.Cipher, key, iv, ciphertext []byte) ([]byte, erro
 		return nil, ErrDecryption
 	}
 	out := make([]byte, len(ciphertext))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ciphertext)
-	n, good := unpad(out)
-	if good != 1 {
-		clear(out)
+	n, ok := cbcOpen(block, iv, ciphertext, out)
+	if !ok {
 		return nil, ErrDecryption
 	}
-	return out[:len(out)-n], nil
+	return out[:n], nil
+}
+
+// cbcOpen decrypts ciphertext into out (of the same length) and returns the
+// length of the unpadded plaintext; if the padding is wrong it zeroes out.
+func cbcOpen(block cipher.Block, iv, ciphertext, out []byte) (int, bool) {
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(out, ciphertext)
+	p, good := unpad(out)
+	if good != 1 {
+		clear(out)
+		return 0, false
+	}
+	return len(out) - p, true
 }
 
 // unpad checks the PKCS#7 padding of the last block of b (whose length is a
