@@ -55,7 +55,7 @@ func ExamplePrivateKey_ECDH() {
 			log.Fatal(err)
 		}
 		publicKey := pair.PublicKey().MarshalPKIX() // "public_key"
-		privateKey := pair.MarshalPKCS8()            // "private_key_plain_text"
+		privateKey := pair.MarshalPKCS8()           // "private_key_plain_text"
 
 		// In the enclave.
 		priv, err := keyspec.ParsePrivateKey(privateKey)
