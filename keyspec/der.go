@@ -3,6 +3,7 @@ package keyspec
 import (
 	"encoding/asn1"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -54,7 +55,7 @@ func parseAlgorithm(alg cryptobyte.String) (Spec, error) {
 		}
 		s, ok := specByOID(curve)
 		if !ok {
-			return 0, fmt.Errorf("%w: curve %v", ErrUnknownSpec, curve)
+			return 0, fmt.Errorf("%w: curve %s", ErrUnknownSpec, oidString(curve))
 		}
 		return s, nil
 	}
@@ -76,7 +77,7 @@ func parseAlgorithm(alg cryptobyte.String) (Spec, error) {
 		}
 		return SM2, nil
 	}
-	return 0, fmt.Errorf("%w: key algorithm %v", ErrUnknownSpec, oid)
+	return 0, fmt.Errorf("%w: key algorithm %s", ErrUnknownSpec, oidString(oid))
 }
 
 // isSM2Arc reports whether oid is 1.2.156.10197.1.301 or its .1, .2 or .3.
@@ -88,6 +89,18 @@ func isSM2Arc(oid asn1.ObjectIdentifier) bool {
 		return oid[len(oidSM2)] >= 1 && oid[len(oidSM2)] <= 3
 	}
 	return false
+}
+
+// maxOIDArcs bounds how much of an unknown OID an error message repeats:
+// real curve and algorithm OIDs have at most 10 arcs, and hostile input
+// should not grow error messages or logs.
+const maxOIDArcs = 12
+
+func oidString(oid asn1.ObjectIdentifier) string {
+	if len(oid) > maxOIDArcs {
+		return "(an OID of " + strconv.Itoa(len(oid)) + " arcs)"
+	}
+	return oid.String()
 }
 
 func addAlgorithm(b *cryptobyte.Builder, s Spec) {
@@ -205,7 +218,7 @@ func parseECPrivateKey(der cryptobyte.String, s Spec) (*PrivateKey, error) {
 		ps, ok := specByOID(oid)
 		switch {
 		case !ok:
-			return nil, fmt.Errorf("%w: curve %v", ErrUnknownSpec, oid)
+			return nil, fmt.Errorf("%w: curve %s", ErrUnknownSpec, oidString(oid))
 		case s != 0 && ps != s:
 			return nil, fmt.Errorf("%w: ECPrivateKey curve %v differs from the algorithm's %v", ErrInvalidKey, ps, s)
 		}
