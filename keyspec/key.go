@@ -11,7 +11,8 @@ import (
 )
 
 // PublicKey is a validated public key of one spec: a point on its curve,
-// never the point at infinity.
+// never the point at infinity. Make one with NewPublicKey or
+// ParsePublicKey; the zero PublicKey is not usable.
 type PublicKey struct {
 	spec  Spec
 	point []byte // SEC 1 uncompressed, 1+2*size bytes
@@ -22,16 +23,30 @@ type PublicKey struct {
 	sm2  *gmecdh.PublicKey
 }
 
-// PrivateKey is a private key of one spec, with its public key. The
-// scalar is kept behind unexported pointers and is not printed by fmt.
+// PrivateKey is a private key of one spec, with its public key. fmt never
+// shows the private scalar, with any verb. Make one with GenerateKey,
+// NewPrivateKey or ParsePrivateKey; the zero PrivateKey is not usable.
 type PrivateKey struct {
 	spec Spec
 	pub  *PublicKey
 
-	// Exactly one is set, by spec.
+	// secret returns the library key. It is a function because fmt prints
+	// a function as its address whatever the verb and the nesting, while it
+	// follows pointers (even unexported ones) when a verb does not fit,
+	// as with %s.
+	secret func() secretKey
+}
+
+// secretKey is the library key behind a PrivateKey: exactly one field is
+// set, by spec.
+type secretKey struct {
 	nist *ecdh.PrivateKey
 	k1   *secp256k1.PrivateKey
 	sm2  *gmecdh.PrivateKey
+}
+
+func newPrivateKey(s Spec, pub *PublicKey, sk secretKey) *PrivateKey {
+	return &PrivateKey{spec: s, pub: pub, secret: func() secretKey { return sk }}
 }
 
 // nistECDH returns the crypto/ecdh curve of a NIST spec, or nil.
@@ -108,7 +123,7 @@ func fromNIST(s Spec, k *ecdh.PrivateKey) (*PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PrivateKey{spec: s, pub: pub, nist: k}, nil
+	return newPrivateKey(s, pub, secretKey{nist: k}), nil
 }
 
 func fromK1(k *secp256k1.PrivateKey) (*PrivateKey, error) {
@@ -116,7 +131,7 @@ func fromK1(k *secp256k1.PrivateKey) (*PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PrivateKey{spec: Secp256k1, pub: pub, k1: k}, nil
+	return newPrivateKey(Secp256k1, pub, secretKey{k1: k}), nil
 }
 
 func fromSM2(k *gmecdh.PrivateKey) (*PrivateKey, error) {
@@ -124,7 +139,7 @@ func fromSM2(k *gmecdh.PrivateKey) (*PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PrivateKey{spec: SM2, pub: pub, sm2: k}, nil
+	return newPrivateKey(SM2, pub, secretKey{sm2: k}), nil
 }
 
 // NewPublicKey returns the public key of the spec encoded as a SEC 1 point:
@@ -181,16 +196,17 @@ func (k *PrivateKey) ECDH(peer *PublicKey) ([]byte, error) {
 	var (
 		z   []byte
 		err error
+		sk  = k.secret()
 	)
 	switch k.spec {
 	case P256, P384, P521:
-		z, err = k.nist.ECDH(peer.nist)
+		z, err = sk.nist.ECDH(peer.nist)
 	case Secp256k1:
 		// The curve has prime order and both inputs are valid, so the
 		// product is never the point at infinity.
-		z = secp256k1.GenerateSharedSecret(k.k1, peer.k1)
+		z = secp256k1.GenerateSharedSecret(sk.k1, peer.k1)
 	case SM2:
-		z, err = k.sm2.ECDH(peer.sm2)
+		z, err = sk.sm2.ECDH(peer.sm2)
 	}
 	if err != nil {
 		// Unreachable for valid keys of prime-order curves.
@@ -208,12 +224,13 @@ func peerSpec(p *PublicKey) Spec {
 
 // scalar returns the private scalar, big-endian, of the curve's size.
 func (k *PrivateKey) scalar() []byte {
+	sk := k.secret()
 	switch k.spec {
 	case P256, P384, P521:
-		return k.nist.Bytes()
+		return sk.nist.Bytes()
 	case Secp256k1:
-		return k.k1.Serialize()
+		return sk.k1.Serialize()
 	default:
-		return k.sm2.Bytes()
+		return sk.sm2.Bytes()
 	}
 }
