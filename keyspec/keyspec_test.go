@@ -258,9 +258,9 @@ func TestNoSecretsPrinted(t *testing.T) {
 		}
 		// Errors from private keys that fail to parse.
 		bad := [][]byte{
-			sec1WithPublicKey(t, k, testKey(t, s, "b").PublicKey().Bytes()), // mismatched public key
-			append(k.MarshalPKCS8(), 0),                                     // trailing byte
-			k.MarshalPKCS8()[:len(k.MarshalPKCS8())-1],                      // truncated
+			sec1WithPublicKey(k, testKey(t, s, "b").PublicKey().Bytes()), // mismatched public key
+			append(k.MarshalPKCS8(), 0),                                  // trailing byte
+			k.MarshalPKCS8()[:len(k.MarshalPKCS8())-1],                   // truncated
 		}
 		for i, der := range bad {
 			got, err := ParsePrivateKey(der)
@@ -279,8 +279,7 @@ func TestNoSecretsPrinted(t *testing.T) {
 
 // sec1WithPublicKey returns k as an ECPrivateKey with the given point as
 // its publicKey field.
-func sec1WithPublicKey(t *testing.T, k *PrivateKey, point []byte) []byte {
-	t.Helper()
+func sec1WithPublicKey(k *PrivateKey, point []byte) []byte {
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(1)
@@ -503,8 +502,8 @@ func TestPrivateKeyEncodings(t *testing.T) {
 			"SEC 1 without curve": noCurve.BytesOrPanic(),
 			"PKCS#8 wrong curve":  wrongCurve.BytesOrPanic(),
 			"PKCS#8 version 2":    v2.BytesOrPanic(),
-			"mismatched public":   sec1WithPublicKey(t, k, testKey(t, s, "b").PublicKey().Bytes()),
-			"off-curve public":    sec1WithPublicKey(t, k, append([]byte{4}, make([]byte, 2*size)...)),
+			"mismatched public":   sec1WithPublicKey(k, testKey(t, s, "b").PublicKey().Bytes()),
+			"off-curve public":    sec1WithPublicKey(k, append([]byte{4}, make([]byte, 2*size)...)),
 			"PKCS#8 trailing":     append(bytes.Clone(pkcs8), 0, 0),
 			"SEC 1 trailing":      append(bytes.Clone(sec1), 0, 0),
 			"too long":            make([]byte, maxKeyDER+1),

@@ -41,7 +41,7 @@ func TestOpenSSLInterop(t *testing.T) {
 
 	for _, s := range allSpecs {
 		t.Run(s.String(), func(t *testing.T) {
-			a := testKey(t, s, "a") // made by OpenSSL
+			a := testKey(t, s, "a")  // made by OpenSSL
 			b, err := GenerateKey(s) // made here
 			if err != nil {
 				t.Fatal(err)
