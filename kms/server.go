@@ -58,7 +58,7 @@ func (o Options) Format(f fmt.State, verb rune) {
 type Server struct {
 	store  store
 	sealer *sealer
-	creds  credentials
+	creds  *credentials // behind a pointer: %v of a Server shows no secret
 	roots  []*x509.Certificate
 	log    *slog.Logger
 }
@@ -88,7 +88,7 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{roots: opts.Roots, log: opts.Logger}
+	s := &Server{roots: opts.Roots, log: opts.Logger, creds: new(credentials)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
