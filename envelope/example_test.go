@@ -11,7 +11,7 @@ import (
 func Example() {
 	env := &envelope.EnvelopedData{
 		Recipients: []envelope.Recipient{{
-			SubjectKeyID: bytes.Repeat([]byte{0xab}, 32), // SHA-256 of the recipient's SPKI
+			SubjectKeyID: bytes.Repeat([]byte{0xab}, 32),  // SHA-256 of the recipient's SPKI
 			EncryptedKey: bytes.Repeat([]byte{0x01}, 256), // RSAES-OAEP of the content key
 		}},
 		Cipher:     envelope.AES256CBC,
