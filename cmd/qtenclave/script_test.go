@@ -13,22 +13,30 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// TestMain makes the test binary double as the qtenclave command, so that
+// the scripts in testdata/script run it as a program.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"qtenclave": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
 
-// TestScripts runs testdata/script/*.txt. Each script finds the shared
-// vectors in $VECTORS, and in its work directory the test authority's root
+// TestScripts runs testdata/script/*.txt and *.txtar. Each script finds the
+// shared vectors in $VECTORS, the repository's RSA test keys in $TESTKEYS,
+// and in its work directory the test authority's root
 // (testroot.pem) and documents issued at 2026-03-04T05:06:07Z
 // (test-nitro.cbor, test-qingtian.cbor, test-debug.cbor).
 func TestScripts(t *testing.T) {
 	vectors := sharedvec.Dir(t)
+	keys, err := filepath.Abs(filepath.Join("..", "..", "recipient", "testdata"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("VECTORS", vectors)
+			env.Setenv("TESTKEYS", keys)
 			root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: attestationtest.Root().Raw})
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "testroot.pem"), root, 0o644); err != nil {
 				return err
@@ -50,6 +58,6 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
+		RequireExplicitExec: true,
 	})
 }
-
