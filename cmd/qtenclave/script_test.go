@@ -52,4 +52,3 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
-
