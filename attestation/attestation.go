@@ -219,20 +219,31 @@ func verifySignature(key *ecdsa.PublicKey, m *sign1, platform Platform) (Platfor
 	h.Write(m.payload)
 	digest := h.Sum(nil)
 
-	sig := m.signature
-	r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
-	if ecdsa.Verify(key, digest, r, s) {
-		if platform == 0 {
-			platform = Nitro
-		}
-		return platform, nil
+	// QingTian writes r and s each as a little-endian 48-byte integer;
+	// other platforms big-endian. Which readings are tried depends only on
+	// the platform; which is tried first only saves time: QingTian's order
+	// first for its root, or for an unknown root when the protected header
+	// has QingTian's non-minimal encoding.
+	type reading struct {
+		littleEndian bool
+		platform     Platform
 	}
-	if platform != Nitro {
-		// QingTian writes r and s each as a little-endian 48-byte integer.
-		r.SetBytes(reversed(sig[:48]))
-		s.SetBytes(reversed(sig[48:]))
-		if ecdsa.Verify(key, digest, r, s) {
-			return QingTian, nil
+	readings := []reading{{false, Nitro}}
+	switch {
+	case platform == QingTian:
+		readings = []reading{{true, QingTian}, {false, QingTian}}
+	case platform == 0 && !bytes.Equal(m.protected, []byte{0xa1, 0x01, 0x38, 0x22}):
+		readings = []reading{{true, QingTian}, {false, Nitro}}
+	case platform == 0:
+		readings = append(readings, reading{true, QingTian})
+	}
+	for _, rd := range readings {
+		r, s := m.signature[:48], m.signature[48:]
+		if rd.littleEndian {
+			r, s = reversed(r), reversed(s)
+		}
+		if ecdsa.Verify(key, digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s)) {
+			return rd.platform, nil
 		}
 	}
 	return 0, fmt.Errorf("%w: ES384 signature does not verify with the leaf key", ErrSignature)
