@@ -26,9 +26,10 @@
 // and the unprotected header empty. The signature is checked over the bytes
 // received, never a re-encoding, with the leaf's P-384 key; high-S
 // signatures are valid. QingTian stores r and s little-endian: that reading
-// is tried only for documents whose chain ends in the QingTian root (or, for
-// a root passed in VerifyOptions.Roots that is neither platform's, when the
-// standard reading fails; the document is then reported as QingTian).
+// is accepted only for documents whose chain ends in the QingTian root, or
+// in a root from VerifyOptions.Roots that is neither platform's (such as
+// attestationtest's) unless Platform is Nitro; such a document is then
+// reported as QingTian.
 //
 // The chain is the leaf followed by the cabundle in reverse; cabundle[0]
 // must be byte for byte one of the trusted roots. Every certificate must be
@@ -45,6 +46,17 @@
 // exact bytes, so that documents from a known enclave cost one signature
 // check. The cache never changes a result: roots and validity are checked
 // on every call.
+//
+// # Errors
+//
+// Checks run in this order, and the first failure decides the sentinel:
+// parsing (ErrMalformed, also for a certificate that does not parse or a
+// leaf key that is not P-384), the chain's root, names, constraints and
+// signatures (ErrUntrusted), the document's signature (ErrSignature),
+// validity times and MaxAge (ErrExpired), and finally VerifyOptions'
+// policy and platform (ErrPolicy). So a tampered certificate is
+// ErrUntrusted, a tampered payload ErrSignature, and only a genuine
+// document can fail with ErrExpired or ErrPolicy.
 //
 // # What is not checked
 //
@@ -151,9 +163,6 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 		return nil, untrusted("cabundle[0] is not a trusted root")
 	}
 	platform := rootPlatform(p.cabundle[0])
-	if opts.Platform != 0 && platform != 0 && platform != opts.Platform {
-		return nil, fmt.Errorf("%w: platform: the chain ends in the %v root, want %v", ErrPolicy, platform, opts.Platform)
-	}
 	if platform == 0 {
 		platform = opts.Platform
 	}
@@ -187,6 +196,9 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 		}
 	}
 
+	if opts.Platform != 0 && platform != opts.Platform {
+		return nil, fmt.Errorf("%w: platform: the document is from %v, want %v", ErrPolicy, platform, opts.Platform)
+	}
 	if err := checkPolicy(p, &opts); err != nil {
 		return nil, err
 	}
