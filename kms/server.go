@@ -56,7 +56,7 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	store  store
+	store  *keyStore
 	sealer *sealer
 	creds  *credentials // behind a pointer: %v of a Server shows no secret
 	roots  []*x509.Certificate
