@@ -108,14 +108,7 @@ func newMaterial(spec string, info keySpecInfo) (material, public []byte, err er
 		rand.Read(material)
 		return material, nil, nil
 	}
-	material, public, err = generateKeyPair(pairSpecOf(spec))
-	if err != nil {
-		if errors.Is(err, errNoCurves) {
-			return nil, nil, wrapf(kindUnsupported, err, "key_spec %s is not available", spec)
-		}
-		return nil, nil, err
-	}
-	return material, public, nil
+	return generateKeyPair(pairSpecOf(spec))
 }
 
 // newKeyID returns a random key ID in the 36-byte format of the seed pages
@@ -326,9 +319,6 @@ func (s *Server) dataKeyPair(ctx context.Context, in *dataKeyPairInput) (*dataKe
 	}
 	priv, pub, err := generateKeyPair(in.spec)
 	if err != nil {
-		if errors.Is(err, errNoCurves) {
-			return nil, wrapf(kindUnsupported, err, "key_spec %s is not available", in.spec)
-		}
 		return nil, err
 	}
 	out := &dataKeyPairOutput{
@@ -492,9 +482,6 @@ func (s *Server) importKeyMaterial(ctx context.Context, in *importInput) error {
 		}
 		if public, err = publicOfPKCS8(pairSpecOf(rec.Spec), material); err != nil {
 			clear(material)
-			if errors.Is(err, errNoCurves) {
-				return wrapf(kindUnsupported, err, "key_spec %s is not available", rec.Spec)
-			}
 			return errorf(kindSpecMismatch, "private key is not a PKCS#8 %s key", rec.Spec)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/qtenclave/qtenclave/attestation"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -58,8 +60,8 @@ func (o Options) Format(f fmt.State, verb rune) {
 type Server struct {
 	store  *keyStore
 	sealer *sealer
-	creds  *credentials // behind a pointer: %v of a Server shows no secret
-	roots  []*x509.Certificate
+	creds  *credentials        // behind a pointer: %v of a Server shows no secret
+	roots  []*x509.Certificate // nil: attestation's embedded roots
 	log    *slog.Logger
 }
 
@@ -88,7 +90,10 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{roots: opts.Roots, log: opts.Logger, creds: new(credentials)}
+	s := &Server{log: opts.Logger, creds: new(credentials)}
+	if len(opts.Roots) > 0 {
+		s.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/kms"
 )
 
@@ -68,12 +69,7 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if *trustTest {
-		root := testRoot()
-		if root == nil {
-			fmt.Fprintln(stderr, "qtenclave kms serve: --trust-test-root: no test authority in this build")
-			return 1
-		}
-		trusted = append(trusted, root)
+		trusted = append(trusted, attestationtest.Root())
 	}
 	srv, err := kms.NewServer(kms.Options{
 		DataDir:   *data,
