@@ -271,15 +271,22 @@ func (s *Server) deriveSharedSecret(ctx context.Context, in *deriveInput) (*deri
 		return nil, err
 	}
 	defer clear(material)
+	// Verify the recipient first: no secret is computed for a rejected one.
+	var v *verifiedRecipient
+	if in.recipient != nil {
+		if v, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
+			return nil, err
+		}
+	}
 	secret, err := agree(pairSpecOf(rec.Spec), material, in.peer)
 	if err != nil {
 		return nil, err
 	}
-	if in.recipient == nil {
+	if v == nil {
 		return &deriveOutput{keyID: rec.ID, secret: secret}, nil
 	}
 	defer clear(secret)
-	env, err := s.sealForRecipient(ctx, rec, in.recipient, secret)
+	env, err := v.seal(secret)
 	if err != nil {
 		return nil, err
 	}
@@ -314,9 +321,9 @@ func (s *Server) dataKeyPair(ctx context.Context, in *dataKeyPairInput) (*dataKe
 		return nil, err
 	}
 	// Verify the recipient before the (slow, for RSA) key generation.
-	var doc *verifiedRecipient
+	var v *verifiedRecipient
 	if in.recipient != nil {
-		if doc, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
+		if v, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
 			return nil, err
 		}
 	}
@@ -331,8 +338,8 @@ func (s *Server) dataKeyPair(ctx context.Context, in *dataKeyPairInput) (*dataKe
 		privateCiphertext: sealBlob(k.aead, k.id, priv, in.aad),
 	}
 	switch {
-	case doc != nil:
-		if out.forRecipient, err = doc.seal(priv); err != nil {
+	case v != nil:
+		if out.forRecipient, err = v.seal(priv); err != nil {
 			return nil, err
 		}
 		clear(priv)

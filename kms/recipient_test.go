@@ -261,6 +261,7 @@ func TestRecipientBadInputs(t *testing.T) {
 		{"no public_key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.PublicKey = nil })), s400, "KMS.0903"},
 		{"EC public_key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.PublicKey = peerSPKI })), s400, "KMS.0903"},
 		{"recipient with bad peer key", "derive-shared-secret", derive(p256, "AAAA", doc(nil)), s400, "KMS.0704"},
+		{"bad peer key and bad document", "derive-shared-secret", derive(p256, "AAAA", doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedSignature })), s403, "KMS.0902"},
 		{"pair: untrusted root", "create-ec-datakey-pair", pair(doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.UntrustedRoot })), s403, "KMS.0902"},
 		{"pair: tampered", "create-ec-datakey-pair", pair(doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedSignature })), s403, "KMS.0902"},
 		{"pair: no public_key", "create-ec-datakey-pair", pair(doc(func(o *attestationtest.Options) { o.PublicKey = nil })), s400, "KMS.0903"},
