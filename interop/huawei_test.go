@@ -172,13 +172,17 @@ func TestHuaweiDeriveSharedSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := hwPeerSecret(t, c, key, peer.(interface{ ECDH() (*ecdh.PrivateKey, error) })); !bytes.Equal(got, want) {
+	if want := hwPeerSecret(t, c, key, peer.(interface {
+		ECDH() (*ecdh.PrivateKey, error)
+	})); !bytes.Equal(got, want) {
 		t.Errorf("shared_secret %x, want %x", got, want)
 	}
 }
 
 // hwPeerSecret is the secret the peer computes with the KMS key's public key.
-func hwPeerSecret(t testing.TB, c *hwkms.KmsClient, keyID string, peer interface{ ECDH() (*ecdh.PrivateKey, error) }) []byte {
+func hwPeerSecret(t testing.TB, c *hwkms.KmsClient, keyID string, peer interface {
+	ECDH() (*ecdh.PrivateKey, error)
+}) []byte {
 	t.Helper()
 	pk, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
 	if err != nil {
@@ -192,7 +196,9 @@ func hwPeerSecret(t testing.TB, c *hwkms.KmsClient, keyID string, peer interface
 	if err != nil {
 		t.Fatal(err)
 	}
-	kmsPub, err := pub.(interface{ ECDH() (*ecdh.PublicKey, error) }).ECDH()
+	kmsPub, err := pub.(interface {
+		ECDH() (*ecdh.PublicKey, error)
+	}).ECDH()
 	if err != nil {
 		t.Fatal(err)
 	}
