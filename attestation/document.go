@@ -2,6 +2,7 @@ package attestation
 
 import (
 	"crypto/x509"
+	"fmt"
 	"time"
 )
 
@@ -41,4 +42,59 @@ type Document struct {
 
 	// Chain is the verified chain, leaf first and the trusted root last.
 	Chain []*x509.Certificate
+}
+
+// Unverified is what a document claims, decoded by Decode without checking
+// its signature, chain, validity or any policy. Nothing in it may be
+// trusted; it exists to display documents, and to debug rejected ones.
+type Unverified struct {
+	// Platform is the platform whose embedded root cabundle[0] is, or 0.
+	Platform  Platform
+	ModuleID  string
+	Timestamp time.Time
+	Digest    string
+	PCRs      map[int][]byte
+	PublicKey []byte
+	UserData  []byte
+	Nonce     []byte
+
+	// Chain is the leaf followed by the cabundle in reverse (root last),
+	// parsed but not verified.
+	Chain []*x509.Certificate
+}
+
+// Decode decodes doc as strictly as Verify does (a document Decode rejects,
+// Verify rejects with the same error) but verifies nothing.
+func Decode(doc []byte) (*Unverified, error) {
+	m, err := parseSign1(doc)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePayload(m.payload)
+	if err != nil {
+		return nil, err
+	}
+	chain := make([]*x509.Certificate, 0, 1+len(p.cabundle))
+	for i := len(p.cabundle); i >= 0; i-- {
+		der, name := p.cert, "certificate"
+		if i < len(p.cabundle) {
+			der, name = p.cabundle[i], fmt.Sprintf("cabundle[%d]", i)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, malformed("%s: %v", name, err)
+		}
+		chain = append(chain, c)
+	}
+	return &Unverified{
+		Platform:  rootPlatform(p.cabundle[0]),
+		ModuleID:  p.moduleID,
+		Timestamp: p.timestamp,
+		Digest:    p.digest,
+		PCRs:      p.pcrs,
+		PublicKey: p.publicKey,
+		UserData:  p.userData,
+		Nonce:     p.nonce,
+		Chain:     chain,
+	}, nil
 }

@@ -1,0 +1,313 @@
+// Package attestation verifies the attestation documents of AWS Nitro
+// Enclaves and Huawei Cloud QingTian Enclaves: COSE_Sign1 (RFC 9052)
+// structures signed with ES384 by a leaf certificate that chains up to the
+// platform's root.
+//
+// For most uses, call Verify with the raw document bytes and a policy:
+//
+//	doc, err := attestation.Verify(raw, attestation.VerifyOptions{
+//		PCRs:  map[int][]byte{0: wantImage},
+//		Nonce: challenge,
+//	})
+//	if err != nil {
+//		return err // errors.Is(err, attestation.ErrPolicy), ...
+//	}
+//	use(doc.PublicKey)
+//
+// A Document is only ever returned verified: signature, chain, validity and
+// policy. Decode reads a document without verifying it, for display only.
+//
+// # What is checked
+//
+// The document is parsed strictly (duplicate keys, trailing bytes, wrong
+// types, missing fields and anything over the size limits are rejected);
+// the quirks of real platforms are accepted in one place, decodePayload,
+// and are listed there. The protected header must be exactly {alg: ES384}
+// and the unprotected header empty. The signature is checked over the bytes
+// received, never a re-encoding, with the leaf's P-384 key; high-S
+// signatures are valid. QingTian stores r and s little-endian: that reading
+// is tried only for documents whose chain ends in the QingTian root (or, for
+// a root passed in VerifyOptions.Roots that is neither platform's, when the
+// standard reading fails; the document is then reported as QingTian).
+//
+// The chain is the leaf followed by the cabundle in reverse; cabundle[0]
+// must be byte for byte one of the trusted roots. Every certificate must be
+// X.509 v3, P-384 and ECDSA-SHA384 with no unknown critical extension;
+// every CA must have basicConstraints CA:TRUE, keyCertSign and a pathLen
+// (if any) that the chain respects; the leaf must not be a CA and must have
+// digitalSignature. Names chain byte for byte, as in crypto/x509.
+//
+// Every certificate must be valid at the verification time (by default
+// now: old documents verify only with AtDocumentTime), and the document's
+// timestamp must lie within the leaf's validity.
+//
+// Verified chains are cached (bounded, safe for concurrent use) by their
+// exact bytes, so that documents from a known enclave cost one signature
+// check. The cache never changes a result: roots and validity are checked
+// on every call.
+//
+// # What is not checked
+//
+// Revocation (the platforms publish none), the meaning of PCRs beyond the
+// values given in VerifyOptions.PCRs, and the contents of public_key,
+// user_data and nonce beyond VerifyOptions. A document is a statement by
+// the platform about an enclave at one moment: freshness needs a nonce or
+// MaxAge.
+package attestation
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha512"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"maps"
+	"math/big"
+	"slices"
+	"time"
+)
+
+// Errors returned by Verify, wrapped with the field or rule that failed.
+// Check them with errors.Is.
+var (
+	// ErrMalformed: the bytes are not a well-formed attestation document.
+	ErrMalformed = errors.New("attestation: malformed document")
+	// ErrSignature: the document's signature does not verify with its leaf key.
+	ErrSignature = errors.New("attestation: bad signature")
+	// ErrUntrusted: the certificate chain is broken or does not end in a
+	// trusted root.
+	ErrUntrusted = errors.New("attestation: untrusted certificate chain")
+	// ErrExpired: a certificate is not valid at the verification time, or
+	// the document is older than MaxAge.
+	ErrExpired = errors.New("attestation: expired")
+	// ErrPolicy: the document is genuine but does not meet VerifyOptions.
+	ErrPolicy = errors.New("attestation: policy not met")
+)
+
+// maxClockSkew is how far in the future a document's timestamp may be when
+// MaxAge is set: clocks of enclave hosts and verifiers differ a little.
+const maxClockSkew = 5 * time.Minute
+
+// VerifyOptions is the trust and policy for Verify. The zero value trusts
+// the embedded roots, checks validity at the current time, refuses debug
+// enclaves and requires nothing else.
+type VerifyOptions struct {
+	// Roots, if not nil, replaces the embedded roots (see EmbeddedRoots).
+	Roots []*x509.Certificate
+
+	// Platform, if not zero, is the platform the document must come from.
+	// If zero, the platform is the one whose root the chain ends in.
+	Platform Platform
+
+	// Time is the verification time. If zero, the current time is used.
+	Time time.Time
+	// AtDocumentTime verifies as of the document's own timestamp (Time is
+	// then ignored). Certificates live hours: only this way do old
+	// documents verify. It says nothing about freshness.
+	AtDocumentTime bool
+	// MaxAge, if positive, rejects documents whose timestamp is older than
+	// this at the verification time, or more than 5 minutes in its future.
+	MaxAge time.Duration
+
+	// PCRs are expected measurements: each index given must be present
+	// with exactly this value.
+	PCRs map[int][]byte
+	// Nonce, UserData and PublicKey, if not nil, must equal the
+	// document's fields.
+	Nonce     []byte
+	UserData  []byte
+	PublicKey []byte
+	// RequireRSAPublicKey requires public_key to be a DER
+	// SubjectPublicKeyInfo of an RSA key of 2048, 3072 or 4096 bits, as a
+	// KMS recipient key must be.
+	RequireRSAPublicKey bool
+
+	// AllowDebug accepts enclaves in debug mode (PCR0, PCR1 and PCR2 all
+	// zero or absent), whose memory the host can read.
+	AllowDebug bool
+}
+
+// Verify verifies the attestation document doc (the raw COSE_Sign1 bytes,
+// tagged or not) and returns what it attests. On any error the Document is
+// nil.
+func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
+	m, err := parseSign1(doc)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePayload(m.payload)
+	if err != nil {
+		return nil, err
+	}
+
+	// Trust: the chain must end in a trusted root.
+	roots := opts.Roots
+	if roots == nil {
+		roots = EmbeddedRoots()
+	}
+	if !slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return bytes.Equal(r.Raw, p.cabundle[0]) }) {
+		return nil, untrusted("cabundle[0] is not a trusted root")
+	}
+	platform := rootPlatform(p.cabundle[0])
+	if opts.Platform != 0 && platform != 0 && platform != opts.Platform {
+		return nil, fmt.Errorf("%w: platform: the chain ends in the %v root, want %v", ErrPolicy, platform, opts.Platform)
+	}
+	if platform == 0 {
+		platform = opts.Platform
+	}
+	c, err := verifyChain(p.cert, p.cabundle)
+	if err != nil {
+		return nil, err
+	}
+
+	// Signature, with the key of the verified leaf.
+	if platform, err = verifySignature(c.certs[0].PublicKey.(*ecdsa.PublicKey), m, platform); err != nil {
+		return nil, err
+	}
+
+	// Time.
+	t := opts.Time
+	switch {
+	case opts.AtDocumentTime:
+		t = p.timestamp
+	case t.IsZero():
+		t = time.Now()
+	}
+	if err := c.checkTime(t); err != nil {
+		return nil, err
+	}
+	if leaf := c.certs[0]; p.timestamp.Before(leaf.NotBefore) || p.timestamp.After(leaf.NotAfter) {
+		return nil, fmt.Errorf("%w: timestamp %s outside the leaf certificate's validity", ErrExpired, p.timestamp.Format(time.RFC3339Nano))
+	}
+	if opts.MaxAge > 0 {
+		if age := t.Sub(p.timestamp); age > opts.MaxAge || age < -maxClockSkew {
+			return nil, fmt.Errorf("%w: timestamp %s is %v from the verification time, max age %v", ErrExpired, p.timestamp.Format(time.RFC3339Nano), age, opts.MaxAge)
+		}
+	}
+
+	if err := checkPolicy(p, &opts); err != nil {
+		return nil, err
+	}
+	return &Document{
+		Platform:  platform,
+		ModuleID:  p.moduleID,
+		Timestamp: p.timestamp,
+		Digest:    p.digest,
+		PCRs:      p.pcrs,
+		PublicKey: p.publicKey,
+		UserData:  p.userData,
+		Nonce:     p.nonce,
+		Chain:     slices.Clone(c.certs),
+	}, nil
+}
+
+// verifySignature checks the ES384 signature over Sig_structure =
+// ["Signature1", protected, empty external_aad, payload], built from the
+// bytes received.
+// It returns the platform, decided by the signature's byte order when the
+// root did not decide it.
+func verifySignature(key *ecdsa.PublicKey, m *sign1, platform Platform) (Platform, error) {
+	h := sha512.New384()
+	h.Write([]byte{0x84, 0x6a}) // array(4), text(10)
+	h.Write([]byte("Signature1"))
+	h.Write(bstrHead(len(m.protected)))
+	h.Write(m.protected)
+	h.Write([]byte{0x40}) // external_aad: h''
+	h.Write(bstrHead(len(m.payload)))
+	h.Write(m.payload)
+	digest := h.Sum(nil)
+
+	sig := m.signature
+	r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
+	if ecdsa.Verify(key, digest, r, s) {
+		if platform == 0 {
+			platform = Nitro
+		}
+		return platform, nil
+	}
+	if platform != Nitro {
+		// QingTian writes r and s each as a little-endian 48-byte integer.
+		r.SetBytes(reversed(sig[:48]))
+		s.SetBytes(reversed(sig[48:]))
+		if ecdsa.Verify(key, digest, r, s) {
+			return QingTian, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: ES384 signature does not verify with the leaf key", ErrSignature)
+}
+
+// bstrHead encodes the head of a CBOR byte string of n bytes, minimally.
+func bstrHead(n int) []byte {
+	switch {
+	case n < 24:
+		return []byte{0x40 | byte(n)}
+	case n < 1<<8:
+		return []byte{0x58, byte(n)}
+	case n < 1<<16:
+		return []byte{0x59, byte(n >> 8), byte(n)}
+	default:
+		return []byte{0x5a, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}
+	}
+}
+
+func reversed(b []byte) []byte {
+	r := slices.Clone(b)
+	slices.Reverse(r)
+	return r
+}
+
+func policy(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrPolicy}, args...)...)
+}
+
+func checkPolicy(p *payload, opts *VerifyOptions) error {
+	if !opts.AllowDebug && isZero(p.pcrs[0]) && isZero(p.pcrs[1]) && isZero(p.pcrs[2]) {
+		return policy("debug mode (PCR0, PCR1 and PCR2 are zero)")
+	}
+	for _, i := range slices.Sorted(maps.Keys(opts.PCRs)) {
+		got, ok := p.pcrs[i]
+		if !ok {
+			return policy("PCR%d absent", i)
+		}
+		if !bytes.Equal(got, opts.PCRs[i]) {
+			return policy("PCR%d differs", i)
+		}
+	}
+	if opts.Nonce != nil && !bytes.Equal(p.nonce, opts.Nonce) {
+		return policy("nonce differs")
+	}
+	if opts.UserData != nil && !bytes.Equal(p.userData, opts.UserData) {
+		return policy("user_data differs")
+	}
+	if opts.PublicKey != nil && !bytes.Equal(p.publicKey, opts.PublicKey) {
+		return policy("public_key differs")
+	}
+	if opts.RequireRSAPublicKey {
+		if len(p.publicKey) == 0 {
+			return policy("public_key absent, want an RSA key")
+		}
+		k, err := x509.ParsePKIXPublicKey(p.publicKey)
+		if err != nil {
+			return policy("public_key is not a SubjectPublicKeyInfo: %v", err)
+		}
+		rk, ok := k.(*rsa.PublicKey)
+		if !ok {
+			return policy("public_key is a %T, want an RSA key", k)
+		}
+		if bits := rk.N.BitLen(); bits != 2048 && bits != 3072 && bits != 4096 {
+			return policy("public_key is RSA-%d, want 2048, 3072 or 4096 bits", bits)
+		}
+	}
+	return nil
+}
+
+func isZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
