@@ -161,7 +161,7 @@ func TestAWSDataKeyPair(t *testing.T) {
 func TestAWSDeriveSharedSecret(t *testing.T) {
 	c := newAWSClient(startKMS(t), testAK, testSK)
 	key := awsCreateKey(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeKeyAgreement)
-	peer := readKey(t, "test_peer_p256_key.pem")
+	peer := readKey(t, "test_p256_key.pem")
 	out, err := c.DeriveSharedSecret(t.Context(), &awskms.DeriveSharedSecretInput{
 		KeyId: key.KeyId, KeyAgreementAlgorithm: types.KeyAgreementAlgorithmSpecEcdh, PublicKey: publicDER(t, peer),
 	})
@@ -214,7 +214,7 @@ func TestAWSErrors(t *testing.T) {
 	ctx := t.Context()
 	sym := awsCreateKey(t, c, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt)
 	ec := awsCreateKey(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeKeyAgreement)
-	p256 := publicDER(t, readKey(t, "test_peer_p256_key.pem"))
+	p256 := publicDER(t, readKey(t, "test_p256_key.pem"))
 	enc, err := c.Encrypt(ctx, &awskms.EncryptInput{KeyId: sym.KeyId, Plaintext: []byte("x")})
 	if err != nil {
 		t.Fatal(err)

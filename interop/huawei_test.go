@@ -160,7 +160,7 @@ func TestHuaweiDatakeys(t *testing.T) {
 func TestHuaweiDeriveSharedSecret(t *testing.T) {
 	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
 	key := hwCreateKey(t, c, model.GetCreateKeyRequestBodyKeySpecEnum().EC_P256, hwUsage(t, "KEY_AGREEMENT"), nil)
-	peer := readKey(t, "test_peer_p256_key.pem")
+	peer := readKey(t, "test_p256_key.pem")
 	out, err := c.DeriveSharedSecret(&model.DeriveSharedSecretRequest{Body: &model.DeriveSharedSecretRequestBody{
 		KeyId: key, KeyAgreementAlgorithm: model.GetDeriveSharedSecretRequestBodyKeyAgreementAlgorithmEnum().ECDH,
 		PublicKey: base64.StdEncoding.EncodeToString(publicDER(t, peer)),

@@ -42,7 +42,7 @@ func TestMixedLoad(t *testing.T) {
 
 	sym := awsCreateKey(t, ac, types.KeySpecSymmetricDefault, types.KeyUsageTypeEncryptDecrypt)
 	ec := hwCreateKey(t, hc, model.GetCreateKeyRequestBodyKeySpecEnum().EC_P256, hwUsage(t, "KEY_AGREEMENT"), nil)
-	peer := readKey(t, "test_peer_p256_key.pem")
+	peer := readKey(t, "test_p256_key.pem")
 	peerDER := publicDER(t, peer)
 	peerB64 := base64.StdEncoding.EncodeToString(peerDER)
 	secret := peerSecret(t, ac, &types.KeyMetadata{KeyId: aws.String(ec)}, peer)

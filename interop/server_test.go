@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	// TEMP "github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/kms"
 )
 
@@ -33,7 +33,7 @@ func startKMS(t testing.TB) string {
 	srv, err := kms.NewServer(kms.Options{
 		AccessKey: testAK,
 		SecretKey: testSK,
-		// TEMP Roots:     []*x509.Certificate{attestationtest.Root()},
+		Roots:     []*x509.Certificate{attestationtest.Root()},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +60,11 @@ func startKMS(t testing.TB) string {
 	return "http://" + ln.Addr().String()
 }
 
-// readKey reads a PKCS#8 test key from testdata.
+// readKey reads a PKCS#8 test key of the kms package's testdata (one copy
+// of each test key serves both modules).
 func readKey(t testing.TB, name string) crypto.Signer {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := os.ReadFile(filepath.Join("..", "kms", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/recipient"
 )
 
 // awsTestRegion is the region the tests sign for; the server takes any.
@@ -468,4 +472,67 @@ func TestAWSErrorTypes(t *testing.T) {
 	writeAWSError(rec, errorf(kindNotFound, "key x does not exist"))
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.JSONEq(t, `{"__type":"NotFoundException","message":"key x does not exist"}`, rec.Body.String())
+}
+
+// TestAWSRecipient: seed 001's example request with RecipientInfo (the
+// attestation document as a top-level blob) and the AWS SDK's Recipient both
+// seal the shared secret to the enclave, and attestation failures seal
+// nothing.
+func TestAWSRecipient(t *testing.T) {
+	k := newTestKMS(t, Options{Roots: []*x509.Certificate{attestationtest.Root()}})
+	enclave, err := x509.ParsePKCS8PrivateKey(readTestKey(t, "test_enclave_rsa2048_key.pem"))
+	require.NoError(t, err)
+	enclaveSPKI, err := x509.MarshalPKIXPublicKey(enclave.(crypto.Signer).Public())
+	require.NoError(t, err)
+	issue := func(opts attestationtest.Options) string {
+		opts.PublicKey = enclaveSPKI
+		doc, err := attestationtest.Issue(opts)
+		require.NoError(t, err)
+		return b64(doc)
+	}
+	id, _ := k.awsCreateKey(t, "ECC_NIST_P256", "DERIVE_SHARED_SECRET")
+	peer, err := x509.ParsePKCS8PrivateKey(readTestKey(t, "test_p256_key.pem"))
+	require.NoError(t, err)
+	peerSPKI, err := x509.MarshalPKIXPublicKey(peer.(crypto.Signer).Public())
+	require.NoError(t, err)
+
+	status, plain := k.awsDo(t, awsRequest{target: "DeriveSharedSecret", body: fmt.Sprintf(`{ "KeyId": %q, "PublicKey": %q }`, id, b64(peerSPKI))})
+	require.Equal(t, http.StatusOK, status, "%v", plain)
+	want := blob(t, plain["SharedSecret"])
+
+	for name, body := range map[string]string{
+		"seed 001 RecipientInfo": fmt.Sprintf(`{ "KeyId": %q, "PublicKey": %q, "RecipientInfo": %q }`, id, b64(peerSPKI), issue(attestationtest.Options{})),
+		"AWS SDK Recipient": fmt.Sprintf(`{"KeyAgreementAlgorithm":"ECDH","KeyId":%q,"PublicKey":%q,"Recipient":{"AttestationDocument":%q,"KeyEncryptionAlgorithm":"RSAES_OAEP_SHA_256"}}`,
+			id, b64(peerSPKI), issue(attestationtest.Options{Platform: attestation.QingTian})),
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, out := k.awsDo(t, awsRequest{target: "DeriveSharedSecret", body: body})
+			require.Equal(t, http.StatusOK, status, "%v", out)
+			require.NotContains(t, out, "SharedSecret")
+			got, err := recipient.OpenSharedSecret(blob(t, out["CiphertextForRecipient"]), enclave.(crypto.Decrypter), recipient.OpenOptions{})
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		})
+	}
+
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	for _, tc := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		typ    string
+	}{
+		{"untrusted root", map[string]any{"RecipientInfo": issue(attestationtest.Options{Malformation: attestationtest.UntrustedRoot})}, http.StatusForbidden, "AccessDeniedException"},
+		{"tampered signature", map[string]any{"RecipientInfo": issue(attestationtest.Options{Malformation: attestationtest.TamperedSignature})}, http.StatusForbidden, "AccessDeniedException"},
+		{"expired leaf", map[string]any{"Recipient": map[string]any{"AttestationDocument": issue(attestationtest.Options{Malformation: attestationtest.ExpiredLeaf})}}, http.StatusForbidden, "AccessDeniedException"},
+		{"malformed document", map[string]any{"RecipientInfo": issue(attestationtest.Options{Malformation: attestationtest.DuplicateKey})}, http.StatusBadRequest, "ValidationException"},
+		{"not a document", map[string]any{"RecipientInfo": b64([]byte("not a document"))}, http.StatusBadRequest, "ValidationException"},
+		{"not base64", map[string]any{"RecipientInfo": "%%%"}, http.StatusBadRequest, "ValidationException"},
+		{"other key encryption", map[string]any{"Recipient": map[string]any{"AttestationDocument": issue(attestationtest.Options{}), "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_1"}}, http.StatusBadRequest, "ValidationException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.body["KeyId"], tc.body["PublicKey"] = id, b64(peerSPKI)
+			k.awsFail(t, awsRequest{target: "DeriveSharedSecret", body: js(tc.body)}, tc.status, tc.typ)
+		})
+	}
 }
