@@ -1,13 +1,12 @@
 package kms
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
+	"errors"
 	"mime"
 	"net/http"
 	"slices"
@@ -21,7 +20,8 @@ import (
 //	Content-Type: application/x-amz-json-1.1
 //	X-Amz-Target: TrentService.<Operation>
 //
-// Each operation decodes its body into an aws*Request, calls the typed
+// Each operation decodes its body into an aws*Request (strictly, with the
+// Huawei front end's decodeJSON), calls the typed
 // operation layer (ops.go), the same as the Huawei front end, and encodes
 // an aws*Response. Errors are {"__type": ..., "message": ...} with the status
 // of awsErrorOf.
@@ -71,10 +71,12 @@ var awsOperations = map[string]func(s *Server, ctx context.Context, body []byte)
 }
 
 // serveAWS answers an authenticated AWS JSON 1.1 request (POST / with
-// X-Amz-Target); the router has read the body within its limit.
-func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte) {
+// X-Amz-Target); the router has read the body within its limit. It returns
+// the error it answered with, for the router's log.
+func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte) error {
 	v, err := s.awsDispatch(r.Context(), r.Header, body)
 	writeAWS(w, v, err)
+	return err
 }
 
 // writeAWSError writes err as an AWS JSON error. The router uses it for the
@@ -85,7 +87,7 @@ func writeAWSError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
 // returns its response body or error.
 func (s *Server) awsDispatch(ctx context.Context, h http.Header, body []byte) (any, error) {
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
-		return nil, errAWSMediaType
+		return nil, wrapf(kindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
 	handler := awsOperations[op]
@@ -111,31 +113,13 @@ func writeAWS(w http.ResponseWriter, v any, err error) {
 	w.Write(b)
 }
 
-// errAWSMediaType answers a request that is not application/x-amz-json-1.1.
-var errAWSMediaType = &awsOnlyError{awsUnsupportedMediaType, "Content-Type must be " + awsContentType}
-
-// awsOnlyError is an error that only the AWS API has (InvalidMarkerException,
-// a wrong Content-Type), with its wire form.
-type awsOnlyError struct {
-	wire awsError
-	msg  string
-}
-
-func (e *awsOnlyError) Error() string { return "kms: " + e.msg }
-
-// decodeAWS decodes an AWS JSON body into v strictly: one JSON object, only
-// v's members, nothing after it.
-func decodeAWS(body []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return wrapf(kindMalformedRequest, err, "body is not a JSON object of this operation's members")
-	}
-	if _, err := d.Token(); err != io.EOF {
-		return errorf(kindMalformedRequest, "body has data after its JSON object")
-	}
-	return nil
-}
+// Causes of errors that only the AWS API distinguishes, wrapped in an error
+// of the nearest kind (for the Huawei front end and the log) and mapped to
+// their own __type by awsErrorOf.
+var (
+	errAWSMediaType = errors.New("content type is not " + awsContentType)
+	errAWSMarker    = errors.New("marker is not one this server gave")
+)
 
 // awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
 // this server's account in the seed's form (arn:verenc:ACCOUNT:key/ID) or
@@ -348,7 +332,7 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 
 func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
 	var in awsCreateKeyRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	ci, err := awsCreateKeyInput(&in)
@@ -409,7 +393,7 @@ func awsOrigin(origin string) string {
 
 func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
 	var in awsKeyRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -426,12 +410,9 @@ func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
 	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
 }
 
-// errAWSMarker answers a ListKeys Marker that this server did not give.
-var errAWSMarker = &awsOnlyError{awsError{http.StatusBadRequest, "InvalidMarkerException"}, "Marker is not one this server gave"}
-
 func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 	var in awsListKeysRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	limit := awsDefaultListLimit
@@ -449,7 +430,7 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 		// The marker is the ID of the last key of the previous page.
 		i := slices.IndexFunc(recs, func(r *keyRecord) bool { return r.ID == in.Marker })
 		if i < 0 {
-			return nil, errAWSMarker
+			return nil, wrapf(kindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
 		}
 		start = i + 1
 	}
@@ -465,7 +446,7 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 
 func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) {
 	var in awsKeyRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -501,7 +482,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 
 func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, error) {
 	var in awsDeriveSharedSecretRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -543,7 +524,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 
 func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, error) {
 	var in awsGenerateDataKeyPairRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -608,7 +589,7 @@ func awsNumberOfBytes(n *int) (int, error) {
 
 func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, error) {
 	var in awsGenerateDataKeyRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -654,7 +635,7 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 
 func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 	var in awsEncryptRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -685,7 +666,7 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 
 func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 	var in awsDecryptRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
@@ -727,7 +708,7 @@ func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 
 func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error) {
 	var in awsGenerateRandomRequest
-	if err := decodeAWS(body, &in); err != nil {
+	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
 	}
 	n, err := awsNumberOfBytes(in.NumberOfBytes)

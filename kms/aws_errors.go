@@ -52,19 +52,18 @@ var awsErrors = map[kind]awsError{
 	kindInvalidState:        {http.StatusBadRequest, "KMSInvalidStateException"},
 }
 
-// awsUnsupportedMediaType answers a request whose Content-Type is not
-// application/x-amz-json-1.1.
-var awsUnsupportedMediaType = awsError{http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"}
-
 // awsErrorOf returns the wire form and message of err. Authentication
 // failures are split as AWS splits them: a request without a usable
 // signature is a 401, one whose signature names an unknown key or does not
 // verify is a 403.
 func awsErrorOf(err error) (awsError, string) {
-	if ae, ok := errors.AsType[*awsOnlyError](err); ok {
-		return ae.wire, ae.msg
-	}
 	k, msg := kindOf(err)
+	switch {
+	case errors.Is(err, errAWSMediaType):
+		return awsError{http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"}, msg
+	case errors.Is(err, errAWSMarker):
+		return awsError{http.StatusBadRequest, "InvalidMarkerException"}, msg
+	}
 	if k == kindUnauthenticated {
 		switch {
 		case errors.Is(err, errSigV4UnknownKey):

@@ -3,8 +3,9 @@ package kms
 // The request and response bodies of the AWS front end (AWS JSON 1.1), with
 // AWS KMS's member names. Blobs travel as standard padded base64 strings and
 // are decoded by the front end, so that a bad blob names its field. Only the
-// members this server acts on are modelled; a body with any other member is
-// refused, so that nothing a caller asks for is silently ignored.
+// members this server acts on are modelled; a body with any other member,
+// or a member twice, is refused, so that nothing a caller asks for is
+// silently ignored.
 
 // awsRecipient is the Recipient member of the attested operations.
 type awsRecipient struct {

@@ -357,6 +357,8 @@ func TestAWSErrors(t *testing.T) {
 		{"not an object", awsRequest{target: "DescribeKey", body: `["KeyId"]`}, bad, "SerializationException"},
 		{"trailing data", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": sym}) + `{}`}, bad, "SerializationException"},
 		{"unknown member", awsRequest{target: "DescribeKey", body: `{"KeyId":"` + sym + `","Policy":"x"}`}, bad, "SerializationException"},
+		{"member twice", awsRequest{target: "DescribeKey", body: `{"KeyId":"` + sym + `","KeyId":"` + unknown + `"}`}, bad, "SerializationException"},
+		{"member in another case", awsRequest{target: "DescribeKey", body: `{"keyid":"` + sym + `"}`}, bad, "SerializationException"},
 		{"wrong member type", awsRequest{target: "GenerateRandom", body: `{"NumberOfBytes":"32"}`}, bad, "SerializationException"},
 		{"unknown operation", awsRequest{target: "ScheduleKeyDeletion", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong service", awsRequest{target: "OtherService.DescribeKey", body: `{}`}, bad, "UnknownOperationException"},
