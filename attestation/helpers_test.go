@@ -47,8 +47,8 @@ func readDoc(tb testing.TB, rel string) []byte {
 // turn and checks that Verify rejects the result with a sentinel that fits
 // where the byte is: in the signature ErrSignature; in a certificate
 // ErrMalformed (it no longer parses) or ErrUntrusted; elsewhere
-// ErrMalformed (structure) or ErrSignature (content). The stride lets
-// -short runs check a sample.
+// ErrMalformed (structure) or ErrSignature (content). Every byte is
+// checked, except with -short (every 11th) or -race (every 97th).
 func tamperEveryByte(t *testing.T, raw []byte, chain []*x509.Certificate, opts attestation.VerifyOptions) {
 	t.Helper()
 	if _, err := attestation.Verify(raw, opts); err != nil {
@@ -65,8 +65,11 @@ func tamperEveryByte(t *testing.T, raw []byte, chain []*x509.Certificate, opts a
 	}
 	sig := span{len(raw) - 96, len(raw)}
 	stride := 1
-	if testing.Short() {
-		stride = 7
+	switch {
+	case raceEnabled:
+		stride = 97
+	case testing.Short():
+		stride = 11
 	}
 	mutated := bytes.Clone(raw)
 	counts := map[string]int{}
