@@ -260,6 +260,8 @@ func TestMarshalRefusesInvalid(t *testing.T) {
 		"no key":        func(e *EnvelopedData) { e.Recipients[0].EncryptedKey = nil },
 		"cipher":        func(e *EnvelopedData) { e.Cipher = 0 },
 		"iv":            func(e *EnvelopedData) { e.IV = e.IV[:8] },
+		"too big":       func(e *EnvelopedData) { e.Ciphertext = make([]byte, maxSize-16) },
+		"huge content":  func(e *EnvelopedData) { e.Ciphertext = make([]byte, maxSize+16) },
 	}
 	for name, f := range bad {
 		e := good()

@@ -31,6 +31,17 @@ func (e *EnvelopedData) Marshal(shape Shape) ([]byte, error) {
 	if shape != AWS && shape != DER {
 		return nil, fmt.Errorf("envelope: unknown shape %d", shape)
 	}
+	out, err := e.marshal(shape)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxSize { // Parse would refuse it
+		return nil, fmt.Errorf("%w: envelope of %d bytes exceeds %d", errInvalid, len(out), maxSize)
+	}
+	return out, nil
+}
+
+func (e *EnvelopedData) marshal(shape Shape) ([]byte, error) {
 
 	// The definite-length middle of EnvelopedData: version and recipientInfos.
 	rs := make([][]byte, len(e.Recipients))
@@ -39,12 +50,6 @@ func (e *EnvelopedData) Marshal(shape Shape) ([]byte, error) {
 	}
 	if shape == DER {
 		slices.SortFunc(rs, bytes.Compare) // DER orders a SET OF by encoding
-	}
-	var oid []byte
-	for _, c := range ciphers {
-		if c.c == e.Cipher {
-			oid = c.oid
-		}
 	}
 	version := int64(envelopedDataVersion(e.Recipients))
 	head := cryptobyte.NewBuilder(nil)
@@ -58,7 +63,7 @@ func (e *EnvelopedData) Marshal(shape Shape) ([]byte, error) {
 	algs := cryptobyte.NewBuilder(nil)
 	algs.AddASN1(casn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidData) })
 	algs.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(casn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oid) })
+		b.AddASN1(casn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(e.Cipher.oid()) })
 		b.AddASN1OctetString(e.IV)
 	})
 
@@ -88,7 +93,7 @@ func (e *EnvelopedData) Marshal(shape Shape) ([]byte, error) {
 		return b.Bytes()
 	}
 
-	// AWS: indefinite lengths written by hand around the definite parts.
+	// AWS: the indefinite lengths written by hand around the definite parts.
 	out := make([]byte, 0, 32+len(h)+len(a)+len(e.Ciphertext))
 	out = append(out, 0x30, 0x80, 0x06, byte(len(oidEnvelopedData)))
 	out = append(out, oidEnvelopedData...)
@@ -96,24 +101,21 @@ func (e *EnvelopedData) Marshal(shape Shape) ([]byte, error) {
 	out = append(out, h...)
 	out = append(out, 0x30, 0x80)
 	out = append(out, a...)
-	content := cryptobyte.NewBuilder(nil)
 	if e.PrimitiveContent {
-		content.AddASN1(casn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(e.Ciphertext) })
+		out = appendTLV(out, casn1.Tag(0).ContextSpecific(), e.Ciphertext)
 	} else {
-		content.AddASN1OctetString(e.Ciphertext)
-	}
-	c, err := content.Bytes()
-	if err != nil {
-		return nil, err
-	}
-	if !e.PrimitiveContent {
 		out = append(out, 0xa0, 0x80)
-	}
-	out = append(out, c...)
-	if !e.PrimitiveContent {
+		out = appendTLV(out, casn1.OCTET_STRING, e.Ciphertext)
 		out = append(out, 0, 0)
 	}
-	return append(out, 0, 0, 0, 0, 0, 0, 0, 0), nil
+	return append(out, 0, 0, 0, 0, 0, 0, 0, 0), nil // EncryptedContentInfo, EnvelopedData, [0], ContentInfo
+}
+
+// appendTLV appends a DER element; contents are bounded by check.
+func appendTLV(out []byte, tag casn1.Tag, contents []byte) []byte {
+	b := cryptobyte.NewBuilder(out)
+	b.AddASN1(tag, func(b *cryptobyte.Builder) { b.AddBytes(contents) })
+	return b.BytesOrPanic()
 }
 
 // marshal encodes one KeyTransRecipientInfo (already checked).

@@ -264,6 +264,16 @@ var ciphers = []struct {
 	{oidSM4CBC, SM4CBC},
 }
 
+// oid returns the DER contents of c's object identifier, or nil.
+func (c Cipher) oid() []byte {
+	for _, k := range ciphers {
+		if k.c == c {
+			return k.oid
+		}
+	}
+	return nil
+}
+
 func parseEncryptedContentInfo(s *cryptobyte.String, env *EnvelopedData) error {
 	var eci, contentType, alg, oid, iv cryptobyte.String
 	if !s.ReadASN1(&eci, casn1.SEQUENCE) || !eci.ReadASN1(&contentType, casn1.OBJECT_IDENTIFIER) {

@@ -35,12 +35,12 @@
 //     point on the curve with that x and parity or fails, so the set of
 //     accepted keys is exactly the set of valid points; nothing weaker gets
 //     through. Hybrid points (06, 07) and the point at infinity (00) are
-//     rejected. Output is always uncompressed. See decodePoint.
+//     rejected. Output is always uncompressed.
 //   - SM2 keys are also read with the key-algorithm identifiers of GM/T 0006
 //     used by some Chinese tooling (1.2.156.10197.1.301 and its .1, .2 and
 //     .3 sub-arcs in place of id-ecPublicKey, with the curve parameter
 //     absent, NULL or sm2p256v1). Output uses id-ecPublicKey with the
-//     sm2p256v1 named curve, as OpenSSL 3 does. See parseAlgorithm.
+//     sm2p256v1 named curve, as OpenSSL 3 does.
 //   - The private scalar inside ECPrivateKey may be shorter than the curve's
 //     size (encoders that dropped leading zeros); it is never longer.
 //
@@ -60,15 +60,18 @@
 // # Security limits
 //
 //   - ECDH on secp256k1, and computing a secp256k1 public key, use decred's
-//     variable-time scalar multiplication: an attacker who can time many
-//     operations on the same machine may learn the private key. The NIST
-//     and SM2 implementations are constant time.
+//     variable-time scalar multiplication (ScalarMultNonConst, with
+//     key-dependent table lookups): an attacker who can time operations or
+//     watch the cache on the same machine may learn the private key. Prefer
+//     the other specs where that matters. The NIST and SM2 implementations
+//     are constant time.
 //   - The shared secret is the bare x-coordinate, with no key derivation:
 //     callers must hash it (for example with HKDF) before use as a key.
 //   - Private key bytes never appear in errors or in fmt output of the
-//     exported types; the secret stays behind unexported pointers. The
-//     bytes returned by MarshalPKCS8 and MarshalSEC1 are the caller's to
-//     protect.
+//     exported types, with any verb and however deeply nested: the scalar
+//     is reachable only through an unexported function value. The bytes
+//     returned by MarshalPKCS8 and MarshalSEC1 are the caller's to protect,
+//     and Go cannot promise to erase copies of secrets from memory.
 //
 // # Not checked
 //

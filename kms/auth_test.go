@@ -141,7 +141,7 @@ func TestSecretsNotPrinted(t *testing.T) {
 	opts := Options{Token: testToken, AccessKey: testAK, SecretKey: testSK}
 	printed := []string{
 		fmt.Sprintf("%+v", opts), fmt.Sprintf("%v", opts), fmt.Sprintf("%#v", opts), fmt.Sprintf("%s", opts),
-		fmt.Sprintf("%+v", k.client), fmt.Sprintf("%+v", k.signed), fmt.Sprintf("%#v", k.signed),
+		fmt.Sprintf("%+v", k.client), fmt.Sprintf("%+v", k.signed), fmt.Sprintf("%#v", k.signed), fmt.Sprintf("%v", *k.signed),
 		fmt.Sprintf("%+v", k.srv), fmt.Sprintf("%+v", *k.srv),
 		fmt.Sprintf("%+v", &APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
 		k.logs.String(),

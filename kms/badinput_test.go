@@ -278,7 +278,9 @@ func TestRequestShape(t *testing.T) {
 			require.Contains(t, resp.Header.Get("Content-Type"), "application/json")
 			if tc.code != "" {
 				var e struct {
-					Error struct{ ErrorCode string `json:"error_code"` } `json:"error"`
+					Error struct {
+						ErrorCode string `json:"error_code"`
+					} `json:"error"`
 				}
 				require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
 				require.Equal(t, tc.code, e.Error.ErrorCode)

@@ -34,7 +34,7 @@ type Client struct {
 }
 
 // Format prints the Client with its token and secret key redacted.
-func (c *Client) Format(f fmt.State, verb rune) {
+func (c Client) Format(f fmt.State, verb rune) {
 	redact := func(s string) string {
 		if s == "" {
 			return ""

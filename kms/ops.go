@@ -3,6 +3,7 @@ package kms
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -108,14 +109,7 @@ func newMaterial(spec string, info keySpecInfo) (material, public []byte, err er
 		rand.Read(material)
 		return material, nil, nil
 	}
-	material, public, err = generateKeyPair(pairSpecOf(spec))
-	if err != nil {
-		if errors.Is(err, errNoCurves) {
-			return nil, nil, wrapf(kindUnsupported, err, "key_spec %s is not available", spec)
-		}
-		return nil, nil, err
-	}
-	return material, public, nil
+	return generateKeyPair(pairSpecOf(spec))
 }
 
 // newKeyID returns a random key ID in the 36-byte format of the seed pages
@@ -193,30 +187,33 @@ func (s *Server) encrypt(ctx context.Context, keyID string, plaintext, aad []byt
 // decrypt opens a blob made by encrypt. keyID may be "" (the blob names its
 // key); if given, it must be the blob's key. It returns the key ID used.
 func (s *Server) decrypt(ctx context.Context, keyID string, blob, aad []byte) ([]byte, string, error) {
+	pt, k, err := s.openBlobWithCMK(keyID, blob, aad)
+	if err != nil {
+		return nil, "", err
+	}
+	return pt, k.id, nil
+}
+
+func (s *Server) openBlobWithCMK(keyID string, blob, aad []byte) ([]byte, *cmk, error) {
 	id := blobKeyID(blob)
 	if id == "" || (keyID != "" && keyID != id) {
-		return nil, "", errorf(kindInvalidCiphertext, "ciphertext does not decrypt")
+		return nil, nil, errorf(kindInvalidCiphertext, "ciphertext does not decrypt")
 	}
 	_, k, err := s.symmetricKey(id)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	pt, err := openBlob(k.aead, blob, aad)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	return pt, id, nil
+	return pt, k, nil
 }
 
 // cmk is an opened symmetric key.
 type cmk struct {
 	id, spec string
-	aead     interface {
-		Seal(dst, nonce, plaintext, additionalData []byte) []byte
-		Open(dst, nonce, ciphertext, additionalData []byte) ([]byte, error)
-		NonceSize() int
-		Overhead() int
-	}
+	aead     cipher.AEAD
 }
 
 // encryptDatakey checks that plain is DEK || digest(DEK) for a DEK of dekLen
@@ -244,12 +241,11 @@ func (s *Server) decryptDatakey(ctx context.Context, keyID string, blob []byte, 
 	if len(blob) != blobOverhead+dekLen {
 		return nil, nil, errorf(kindInvalidParameter, "datakey_cipher_length does not match cipher_text")
 	}
-	dek, _, err = s.decrypt(ctx, keyID, blob, aad)
+	dek, k, err := s.openBlobWithCMK(keyID, blob, aad)
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, _ := s.store.get(keyID)
-	h := dekDigest(rec.Spec)
+	h := dekDigest(k.spec)
 	h.Write(dek)
 	return dek, h.Sum(nil), nil
 }
@@ -275,15 +271,22 @@ func (s *Server) deriveSharedSecret(ctx context.Context, in *deriveInput) (*deri
 		return nil, err
 	}
 	defer clear(material)
+	// Verify the recipient first: no secret is computed for a rejected one.
+	var v *verifiedRecipient
+	if in.recipient != nil {
+		if v, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
+			return nil, err
+		}
+	}
 	secret, err := agree(pairSpecOf(rec.Spec), material, in.peer)
 	if err != nil {
 		return nil, err
 	}
-	if in.recipient == nil {
+	if v == nil {
 		return &deriveOutput{keyID: rec.ID, secret: secret}, nil
 	}
 	defer clear(secret)
-	env, err := s.sealForRecipient(ctx, rec, in.recipient, secret)
+	env, err := v.seal(secret)
 	if err != nil {
 		return nil, err
 	}
@@ -318,17 +321,14 @@ func (s *Server) dataKeyPair(ctx context.Context, in *dataKeyPairInput) (*dataKe
 		return nil, err
 	}
 	// Verify the recipient before the (slow, for RSA) key generation.
-	var doc *verifiedRecipient
+	var v *verifiedRecipient
 	if in.recipient != nil {
-		if doc, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
+		if v, err = s.verifyRecipient(ctx, rec, in.recipient); err != nil {
 			return nil, err
 		}
 	}
 	priv, pub, err := generateKeyPair(in.spec)
 	if err != nil {
-		if errors.Is(err, errNoCurves) {
-			return nil, wrapf(kindUnsupported, err, "key_spec %s is not available", in.spec)
-		}
 		return nil, err
 	}
 	out := &dataKeyPairOutput{
@@ -338,8 +338,8 @@ func (s *Server) dataKeyPair(ctx context.Context, in *dataKeyPairInput) (*dataKe
 		privateCiphertext: sealBlob(k.aead, k.id, priv, in.aad),
 	}
 	switch {
-	case doc != nil:
-		if out.forRecipient, err = doc.seal(priv); err != nil {
+	case v != nil:
+		if out.forRecipient, err = v.seal(priv); err != nil {
 			return nil, err
 		}
 		clear(priv)
@@ -492,9 +492,6 @@ func (s *Server) importKeyMaterial(ctx context.Context, in *importInput) error {
 		}
 		if public, err = publicOfPKCS8(pairSpecOf(rec.Spec), material); err != nil {
 			clear(material)
-			if errors.Is(err, errNoCurves) {
-				return wrapf(kindUnsupported, err, "key_spec %s is not available", rec.Spec)
-			}
 			return errorf(kindSpecMismatch, "private key is not a PKCS#8 %s key", rec.Spec)
 		}
 	}

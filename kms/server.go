@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/qtenclave/qtenclave/attestation"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -56,10 +58,10 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	store  store
+	store  *keyStore
 	sealer *sealer
-	creds  *credentials // behind a pointer: %v of a Server shows no secret
-	roots  []*x509.Certificate
+	creds  *credentials        // behind a pointer: %v of a Server shows no secret
+	roots  []*x509.Certificate // nil: attestation's embedded roots
 	log    *slog.Logger
 }
 
@@ -88,7 +90,10 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{roots: opts.Roots, log: opts.Logger, creds: new(credentials)}
+	s := &Server{log: opts.Logger, creds: new(credentials)}
+	if len(opts.Roots) > 0 {
+		s.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -231,7 +236,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if aws {
-		s.serveAWS(sw, r, body)
+		failure = s.serveAWS(sw, r, body)
 		return
 	}
 	op, failure = s.serveHuawei(sw, r, body)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/stretchr/testify/require"
@@ -301,4 +302,25 @@ func mustB64(t testing.TB, s string) []byte {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestImportedMaterialExpires checks expiration_time: the key works until
+// then and is refused after.
+func TestImportedMaterialExpires(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	id := k.createKey(t, "AES_256", "", "external")
+	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	exp := time.Now().Unix() + 2
+	req.ExpirationTime = &exp
+	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+	enc := &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
+	_, err = k.client.EncryptDatakey(ctx, enc)
+	require.NoError(t, err)
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	_, err = k.client.EncryptDatakey(ctx, enc)
+	requireAPIError(t, err, 400, "KMS.0209")
 }

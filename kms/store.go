@@ -41,114 +41,21 @@ const (
 	statePendingImport = 5
 )
 
-// store keeps key records. Both implementations store the encoded record,
-// so that a caller never shares memory with the store.
-type store interface {
-	create(rec *keyRecord) error
-	get(id string) (*keyRecord, error)
-	// update applies fn to the record and stores the result atomically.
-	update(id string, fn func(*keyRecord) error) error
-	list() ([]*keyRecord, error)
-	close() error
+// keyStore keeps key records: all of them decoded in memory for reads, and,
+// with a data directory, each write first committed to a bbolt file.
+//
+// bbolt commits a transaction with fsync before it returns, so a key is on
+// disk before the server acknowledges it, and a kill -9 leaves the file in
+// the state of the last commit. Only this process writes the file (bbolt
+// holds an exclusive lock on it), so the memory copy stays exact.
+type keyStore struct {
+	db      *bolt.DB   // nil: memory only
+	writeMu sync.Mutex // serializes updates (read, modify, write)
+	mu      sync.RWMutex
+	recs    map[string]*keyRecord // never modified in place: replaced
 }
 
 var errNotFound = errors.New("kms: no such key")
-
-func decodeRecord(b []byte) (*keyRecord, error) {
-	var rec keyRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
-	}
-	return &rec, nil
-}
-
-func sortRecords(recs []*keyRecord) {
-	sort.Slice(recs, func(i, j int) bool {
-		if recs[i].Created != recs[j].Created {
-			return recs[i].Created < recs[j].Created
-		}
-		return recs[i].ID < recs[j].ID
-	})
-}
-
-// memStore keeps records in memory, for a server started without a data
-// directory.
-type memStore struct {
-	mu   sync.RWMutex
-	recs map[string][]byte
-}
-
-func newMemStore() *memStore { return &memStore{recs: make(map[string][]byte)} }
-
-func (m *memStore) create(rec *keyRecord) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.recs[rec.ID]; ok {
-		return fmt.Errorf("kms: key %s exists", rec.ID)
-	}
-	m.recs[rec.ID] = b
-	return nil
-}
-
-func (m *memStore) get(id string) (*keyRecord, error) {
-	m.mu.RLock()
-	b, ok := m.recs[id]
-	m.mu.RUnlock()
-	if !ok {
-		return nil, errNotFound
-	}
-	return decodeRecord(b)
-}
-
-func (m *memStore) update(id string, fn func(*keyRecord) error) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.recs[id]
-	if !ok {
-		return errNotFound
-	}
-	rec, err := decodeRecord(b)
-	if err != nil {
-		return err
-	}
-	if err := fn(rec); err != nil {
-		return err
-	}
-	if b, err = json.Marshal(rec); err != nil {
-		return err
-	}
-	m.recs[id] = b
-	return nil
-}
-
-func (m *memStore) list() ([]*keyRecord, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	recs := make([]*keyRecord, 0, len(m.recs))
-	for _, b := range m.recs {
-		rec, err := decodeRecord(b)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, rec)
-	}
-	sortRecords(recs)
-	return recs, nil
-}
-
-func (m *memStore) close() error { return nil }
-
-// boltStore keeps records in a bbolt file. Every write is a transaction that
-// bbolt commits with fsync before it returns, so a key is durable once the
-// server acknowledges it, and a kill -9 leaves either the old or the new
-// state of the file.
-type boltStore struct {
-	db *bolt.DB
-}
 
 var keysBucket = []byte("keys")
 
@@ -159,95 +66,138 @@ const (
 	lockTimeout = 2 * time.Second
 )
 
-func openBoltStore(dir string) (*boltStore, error) {
+func newMemStore() *keyStore { return &keyStore{recs: make(map[string]*keyRecord)} }
+
+// openBoltStore opens (or creates) dir/keys.db and loads every record.
+func openBoltStore(dir string) (*keyStore, error) {
 	db, err := bolt.Open(filepath.Join(dir, dbFile), 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
+	s := &keyStore{db: db, recs: make(map[string]*keyRecord)}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(keysBucket)
-		return err
+		bk, err := tx.CreateBucketIfNotExists(keysBucket)
+		if err != nil {
+			return err
+		}
+		return bk.ForEach(func(k, v []byte) error {
+			rec, err := decodeRecord(v)
+			if err != nil {
+				return err
+			}
+			if rec.ID != string(k) {
+				return fmt.Errorf("kms: key record %q is stored under %q", rec.ID, k)
+			}
+			s.recs[rec.ID] = rec
+			return nil
+		})
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
-	return &boltStore{db: db}, nil
+	return s, nil
 }
 
-func (s *boltStore) create(rec *keyRecord) error {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
+func decodeRecord(b []byte) (*keyRecord, error) {
+	var rec keyRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(keysBucket)
-		if bk.Get([]byte(rec.ID)) != nil {
-			return fmt.Errorf("kms: key %s exists", rec.ID)
-		}
-		return bk.Put([]byte(rec.ID), b)
-	})
+	return &rec, nil
 }
 
-func (s *boltStore) get(id string) (*keyRecord, error) {
-	var rec *keyRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(keysBucket).Get([]byte(id))
-		if b == nil {
-			return errNotFound
+// create stores a new record. Concurrent creates share one commit (bbolt's
+// Batch), which still returns only once the commit is on disk.
+func (s *keyStore) create(rec *keyRecord) error {
+	if s.db != nil {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
 		}
-		var err error
-		rec, err = decodeRecord(b) // decodes a copy: b is only valid in the transaction
-		return err
-	})
-	if err != nil {
-		return nil, err
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			bk := tx.Bucket(keysBucket)
+			if bk.Get([]byte(rec.ID)) != nil {
+				return fmt.Errorf("kms: key %s exists", rec.ID)
+			}
+			return bk.Put([]byte(rec.ID), b)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.recs[rec.ID]; ok && s.db == nil {
+		return fmt.Errorf("kms: key %s exists", rec.ID)
+	}
+	s.recs[rec.ID] = rec
+	return nil
+}
+
+// get returns a record. Callers must not modify it.
+func (s *keyStore) get(id string) (*keyRecord, error) {
+	s.mu.RLock()
+	rec, ok := s.recs[id]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, errNotFound
 	}
 	return rec, nil
 }
 
-func (s *boltStore) update(id string, fn func(*keyRecord) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(keysBucket)
-		b := bk.Get([]byte(id))
-		if b == nil {
-			return errNotFound
-		}
-		rec, err := decodeRecord(b)
+// update applies fn to a copy of the record and stores the result, on disk
+// first; fn's error aborts the update.
+func (s *keyStore) update(id string, fn func(*keyRecord) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	old, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	rec := *old
+	if err := fn(&rec); err != nil {
+		return err
+	}
+	if s.db != nil {
+		b, err := json.Marshal(&rec)
 		if err != nil {
 			return err
 		}
-		if err := fn(rec); err != nil {
-			return err
-		}
-		nb, err := json.Marshal(rec)
+		err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(keysBucket).Put([]byte(id), b) })
 		if err != nil {
 			return err
 		}
-		return bk.Put([]byte(id), nb)
-	})
+	}
+	s.mu.Lock()
+	s.recs[id] = &rec
+	s.mu.Unlock()
+	return nil
 }
 
-func (s *boltStore) list() ([]*keyRecord, error) {
-	var recs []*keyRecord
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(keysBucket).ForEach(func(_, v []byte) error {
-			rec, err := decodeRecord(v)
-			if err != nil {
-				return err
-			}
-			recs = append(recs, rec)
-			return nil
-		})
-	})
-	if err != nil {
-		return nil, err
+// list returns every record, oldest first. Callers must not modify them.
+func (s *keyStore) list() ([]*keyRecord, error) {
+	s.mu.RLock()
+	recs := make([]*keyRecord, 0, len(s.recs))
+	for _, rec := range s.recs {
+		recs = append(recs, rec)
 	}
-	sortRecords(recs)
+	s.mu.RUnlock()
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].Created != recs[j].Created {
+			return recs[i].Created < recs[j].Created
+		}
+		return recs[i].ID < recs[j].ID
+	})
 	return recs, nil
 }
 
-func (s *boltStore) close() error { return s.db.Close() }
+func (s *keyStore) close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
 
 // sealer encrypts key material at rest with AES-256-GCM under the store's
 // master key. The key ID is bound as additional data, so sealed material

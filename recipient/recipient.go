@@ -37,8 +37,8 @@
 //   - Trust the content only as much as the channel it arrived on: accept
 //     envelopes from the KMS response you requested yourself, over TLS to
 //     the KMS endpoint, never from a party you do not trust.
-//   - Use a fresh key per request (GenerateKey is cheap enough), so that an
-//     envelope made for one request cannot be replayed into another.
+//   - Use a fresh key per enclave session (GenerateKey), so that envelopes
+//     made for an earlier session cannot be replayed into a later one.
 //   - Do not tell untrusted peers whether opening failed, or how long it
 //     took: every failure after parsing is the same ErrDecryption and the
 //     padding check runs in constant time, but what you do with the result
