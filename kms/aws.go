@@ -256,6 +256,7 @@ var awsSpecs = map[string]string{
 	"RSA_4096":          "RSA_4096",
 	"ECC_NIST_P256":     "EC_P256",
 	"ECC_NIST_P384":     "EC_P384",
+	"ECC_NIST_P521":     "EC_P521",
 	"ECC_SECG_P256K1":   "SECP256K1",
 	"SM2":               "SM2",
 }
@@ -274,7 +275,7 @@ func awsSpecOf(spec string) string {
 // awsUnsupportedSpecs are AWS KeySpecs that this server knows but does not
 // implement.
 var awsUnsupportedSpecs = map[string]bool{
-	"ECC_NIST_P521": true, "HMAC_224": true, "HMAC_256": true, "HMAC_384": true, "HMAC_512": true,
+	"HMAC_224": true, "HMAC_256": true, "HMAC_384": true, "HMAC_512": true,
 	"ML_DSA_44": true, "ML_DSA_65": true, "ML_DSA_87": true, "ECC_NIST_EDWARDS25519": true,
 }
 

@@ -374,7 +374,7 @@ func TestAWSErrors(t *testing.T) {
 		{"alias", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "alias/test"})}, bad, "UnsupportedOperationException"},
 
 		{"bad key spec", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_P999"})}, bad, "ValidationException"},
-		{"P-521 key", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_P521", "KeyUsage": "KEY_AGREEMENT"})}, bad, "UnsupportedOperationException"},
+		{"Edwards key", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "KEY_AGREEMENT"})}, bad, "UnsupportedOperationException"},
 		{"usage not for spec", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_P256"})}, bad, "ValidationException"},
 		{"bad usage", awsRequest{target: "CreateKey", body: js(map[string]any{"KeyUsage": "WRAP"})}, bad, "ValidationException"},
 		{"bad origin", awsRequest{target: "CreateKey", body: js(map[string]any{"Origin": "kms"})}, bad, "ValidationException"},
