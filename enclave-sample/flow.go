@@ -41,9 +41,10 @@ var specs = []struct {
 // flow is one run of the sample: a KMS client, a simulated enclave and the
 // report of what was checked.
 type flow struct {
-	ctx context.Context
-	kms *kms.Client
-	rep *report
+	ctx    context.Context
+	kms    *kms.Client
+	kmsURL string
+	rep    *report
 
 	platform attestation.Platform
 	key      *recipient.Key // the enclave's ephemeral RSA key
@@ -83,7 +84,7 @@ func runFlow(ctx context.Context, cfg config) *report {
 func (f *flow) connect(cfg config) (stop func(), err error) {
 	t0 := time.Now()
 	if cfg.kmsURL != "" {
-		f.rep.KMS = cfg.kmsURL
+		f.rep.KMS, f.kmsURL = cfg.kmsURL, cfg.kmsURL
 		f.kms = &kms.Client{Endpoint: cfg.kmsURL, ProjectID: cfg.projectID,
 			Token: cfg.token, AccessKey: cfg.accessKey, SecretKey: cfg.secretKey}
 		return func() {}, nil
@@ -104,6 +105,7 @@ func (f *flow) connect(cfg config) (stop func(), err error) {
 	done := make(chan struct{})
 	go func() { srv.Serve(ctx, ln); close(done) }()
 	url := "http://" + ln.Addr().String()
+	f.kmsURL = url
 	f.rep.KMS = url + " (in-process)"
 	f.kms = &kms.Client{Endpoint: url, ProjectID: cfg.projectID, Token: token,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second}}
@@ -187,7 +189,7 @@ func (f *flow) createKey(alias, spec, usage string, pcrs map[string]string) (str
 	resp, err := f.kms.CreateKey(f.ctx, &kms.CreateKeyRequest{
 		KeyAlias: alias, KeySpec: spec, KeyUsage: usage, RecipientAttestation: pcrs})
 	if err != nil {
-		return "", fmt.Errorf("create-key %s %s: %w", spec, usage, err)
+		return "", f.kmsError(fmt.Sprintf("create-key %s %s", spec, usage), err)
 	}
 	return resp.KeyInfo.KeyID, nil
 }
@@ -206,11 +208,11 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 	}
 	pub, err := f.kms.GetPublicKey(f.ctx, &kms.KeyRequest{KeyID: keyID})
 	if err != nil {
-		return "", fmt.Errorf("get-publickey: %w", err)
+		return "", f.kmsError("get-publickey", err)
 	}
 	kmsPub, err := parseSPKI(pub.PublicKey)
 	if err != nil {
-		return "", fmt.Errorf("get-publickey: %w", err)
+		return "", fmt.Errorf("the public_key of get-publickey: %w", err)
 	}
 	mine, err := keyspec.GenerateKey(spec)
 	if err != nil {
@@ -223,7 +225,7 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 		Recipient:             f.recipient(),
 	})
 	if err != nil {
-		return "", fmt.Errorf("derive-shared-secret: %w", err)
+		return "", f.kmsError("derive-shared-secret", err)
 	}
 	if resp.SharedSecret != "" {
 		return "", errors.New("derive-shared-secret with a recipient returned shared_secret in plaintext")
@@ -253,7 +255,7 @@ func (f *flow) createECDataKeyPair(pairSpec string) (string, error) {
 	resp, err := f.kms.CreateECDataKeyPair(f.ctx, &kms.DataKeyPairRequest{
 		KeyID: f.aesCMK, KeySpec: pairSpec, Recipient: f.recipient()})
 	if err != nil {
-		return "", fmt.Errorf("create-ec-datakey-pair: %w", err)
+		return "", f.kmsError("create-ec-datakey-pair", err)
 	}
 	if resp.PrivateKeyPlainText != "" || resp.WrappedPrivateKey != "" {
 		return "", errors.New("create-ec-datakey-pair with a recipient returned the private key outside ciphertext_recipient")
@@ -311,7 +313,7 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 		DatakeyPlainLength: strconv.Itoa(len(dek)),
 	})
 	if err != nil {
-		return "", fmt.Errorf("encrypt-datakey: %w", err)
+		return "", f.kmsError("encrypt-datakey", err)
 	}
 	dec, err := f.kms.DecryptDatakey(f.ctx, &kms.DecryptDatakeyRequest{
 		KeyID:               cmk,
@@ -319,7 +321,7 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 		DatakeyCipherLength: strconv.Itoa(len(dek)),
 	})
 	if err != nil {
-		return "", fmt.Errorf("decrypt-datakey: %w", err)
+		return "", f.kmsError("decrypt-datakey", err)
 	}
 	got, err := hex.DecodeString(dec.DataKey)
 	if err != nil || !bytes.Equal(got, dek) {
@@ -341,7 +343,7 @@ func (f *flow) importKeyMaterial() (string, error) {
 	params, err := f.kms.GetParametersForImport(f.ctx, &kms.GetParametersForImportRequest{
 		KeyID: keyID, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	if err != nil {
-		return "", fmt.Errorf("get-parameters-for-import: %w", err)
+		return "", f.kmsError("get-parameters-for-import", err)
 	}
 	material := randomBytes(32)
 	req, err := kms.WrapKeyMaterial(params, material)
@@ -349,7 +351,7 @@ func (f *flow) importKeyMaterial() (string, error) {
 		return "", err
 	}
 	if err := f.kms.ImportKeyMaterial(f.ctx, req); err != nil {
-		return "", fmt.Errorf("import-key-material: %w", err)
+		return "", f.kmsError("import-key-material", err)
 	}
 	if _, err := f.datakeyRoundTrip(keyID, sha256.New); err != nil {
 		return "", fmt.Errorf("using the imported key: %w", err)
@@ -360,7 +362,7 @@ func (f *flow) importKeyMaterial() (string, error) {
 func (f *flow) createKeyWithOrigin(alias, spec, origin string) (string, error) {
 	resp, err := f.kms.CreateKey(f.ctx, &kms.CreateKeyRequest{KeyAlias: alias, KeySpec: spec, Origin: origin})
 	if err != nil {
-		return "", fmt.Errorf("create-key %s origin %s: %w", spec, origin, err)
+		return "", f.kmsError(fmt.Sprintf("create-key %s origin %s", spec, origin), err)
 	}
 	return resp.KeyInfo.KeyID, nil
 }
@@ -427,4 +429,14 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// kmsError says which KMS refused which operation, and why, in the words a
+// person needs: "KMS at URL refused derive-shared-secret: kms: 403 ...".
+func (f *flow) kmsError(op string, err error) error {
+	var apiErr *kms.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Errorf("KMS at %s refused %s: %w", f.kmsURL, op, err)
+	}
+	return fmt.Errorf("KMS at %s did not answer %s: %w", f.kmsURL, op, err)
 }

@@ -2,9 +2,14 @@ package main
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"testing"
+
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/kms"
 )
 
 // TestSampleBothPlatforms runs the whole flow against an in-process KMS for
@@ -79,5 +84,58 @@ func TestUnreachableKMS(t *testing.T) {
 	}
 	if code != 1 || rep.OK || rep.Failed == 0 {
 		t.Fatalf("exit %d, ok %v, failed %d; want a failure", code, rep.OK, rep.Failed)
+	}
+}
+
+// TestRemoteKMS runs the sample with --kms against a KMS server in this
+// process, as `qtenclave kms serve --trust-test-root` would be, once with a
+// token and once with an AK/SK pair.
+func TestRemoteKMS(t *testing.T) {
+	srv, err := kms.NewServer(kms.Options{
+		Token: "test-token", AccessKey: "TESTAK", SecretKey: "test-secret-key",
+		Roots: []*x509.Certificate{attestationtest.Root()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	for name, creds := range map[string][]string{
+		"token": {"--token", "test-token"},
+		"ak/sk": {"--access-key", "TESTAK", "--secret-key", "test-secret-key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"--json", "--platform", "nitro", "--kms", ts.URL}, creds...)
+			code := run(args, &stdout, &stderr)
+			var rep report
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("report is not JSON: %v", err)
+			}
+			if code != 0 || !rep.OK || rep.KMS != ts.URL {
+				t.Fatalf("exit %d, ok %v, kms %q: %+v", code, rep.OK, rep.KMS, rep.Steps)
+			}
+		})
+	}
+}
+
+// TestWrongCredentials: a KMS that refuses the caller makes the sample fail
+// with a message naming the KMS, and exit 1.
+func TestWrongCredentials(t *testing.T) {
+	srv, err := kms.NewServer(kms.Options{Token: "right", Roots: []*x509.Certificate{attestationtest.Root()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"--kms", ts.URL, "--token", "wrong"}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("KMS at "+ts.URL+" refused create-key")) {
+		t.Errorf("output does not say which KMS refused what:\n%s", stdout.Bytes())
 	}
 }
