@@ -1,0 +1,59 @@
+package envelope
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/qtenclave/qtenclave/internal/sharedvec"
+)
+
+// FuzzParse: Parse either fails with nil and a sentinel-wrapping error, or
+// returns an envelope that marshals in both shapes and parses back to
+// itself (DER fixing the content form).
+func FuzzParse(f *testing.F) {
+	for _, name := range append(append(awsBlobs, unsupportedEnvelopes...), keys(oaepEnvelopes)...) {
+		f.Add(sharedvec.Read(f, name))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := Parse(b)
+		if err != nil {
+			if env != nil {
+				t.Fatal("result beside an error")
+			}
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("error wraps neither sentinel: %v", err)
+			}
+			return
+		}
+		for _, shape := range []Shape{AWS, DER} {
+			out, err := env.Marshal(shape)
+			if err != nil {
+				t.Fatalf("%v: parsed envelope does not marshal: %v", shape, err)
+			}
+			env2, err := Parse(out)
+			if err != nil {
+				t.Fatalf("%v: own output does not parse: %v", shape, err)
+			}
+			want := *env
+			if shape == DER {
+				want.PrimitiveContent = true
+			}
+			if !reflect.DeepEqual(&want, env2) {
+				t.Fatalf("%v: round trip changed the envelope", shape)
+			}
+			if out2, err := env2.Marshal(shape); err != nil || !bytes.Equal(out, out2) {
+				t.Fatalf("%v: marshal is not a fixed point", shape)
+			}
+		}
+	})
+}
+
+func keys(m map[string]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	return ks
+}

@@ -1,0 +1,130 @@
+package keyspec
+
+import (
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"testing"
+	"time"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+)
+
+// interleave runs ours and baseline alternately in one b.Loop (switching
+// which goes first every iteration), so that load from other processes on
+// a shared machine falls on both alike, and reports the mean time of each
+// and their ratio. The benchmark's own ns/op is the sum of both.
+func interleave(b *testing.B, oursName, baseName string, ours, baseline func()) {
+	b.Helper()
+	var tOurs, tBase time.Duration
+	var n int
+	for b.Loop() {
+		if n%2 == 0 {
+			t0 := time.Now()
+			ours()
+			t1 := time.Now()
+			baseline()
+			tOurs += t1.Sub(t0)
+			tBase += time.Since(t1)
+		} else {
+			t0 := time.Now()
+			baseline()
+			t1 := time.Now()
+			ours()
+			tBase += t1.Sub(t0)
+			tOurs += time.Since(t1)
+		}
+		n++
+	}
+	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), oursName+"-ns/op")
+	b.ReportMetric(float64(tBase.Nanoseconds())/float64(n), baseName+"-ns/op")
+	b.ReportMetric(float64(tOurs)/float64(tBase), oursName+"/"+baseName)
+}
+
+// BenchmarkECDH compares PrivateKey.ECDH per spec with the bare library
+// call underneath on the same, already parsed keys: crypto/ecdh for the
+// NIST curves, decred's GenerateSharedSecret for secp256k1, gmsm's ecdh for
+// SM2. Goal: ours/baseline <= 1.1.
+func BenchmarkECDH(b *testing.B) {
+	for _, s := range allSpecs {
+		b.Run(s.String(), func(b *testing.B) {
+			priv, peer := testKey(b, s, "a"), testKey(b, s, "b").PublicKey()
+			sk := priv.secret()
+			var bare func() ([]byte, error)
+			switch s {
+			case P256, P384, P521:
+				bare = func() ([]byte, error) { return sk.nist.ECDH(peer.nist) }
+			case Secp256k1:
+				bare = func() ([]byte, error) { return secp256k1.GenerateSharedSecret(sk.k1, peer.k1), nil }
+			case SM2:
+				bare = func() ([]byte, error) { return sk.sm2.ECDH(peer.sm2) }
+			}
+			interleave(b, "ours", "baseline",
+				func() {
+					if _, err := priv.ECDH(peer); err != nil {
+						b.Fatal(err)
+					}
+				},
+				func() {
+					if _, err := bare(); err != nil {
+						b.Fatal(err)
+					}
+				})
+		})
+	}
+}
+
+// BenchmarkSM2VsP256 compares ECDH on SM2 with ECDH on P-256, both through
+// this package. Goal: sm2/p256 <= 2.
+func BenchmarkSM2VsP256(b *testing.B) {
+	sm2Priv, sm2Peer := testKey(b, SM2, "a"), testKey(b, SM2, "b").PublicKey()
+	p256Priv, p256Peer := testKey(b, P256, "a"), testKey(b, P256, "b").PublicKey()
+	interleave(b, "sm2", "p256",
+		func() {
+			if _, err := sm2Priv.ECDH(sm2Peer); err != nil {
+				b.Fatal(err)
+			}
+		},
+		func() {
+			if _, err := p256Priv.ECDH(p256Peer); err != nil {
+				b.Fatal(err)
+			}
+		})
+}
+
+// BenchmarkDeriveFromSPKI measures what derive-shared-secret does per
+// request on the NIST specs, parsing the peer's SubjectPublicKeyInfo and
+// computing ECDH, against the standard library doing the same
+// (x509.ParsePKIXPublicKey, then crypto/ecdh).
+func BenchmarkDeriveFromSPKI(b *testing.B) {
+	for _, s := range []Spec{P256, P384, P521} {
+		b.Run(s.String(), func(b *testing.B) {
+			priv := testKey(b, s, "a")
+			der := testKey(b, s, "b").PublicKey().MarshalPKIX()
+			sk := priv.secret().nist
+			interleave(b, "ours", "stdlib",
+				func() {
+					peer, err := ParsePublicKey(der)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := priv.ECDH(peer); err != nil {
+						b.Fatal(err)
+					}
+				},
+				func() {
+					pub, err := x509.ParsePKIXPublicKey(der)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var peer *ecdh.PublicKey
+					if peer, err = pub.(*ecdsa.PublicKey).ECDH(); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := sk.ECDH(peer); err != nil {
+						b.Fatal(err)
+					}
+				})
+		})
+	}
+}
