@@ -159,7 +159,7 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 	if roots == nil {
 		roots = EmbeddedRoots()
 	}
-	if !slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return bytes.Equal(r.Raw, p.cabundle[0]) }) {
+	if !slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return r != nil && bytes.Equal(r.Raw, p.cabundle[0]) }) {
 		return nil, untrusted("cabundle[0] is not a trusted root")
 	}
 	platform := rootPlatform(p.cabundle[0])
