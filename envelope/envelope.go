@@ -22,7 +22,9 @@
 // RSAES-OAEP with SHA-256 and MGF1-SHA-256 and an empty label; the hash
 // algorithm identifiers may carry NULL parameters (AWS) or none (OpenSSL).
 // Recipients are identified by subjectKeyIdentifier (version 2) or
-// issuerAndSerialNumber (version 0). The content type must be id-data and
+// issuerAndSerialNumber (version 0), and the EnvelopedData version must be
+// the one RFC 5652 prescribes for its recipients (2 if any uses a
+// subjectKeyIdentifier, else 0). The content type must be id-data and
 // the content encryption AES-128/192/256-CBC or SM4-CBC with a 16-byte IV.
 // Everything else that RFC 5652 allows (PKCS#1 v1.5 key transport, other
 // recipient kinds, originatorInfo, unprotectedAttrs, detached content) is
