@@ -20,13 +20,18 @@ type keySpecInfo struct {
 }
 
 var keySpecs = map[string]keySpecInfo{
-	"AES_256":   {symmetric: true, keyLen: 32},
-	"SM4":       {symmetric: true, keyLen: 16},
-	"RSA_2048":  {rsaBits: 2048},
-	"RSA_3072":  {rsaBits: 3072},
-	"RSA_4096":  {rsaBits: 4096},
-	"EC_P256":   {curve: "ECC_NIST_P256"},
-	"EC_P384":   {curve: "ECC_NIST_P384"},
+	"AES_256":  {symmetric: true, keyLen: 32},
+	"SM4":      {symmetric: true, keyLen: 16},
+	"RSA_2048": {rsaBits: 2048},
+	"RSA_3072": {rsaBits: 3072},
+	"RSA_4096": {rsaBits: 4096},
+	"EC_P256":  {curve: "ECC_NIST_P256"},
+	"EC_P384":  {curve: "ECC_NIST_P384"},
+	// EC_P521 is this server's extension: Huawei's create-key has no P-521,
+	// AWS KMS has ECC_NIST_P521 KEY_AGREEMENT keys (mapped here), and
+	// create-ec-datakey-pair has ECC_NIST_P521, so every data key pair spec
+	// can also be a key agreement key.
+	"EC_P521":   {curve: "ECC_NIST_P521"},
 	"SECP256K1": {curve: "ECC_SECG_P256K1"},
 	"SM2":       {curve: "SM2"},
 }

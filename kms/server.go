@@ -240,7 +240,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if aws {
-		s.serveAWS(sw, r, body)
+		failure = s.serveAWS(sw, r, body)
 		return
 	}
 	op, failure = s.serveHuawei(sw, r, body)

@@ -20,8 +20,10 @@ import (
 	"sync"
 	"testing"
 	"testing/cryptotest"
+	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/envelope"
 	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
@@ -297,6 +299,36 @@ func TestSealToDocument(t *testing.T) {
 	} {
 		if b, err := SealToDocument([]byte("secret"), d, SealOptions{}); err == nil || b != nil {
 			t.Errorf("%s: sealed", name)
+		}
+	}
+}
+
+// TestSealToVerifiedDocument is the intended path: a document issued by the
+// test authority, verified, then sealed to.
+func TestSealToVerifiedDocument(t *testing.T) {
+	key := testKey(t, 2048)
+	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, p := range []attestation.Platform{attestation.Nitro, attestation.QingTian} {
+		raw, err := attestationtest.Issue(attestationtest.Options{Platform: p, Time: at, PublicKey: spki})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := attestation.Verify(raw, attestation.VerifyOptions{
+			Roots: []*x509.Certificate{attestationtest.Root()}, Time: at, RequireRSAPublicKey: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blob, err := SealToDocument([]byte("for the verified enclave"), doc, SealOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Open(blob, key, OpenOptions{}); err != nil || string(got) != "for the verified enclave" {
+			t.Fatalf("%v: %q, %v", p, got, err)
 		}
 	}
 }

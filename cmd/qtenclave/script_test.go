@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto"
+	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,7 +28,8 @@ func TestMain(m *testing.M) {
 // shared vectors in $VECTORS, the repository's RSA test keys in $TESTKEYS,
 // and in its work directory the test authority's root
 // (testroot.pem) and documents issued at 2026-03-04T05:06:07Z
-// (test-nitro.cbor, test-qingtian.cbor, test-debug.cbor).
+// (test-nitro.cbor, test-qingtian.cbor, test-debug.cbor, and
+// test-nitro-rsa.cbor whose public_key is $TESTKEYS/test_rsa2048.key.pem's).
 func TestScripts(t *testing.T) {
 	vectors := sharedvec.Dir(t)
 	keys, err := filepath.Abs(filepath.Join("..", "..", "recipient", "testdata"))
@@ -41,12 +45,17 @@ func TestScripts(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(env.WorkDir, "testroot.pem"), root, 0o644); err != nil {
 				return err
 			}
+			rsaSPKI, err := testKeySPKI(filepath.Join(keys, "test_rsa2048.key.pem"))
+			if err != nil {
+				return err
+			}
 			at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 			zero := make([]byte, 48)
 			for name, opts := range map[string]attestationtest.Options{
-				"test-nitro.cbor":    {Platform: attestation.Nitro, Time: at, ModuleID: "i-test-nitro", Nonce: []byte{0xab, 0xcd}, UserData: []byte("hello")},
-				"test-qingtian.cbor": {Platform: attestation.QingTian, Time: at, ModuleID: "i-test-qingtian"},
-				"test-debug.cbor":    {Time: at, ModuleID: "i-test-debug", PCRs: map[int][]byte{0: zero, 1: zero, 2: zero}},
+				"test-nitro.cbor":     {Platform: attestation.Nitro, Time: at, ModuleID: "i-test-nitro", Nonce: []byte{0xab, 0xcd}, UserData: []byte("hello")},
+				"test-qingtian.cbor":  {Platform: attestation.QingTian, Time: at, ModuleID: "i-test-qingtian"},
+				"test-debug.cbor":     {Time: at, ModuleID: "i-test-debug", PCRs: map[int][]byte{0: zero, 1: zero, 2: zero}},
+				"test-nitro-rsa.cbor": {Platform: attestation.Nitro, Time: at, ModuleID: "i-test-nitro-rsa", PublicKey: rsaSPKI},
 			} {
 				raw, err := attestationtest.Issue(opts)
 				if err != nil {
@@ -60,4 +69,21 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+// testKeySPKI returns the DER SubjectPublicKeyInfo of a PEM PKCS#8 test key.
+func testKeySPKI(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("%s: no PEM block", name)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	return x509.MarshalPKIXPublicKey(k.(crypto.Signer).Public())
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/envelope"
 	"github.com/qtenclave/qtenclave/recipient"
 )
@@ -27,11 +28,14 @@ func init() {
 // envelope package parses envelopes of up to 1 MiB.
 const maxSealInput = 1 << 20
 
-const sealUsage = `usage: qtenclave seal --to FILE [--shape aws|der] [--at now|document|RFC3339] < plaintext > envelope
+const sealUsage = `usage: qtenclave seal --to FILE [--shape aws|der] [--at now|document|RFC3339] [--root FILE.pem]... < plaintext > envelope
 
 Seals stdin to an RSA key as a CMS envelope (KMS ciphertext_recipient).
 FILE is a PEM public key ("PUBLIC KEY" or "RSA PUBLIC KEY"), or an
-attestation document, which is verified first and whose public_key is used.
+attestation document (raw CBOR or base64), which is verified first (against
+the embedded roots, or --root) and must carry an RSA public_key.
+
+flags:
 `
 
 func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -40,7 +44,13 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, sealUsage); fs.PrintDefaults() }
 	to := fs.String("to", "", "recipient: PEM public key or attestation document")
 	shape := fs.String("shape", "aws", "envelope encoding: aws (as AWS KMS writes it) or der")
-	at := fs.String("at", "now", "time to verify an attestation document at: now, document or RFC3339")
+	var vopts attestation.VerifyOptions
+	at := fs.String("at", "now", "verification time of an attestation document: now, document (its own timestamp) or an RFC 3339 time")
+	fs.Func("root", "trusted root `FILE.pem` for attestation documents (repeatable); replaces the embedded roots", func(name string) error {
+		roots, err := readRoots(name)
+		vopts.Roots = append(vopts.Roots, roots...)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,9 +68,20 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qtenclave seal: --shape %q: want aws or der\n", *shape)
 		return 2
 	}
-	when, atDocument, err := parseSealAt(*at)
-	if err != nil {
-		fmt.Fprintf(stderr, "qtenclave seal: --at: %v\n", err)
+	switch *at {
+	case "now":
+	case "document":
+		vopts.AtDocumentTime = true
+	default:
+		t, err := time.Parse(time.RFC3339, *at)
+		if err != nil {
+			fmt.Fprintf(stderr, "qtenclave seal: --at: want now, document or an RFC 3339 time: %v\n", err)
+			return 2
+		}
+		vopts.Time = t
+	}
+	if *to == "-" {
+		fmt.Fprintln(stderr, "qtenclave seal: --to -: stdin is the plaintext; give a file")
 		return 2
 	}
 
@@ -82,7 +103,7 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		out, err = recipient.Seal(plaintext, pub, opts)
 	} else {
-		out, err = sealToDocument(plaintext, file, when, atDocument, opts)
+		out, err = sealToDocument(plaintext, *to, vopts, opts)
 	}
 	clear(plaintext)
 	if err != nil {
@@ -96,23 +117,19 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// sealToDocument verifies an attestation document (raw CBOR or base64) and
-// seals to its public_key.
-func sealToDocument(plaintext, doc []byte, when time.Time, atDocument bool, opts recipient.SealOptions) ([]byte, error) {
-	_, _, _ = doc, when, atDocument
-	return nil, errors.New("attestation documents are not supported yet: give a PEM public key")
-}
-
-// parseSealAt reads --at: now (zero time), document, or an RFC 3339 time.
-func parseSealAt(s string) (when time.Time, atDocument bool, err error) {
-	switch s {
-	case "now":
-		return time.Time{}, false, nil
-	case "document":
-		return time.Time{}, true, nil
+// sealToDocument verifies the attestation document in file (raw CBOR or
+// base64), requiring an RSA public_key, and seals to that key.
+func sealToDocument(plaintext []byte, file string, vopts attestation.VerifyOptions, opts recipient.SealOptions) ([]byte, error) {
+	raw, err := readDocument(file, nil)
+	if err != nil {
+		return nil, err
 	}
-	when, err = time.Parse(time.RFC3339, s)
-	return when, false, err
+	vopts.RequireRSAPublicKey = true
+	doc, err := attestation.Verify(raw, vopts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: rejected: %w", file, err)
+	}
+	return recipient.SealToDocument(plaintext, doc, opts)
 }
 
 // parsePEMPublicKey reports whether b is PEM, and if so returns the RSA key

@@ -19,6 +19,8 @@ func TestSealOpenExitCodes(t *testing.T) {
 		{[]string{"seal", "--to", "k.pem", "--shape", "xml"}, 2},
 		{[]string{"seal", "--to", "k.pem", "--at", "yesterday"}, 2},
 		{[]string{"seal", "--nope"}, 2},
+		{[]string{"seal", "--to", "-"}, 2},
+		{[]string{"seal", "--to", "k.pem", "--root", "testdata/does-not-exist.pem"}, 2},
 		{[]string{"seal", "--to", "testdata/does-not-exist.pem"}, 1},
 		{[]string{"open"}, 2},
 		{[]string{"open", "--key", "k.pem", "extra"}, 2},
