@@ -146,6 +146,19 @@ func TestSecretsNotPrinted(t *testing.T) {
 		fmt.Sprintf("%+v", &APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
 		k.logs.String(),
 	}
+	secretModels := []any{
+		DataKeyPairResponse{PrivateKeyPlainText: testToken}, &DataKeyPairResponse{PrivateKeyPlainText: testToken},
+		DeriveSharedSecretResponse{SharedSecret: testToken}, &DeriveSharedSecretResponse{SharedSecret: testToken},
+		DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &DecryptDatakeyResponse{DataKey: testToken},
+		EncryptDatakeyRequest{PlainText: testToken}, &EncryptDatakeyRequest{PlainText: testToken},
+	}
+	for _, m := range secretModels {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, m)
+			printed = append(printed, out)
+			require.Contains(t, out, "REDACTED", verb)
+		}
+	}
 	secrets := []string{testToken, testSK, hex.EncodeToString(dek), string(dek)}
 	for _, p := range printed {
 		for _, s := range secrets {

@@ -259,7 +259,7 @@ func TestRequestShape(t *testing.T) {
 		{"project header", "POST", "/v1.0/" + testProject + "/kms/describe-key", "application/json", body, map[string]string{"X-Project-Id": strings.Repeat("f", 32)}, 400, "KMS.0201"},
 		{"content type", "POST", "/v1.0/" + testProject + "/kms/describe-key", "text/plain", body, nil, 400, "KMS.0202"},
 		{"oversized", "POST", "/v1.0/" + testProject + "/kms/describe-key", "application/json", `{"key_id":"` + strings.Repeat("a", maxBodyBytes) + `"}`, nil, 400, "KMS.0203"},
-		{"empty", "POST", "/v1.0/" + testProject + "/kms/describe-key", "application/json", "", nil, 400, "KMS.0202"},
+		{"empty", "POST", "/v1.0/" + testProject + "/kms/describe-key", "application/json", "", nil, 400, "KMS.0204"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

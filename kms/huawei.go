@@ -104,6 +104,9 @@ func (s *Server) writeHuaweiError(w http.ResponseWriter, err error) {
 const maxJSONDepth = 4
 
 func decodeJSON(body []byte, v any) error {
+	if len(body) == 0 {
+		return nil // no body: no fields (the SDK sends none for an empty list-keys)
+	}
 	allowed := jsonFields(reflect.TypeOf(v).Elem())
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()

@@ -3,6 +3,7 @@ package kms
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"strconv"
 )
@@ -318,4 +319,49 @@ func (r *Recipient) input() (*recipientInput, error) {
 		return nil, err
 	}
 	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+}
+
+// The wire models that carry a secret in plaintext print it redacted, so
+// that logging a request or response with fmt does not leak it. JSON
+// encoding is unaffected.
+
+const redacted = "REDACTED"
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// Format prints r with private_key_plain_text redacted.
+func (r DataKeyPairResponse) Format(f fmt.State, verb rune) {
+	type plain DataKeyPairResponse
+	p := plain(r)
+	p.PrivateKeyPlainText = redact(p.PrivateKeyPlainText)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with shared_secret redacted.
+func (r DeriveSharedSecretResponse) Format(f fmt.State, verb rune) {
+	type plain DeriveSharedSecretResponse
+	p := plain(r)
+	p.SharedSecret = redact(p.SharedSecret)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with data_key and datakey_dgst redacted.
+func (r DecryptDatakeyResponse) Format(f fmt.State, verb rune) {
+	type plain DecryptDatakeyResponse
+	p := plain(r)
+	p.DataKey, p.DatakeyDgst = redact(p.DataKey), redact(p.DatakeyDgst)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with plain_text redacted.
+func (r EncryptDatakeyRequest) Format(f fmt.State, verb rune) {
+	type plain EncryptDatakeyRequest
+	p := plain(r)
+	p.PlainText = redact(p.PlainText)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }

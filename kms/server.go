@@ -195,8 +195,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	aws := r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != ""
 	api, op := "huawei", ""
 	writeError := s.writeHuaweiError
+	if _, name, ok := parseHuaweiPath(r.URL.Path); ok && huaweiOps[name] != nil {
+		op = name // only known names: the path is caller input
+	}
 	if aws {
 		api, op = "aws", r.Header.Get("X-Amz-Target")
+		op = op[:min(len(op), 64)] // caller input: bounded in the log
 		w.Header().Set("X-Amzn-Requestid", rid)
 		writeError = func(w http.ResponseWriter, err error) { writeAWSError(w, err) }
 	}
@@ -205,7 +209,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
 			k, msg := kindOf(failure)
-			attrs = append(attrs, "kind", int(k), "error", msg)
+			attrs = append(attrs, "code", huaweiErrors[k].code, "error", msg)
 			if k == kindInternal {
 				attrs = append(attrs, "cause", failure.Error())
 			}

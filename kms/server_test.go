@@ -324,3 +324,46 @@ func TestImportedMaterialExpires(t *testing.T) {
 	_, err = k.client.EncryptDatakey(ctx, enc)
 	requireAPIError(t, err, 400, "KMS.0209")
 }
+
+// TestStoreAtRest checks that key material is not in the database file in
+// plaintext, that keys survive a restart, and that a database whose master
+// key is gone is refused rather than silently re-keyed.
+func TestStoreAtRest(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	material := bytes.Repeat([]byte("0123456789abcdef"), 2) // a recognizable AES-256 key
+	k := newTestKMS(t, Options{DataDir: dir})
+	id := k.createKey(t, "AES_256", "", "external")
+	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, material)
+	require.NoError(t, err)
+	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+	require.NoError(t, k.srv.Close())
+
+	db, err := os.ReadFile(filepath.Join(dir, dbFile))
+	require.NoError(t, err)
+	require.False(t, bytes.Contains(db, material), "key material is stored in plaintext")
+	require.False(t, bytes.Contains(db, []byte(base64.StdEncoding.EncodeToString(material))))
+	info, err := os.Stat(filepath.Join(dir, masterKeyFile))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	srv, err := NewServer(Options{DataDir: dir, Token: testToken})
+	require.NoError(t, err)
+	_, k2, err := srv.symmetricKey(id)
+	require.NoError(t, err)
+	aead, err := cmkAEAD("AES_256", material)
+	require.NoError(t, err)
+	blob := sealBlob(k2.aead, id, []byte("x"), nil)
+	pt, err := openBlob(aead, blob, nil)
+	require.NoError(t, err, "the restarted server uses the imported material")
+	require.Equal(t, []byte("x"), pt)
+	require.NoError(t, srv.Close())
+
+	require.NoError(t, os.Remove(filepath.Join(dir, masterKeyFile)))
+	_, err = NewServer(Options{DataDir: dir, Token: testToken})
+	require.Error(t, err)
+	_, err = os.Stat(filepath.Join(dir, masterKeyFile))
+	require.True(t, os.IsNotExist(err), "no new master key was made")
+}
