@@ -765,16 +765,17 @@ func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte,
 	return s.deliver(ctx, rec, r, pt, &secretOutput{keyID: id})
 }
 
-// generateRandom returns n random bytes, or seals them to a recipient.
+// generateRandom returns n random bytes, or seals them to a recipient. No
+// key is involved, so no key's attestation policy applies: the recipient's
+// document need only verify.
 func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
 	b := make([]byte, n)
 	rand.Read(b)
-	return s.deliver(ctx, nil, r, b, &secretOutput{})
+	return s.deliver(ctx, new(keyRecord), r, b, &secretOutput{})
 }
 
 // deliver puts secret into out: as is without a recipient, or sealed to the
-// recipient under rec's attestation policy (rec may be nil when no key is
-// involved), in which case secret is cleared.
+// recipient under rec's attestation policy, in which case secret is cleared.
 func (s *Server) deliver(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
 	if r == nil {
 		out.plaintext = secret

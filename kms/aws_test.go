@@ -517,6 +517,33 @@ func TestAWSRecipient(t *testing.T) {
 		})
 	}
 
+	// The other attested operations: the envelope opens to the bytes the
+	// call without a recipient would give.
+	t.Run("GenerateRandom, GenerateDataKey, Decrypt, GenerateDataKeyPair", func(t *testing.T) {
+		open := func(out map[string]any) []byte {
+			t.Helper()
+			require.NotContains(t, out, "Plaintext")
+			require.NotContains(t, out, "PrivateKeyPlaintext")
+			b, err := recipient.Open(blob(t, out["CiphertextForRecipient"]), enclave.(crypto.Decrypter), recipient.OpenOptions{})
+			require.NoError(t, err)
+			return b
+		}
+		r := map[string]any{"AttestationDocument": issue(attestationtest.Options{})}
+		require.Len(t, open(k.aws(t, "GenerateRandom", map[string]any{"NumberOfBytes": 40, "Recipient": r})), 40)
+		sym, _ := k.awsCreateKey(t, "", "")
+		dk := k.aws(t, "GenerateDataKey", map[string]any{"KeyId": sym, "KeySpec": "AES_256", "Recipient": r})
+		dataKey := open(dk)
+		require.Equal(t, dataKey, blob(t, k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": dk["CiphertextBlob"]})["Plaintext"]))
+		require.Equal(t, dataKey, open(k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": dk["CiphertextBlob"], "Recipient": r})))
+		pair := k.aws(t, "GenerateDataKeyPair", map[string]any{"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256", "Recipient": r})
+		pkcs8 := open(pair)
+		priv, err := x509.ParsePKCS8PrivateKey(pkcs8)
+		require.NoError(t, err)
+		pub, err := x509.MarshalPKIXPublicKey(priv.(crypto.Signer).Public())
+		require.NoError(t, err)
+		require.Equal(t, blob(t, pair["PublicKey"]), pub)
+	})
+
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	for _, tc := range []struct {
 		name   string
