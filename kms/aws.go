@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
@@ -360,13 +361,22 @@ func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 		KeyUsage:              rec.Usage,
 		Origin:                awsOrigin(rec.Origin),
 	}
-	switch rec.State {
-	case stateEnabled:
+	// A key whose imported material has expired is refused as disabled by
+	// the typed layer (usableKey), so it is described as Disabled.
+	expired := rec.Expires != 0 && time.Now().Unix() >= rec.Expires
+	switch {
+	case rec.State == stateEnabled && !expired:
 		m.KeyState, m.Enabled = "Enabled", true
-	case statePendingImport:
+	case rec.State == statePendingImport:
 		m.KeyState = "PendingImport"
 	default:
 		m.KeyState = "Disabled"
+	}
+	if rec.Origin == "external" {
+		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+		if rec.Expires != 0 {
+			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
+		}
 	}
 	m.EncryptionAlgorithms, m.KeyAgreementAlgorithms = awsAlgorithms(rec)
 	return m

@@ -565,3 +565,28 @@ func TestAWSRecipient(t *testing.T) {
 		})
 	}
 }
+
+// TestAWSDisabled: a key whose imported material has expired answers
+// DisabledException on the AWS front end, and DescribeKey shows it.
+func TestAWSDisabled(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	params, err := k.client.GetParametersForImport(t.Context(), &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	exp := time.Now().Unix() + 2
+	req.ExpirationTime = &exp
+	require.NoError(t, k.client.ImportKeyMaterial(t.Context(), req))
+	body := fmt.Sprintf(`{"KeyId":%q,"Plaintext":"eA=="}`, id)
+	status, out := k.awsDo(t, awsRequest{target: "Encrypt", body: body})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "DisabledException")
+	md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "Disabled", md["KeyState"])
+	require.Equal(t, false, md["Enabled"])
+	require.Equal(t, "KEY_MATERIAL_EXPIRES", md["ExpirationModel"])
+	require.Equal(t, float64(exp), md["ValidTo"])
+}
