@@ -94,9 +94,8 @@ func FuzzAWSKeyID(f *testing.F) {
 		"arn:verenc:111122223333:key/" + id, "alias/x", "arn:aws:kms:us-east-1:" + awsAccountID + ":alias/x", "arn:::::"} {
 		f.Add(s)
 	}
-	s := new(Server)
 	f.Fuzz(func(t *testing.T, keyID string) {
-		got, err := s.awsKeyID("KeyId", keyID)
+		got, err := awsKeyID("KeyId", keyID)
 		if err != nil {
 			if got != "" {
 				t.Fatal("key ID with an error")
@@ -106,7 +105,7 @@ func FuzzAWSKeyID(f *testing.F) {
 		if checkKeyID(got) != nil || !strings.HasSuffix(keyID, got) {
 			t.Fatalf("%q gave key ID %q", keyID, got)
 		}
-		again, err := s.awsKeyID("KeyId", s.awsARN(got))
+		again, err := awsKeyID("KeyId", awsARN(got))
 		if err != nil || again != got {
 			t.Fatalf("ARN of %q: %q, %v", got, again, err)
 		}
