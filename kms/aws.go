@@ -546,6 +546,9 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 	if in.KeyPairSpec == "" {
 		return nil, errorf(kindMissingParameter, "KeyPairSpec is missing")
 	}
+	if !ecPairSpecs[in.KeyPairSpec] && rsaPairSpecs[in.KeyPairSpec] == 0 {
+		return nil, errorf(kindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
+	}
 	aad, err := awsContext(in.EncryptionContext)
 	if err != nil {
 		return nil, err
