@@ -213,37 +213,64 @@ func hwPeerSecret(t testing.TB, c *hwkms.KmsClient, keyID string, peer interface
 	return s
 }
 
-// TestHuaweiImport imports an AES key through get-parameters-for-import and
-// import-key-material, wrapped by the kms package's client-side helper.
+// TestHuaweiImport imports an AES key and an EC private key through
+// get-parameters-for-import and import-key-material, wrapped by the kms
+// package's client-side helper.
 func TestHuaweiImport(t *testing.T) {
 	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
 	external := model.GetCreateKeyRequestBodyOriginEnum().EXTERNAL
-	key := hwCreateKey(t, c, model.GetCreateKeyRequestBodyKeySpecEnum().AES_256, nil, &external)
+	specs := model.GetCreateKeyRequestBodyKeySpecEnum()
+	ecKey := readKey(t, "test_p256_key.pem")
+	ecPKCS8, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aesKey := make([]byte, 32)
+	rand.Read(aesKey)
 
-	params, err := c.CreateParametersForImport(&model.CreateParametersForImportRequest{Body: &model.GetParametersForImportRequestBody{
-		KeyId: key, WrappingAlgorithm: model.GetGetParametersForImportRequestBodyWrappingAlgorithmEnum().RSAES_OAEP_SHA_256,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	material := make([]byte, 32)
-	rand.Read(material)
-	wrapped, err := kms.WrapKeyMaterial(&kms.GetParametersForImportResponse{
-		KeyID: *params.KeyId, ImportToken: *params.ImportToken, ExpirationTime: *params.ExpirationTime, PublicKey: *params.PublicKey,
-	}, material)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.ImportKeyMaterial(&model.ImportKeyMaterialRequest{Body: &model.ImportKeyMaterialRequestBody{
-		KeyId: wrapped.KeyID, ImportToken: wrapped.ImportToken, EncryptedKeyMaterial: wrapped.EncryptedKeyMaterial,
-	}}); err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *d.KeyInfo.KeyState != "2" || d.KeyInfo.Origin.Value() != "external" {
-		t.Errorf("imported key: %+v", d.KeyInfo)
+	for _, tc := range []struct {
+		spec     model.CreateKeyRequestBodyKeySpec
+		usage    *model.CreateKeyRequestBodyKeyUsage
+		material []byte
+	}{
+		{specs.AES_256, nil, aesKey},
+		{specs.EC_P256, hwUsage(t, "KEY_AGREEMENT"), ecPKCS8},
+	} {
+		key := hwCreateKey(t, c, tc.spec, tc.usage, &external)
+		params, err := c.CreateParametersForImport(&model.CreateParametersForImportRequest{Body: &model.GetParametersForImportRequestBody{
+			KeyId: key, WrappingAlgorithm: model.GetGetParametersForImportRequestBodyWrappingAlgorithmEnum().RSAES_OAEP_SHA_256,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrapped, err := kms.WrapKeyMaterial(&kms.GetParametersForImportResponse{
+			KeyID: *params.KeyId, ImportToken: *params.ImportToken, ExpirationTime: *params.ExpirationTime, PublicKey: *params.PublicKey,
+		}, tc.material)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := &model.ImportKeyMaterialRequestBody{KeyId: wrapped.KeyID, ImportToken: wrapped.ImportToken, EncryptedKeyMaterial: wrapped.EncryptedKeyMaterial}
+		if wrapped.EncryptedPrivatekey != "" {
+			body.EncryptedPrivatekey = &wrapped.EncryptedPrivatekey
+		}
+		if _, err := c.ImportKeyMaterial(&model.ImportKeyMaterialRequest{Body: body}); err != nil {
+			t.Fatalf("%s: %v", tc.spec.Value(), err)
+		}
+		d, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *d.KeyInfo.KeyState != "2" || d.KeyInfo.Origin.Value() != "external" {
+			t.Errorf("%s: imported key: %+v", tc.spec.Value(), d.KeyInfo)
+		}
+		if tc.usage != nil {
+			pk, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *pk.PublicKey != base64.StdEncoding.EncodeToString(publicDER(t, ecKey)) {
+				t.Errorf("%s: the imported key's public key is not the key's", tc.spec.Value())
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
@@ -21,9 +22,8 @@ import (
 //	X-Amz-Target: TrentService.<Operation>
 //
 // Each operation decodes its body into an aws*Request (strictly, with the
-// Huawei front end's decodeJSON), calls the typed
-// operation layer (ops.go), the same as the Huawei front end, and encodes
-// an aws*Response. Errors are {"__type": ..., "message": ...} with the status
+// Huawei front end's decodeJSON), calls the typed operation layer (ops.go)
+// as the Huawei front end does, and encodes an aws*Response. Errors are {"__type": ..., "message": ...} with the status
 // of awsErrorOf.
 //
 // # Seed 001's shape
@@ -125,7 +125,7 @@ var (
 // this server's account in the seed's form (arn:verenc:ACCOUNT:key/ID) or
 // AWS's (arn:PARTITION:kms:REGION:ACCOUNT:key/ID). Aliases are not
 // supported.
-func (s *Server) awsKeyID(field, keyID string) (string, error) {
+func awsKeyID(field, keyID string) (string, error) {
 	if keyID == "" {
 		return "", errorf(kindMissingParameter, "%s is missing", field)
 	}
@@ -167,7 +167,7 @@ func (s *Server) awsKeyID(field, keyID string) (string, error) {
 const awsAccountID = "000000000000"
 
 // awsARN returns the ARN of a key, in seed 001's form.
-func (s *Server) awsARN(id string) string {
+func awsARN(id string) string {
 	return "arn:verenc:" + awsAccountID + ":key/" + id
 }
 
@@ -294,7 +294,7 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 		if awsUnsupportedSpecs[spec] {
 			return nil, errorf(kindUnsupported, "KeySpec %s is not supported by this server", spec)
 		}
-		return nil, errorf(kindInvalidParameter, "KeySpec %q is not a KMS key spec", spec)
+		return nil, errorf(kindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
 	}
 	usage := in.KeyUsage
 	switch usage {
@@ -306,7 +306,7 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	case "GENERATE_VERIFY_MAC":
 		return nil, errorf(kindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyUsage %q is not a key usage", usage)
+		return nil, errorf(kindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
 	}
 	if !usageAllowed(ours, keySpecs[ours], usage) {
 		return nil, errorf(kindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
@@ -320,7 +320,7 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
 		return nil, errorf(kindUnsupported, "Origin %s is not supported by this server", in.Origin)
 	default:
-		return nil, errorf(kindInvalidParameter, "Origin %q is not an origin", in.Origin)
+		return nil, errorf(kindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
 	}
 	if len(in.Description) > awsMaxDescription {
 		return nil, errorf(kindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
@@ -351,7 +351,7 @@ func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
 func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 	m := awsKeyMetadata{
 		AWSAccountID:          awsAccountID,
-		Arn:                   s.awsARN(rec.ID),
+		Arn:                   awsARN(rec.ID),
 		CreationDate:          float64(rec.Created) / 1000,
 		Description:           rec.Description,
 		KeyID:                 rec.ID,
@@ -361,13 +361,22 @@ func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 		KeyUsage:              rec.Usage,
 		Origin:                awsOrigin(rec.Origin),
 	}
-	switch rec.State {
-	case stateEnabled:
+	// A key whose imported material has expired is refused as disabled by
+	// the typed layer (usableKey), so it is described as Disabled.
+	expired := rec.Expires != 0 && time.Now().Unix() >= rec.Expires
+	switch {
+	case rec.State == stateEnabled && !expired:
 		m.KeyState, m.Enabled = "Enabled", true
-	case statePendingImport:
+	case rec.State == statePendingImport:
 		m.KeyState = "PendingImport"
 	default:
 		m.KeyState = "Disabled"
+	}
+	if rec.Origin == "external" {
+		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+		if rec.Expires != 0 {
+			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
+		}
 	}
 	m.EncryptionAlgorithms, m.KeyAgreementAlgorithms = awsAlgorithms(rec)
 	return m
@@ -400,7 +409,7 @@ func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +446,7 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 	}
 	out := &awsListKeysResponse{Keys: []awsKeyListEntry{}}
 	for _, rec := range recs[start:min(start+limit, len(recs))] {
-		out.Keys = append(out.Keys, awsKeyListEntry{KeyArn: s.awsARN(rec.ID), KeyID: rec.ID})
+		out.Keys = append(out.Keys, awsKeyListEntry{KeyArn: awsARN(rec.ID), KeyID: rec.ID})
 	}
 	if start+limit < len(recs) {
 		out.Truncated, out.NextMarker = true, out.Keys[len(out.Keys)-1].KeyID
@@ -453,7 +462,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +483,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 		CustomerMasterKeySpec:  awsSpecOf(rec.Spec),
 		EncryptionAlgorithms:   enc,
 		KeyAgreementAlgorithms: agree,
-		KeyID:                  s.awsARN(rec.ID),
+		KeyID:                  awsARN(rec.ID),
 		KeySpec:                awsSpecOf(rec.Spec),
 		KeyUsage:               rec.Usage,
 		PublicKey:              rec.Public,
@@ -489,14 +498,14 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	switch in.KeyAgreementAlgorithm {
 	case "", "ECDH": // optional in seed 001, always sent by the AWS SDK
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyAgreementAlgorithm %q is not ECDH", in.KeyAgreementAlgorithm)
+		return nil, errorf(kindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
 	}
 	peer, err := awsBlob("PublicKey", in.PublicKey, awsMaxPublicKey)
 	if err != nil {
@@ -517,7 +526,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	return &awsDeriveSharedSecretResponse{
 		CiphertextForRecipient: out.forRecipient,
 		KeyAgreementAlgorithm:  "ECDH",
-		KeyID:                  s.awsARN(out.keyID),
+		KeyID:                  awsARN(out.keyID),
 		KeyOrigin:              awsOrigin(rec.Origin),
 		SharedSecret:           out.secret,
 	}, nil
@@ -531,12 +540,15 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	if in.KeyPairSpec == "" {
 		return nil, errorf(kindMissingParameter, "KeyPairSpec is missing")
+	}
+	if !ecPairSpecs[in.KeyPairSpec] && rsaPairSpecs[in.KeyPairSpec] == 0 {
+		return nil, errorf(kindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
 	}
 	aad, err := awsContext(in.EncryptionContext)
 	if err != nil {
@@ -552,7 +564,7 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 	}
 	return &awsGenerateDataKeyPairResponse{
 		CiphertextForRecipient:   out.forRecipient,
-		KeyID:                    s.awsARN(out.keyID),
+		KeyID:                    awsARN(out.keyID),
 		KeyPairSpec:              out.spec,
 		PrivateKeyCiphertextBlob: out.privateCiphertext,
 		PrivateKeyPlaintext:      out.privatePlaintext,
@@ -571,7 +583,7 @@ func awsDataKeyLen(keySpec string, n *int) (int, error) {
 	case keySpec == "AES_128":
 		return 16, nil
 	case keySpec != "":
-		return 0, errorf(kindInvalidParameter, "KeySpec %q is not AES_128 or AES_256", keySpec)
+		return 0, errorf(kindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
 	case n == nil:
 		return 0, errorf(kindMissingParameter, "KeySpec or NumberOfBytes is required")
 	}
@@ -596,7 +608,7 @@ func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, erro
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -619,7 +631,7 @@ func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, erro
 	return &awsGenerateDataKeyResponse{
 		CiphertextBlob:         out.ciphertext,
 		CiphertextForRecipient: out.forRecipient,
-		KeyID:                  s.awsARN(out.keyID),
+		KeyID:                  awsARN(out.keyID),
 		Plaintext:              out.plaintext,
 	}, nil
 }
@@ -631,7 +643,7 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
 		return errorf(kindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
 	}
-	return errorf(kindInvalidParameter, "EncryptionAlgorithm %q is not an encryption algorithm", alg)
+	return errorf(kindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
 }
 
 func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
@@ -642,7 +654,7 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 	if err := checkGrantTokens(in.GrantTokens); err != nil {
 		return nil, err
 	}
-	id, err := s.awsKeyID("KeyId", in.KeyID)
+	id, err := awsKeyID("KeyId", in.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -662,7 +674,7 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: s.awsARN(id)}, nil
+	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
 }
 
 func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
@@ -676,7 +688,7 @@ func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 	var id string
 	if in.KeyID != "" {
 		var err error
-		if id, err = s.awsKeyID("KeyId", in.KeyID); err != nil {
+		if id, err = awsKeyID("KeyId", in.KeyID); err != nil {
 			return nil, err
 		}
 	}
@@ -702,7 +714,7 @@ func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.forRecipient,
 		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
-		KeyID:                  s.awsARN(out.keyID),
+		KeyID:                  awsARN(out.keyID),
 		Plaintext:              out.plaintext,
 	}, nil
 }
@@ -766,16 +778,17 @@ func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte,
 	return s.deliver(ctx, rec, r, pt, &secretOutput{keyID: id})
 }
 
-// generateRandom returns n random bytes, or seals them to a recipient.
+// generateRandom returns n random bytes, or seals them to a recipient. No
+// key is involved, so no key's attestation policy applies: the recipient's
+// document need only verify.
 func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
 	b := make([]byte, n)
 	rand.Read(b)
-	return s.deliver(ctx, nil, r, b, &secretOutput{})
+	return s.deliver(ctx, new(keyRecord), r, b, &secretOutput{})
 }
 
 // deliver puts secret into out: as is without a recipient, or sealed to the
-// recipient under rec's attestation policy (rec may be nil when no key is
-// involved), in which case secret is cleared.
+// recipient under rec's attestation policy, in which case secret is cleared.
 func (s *Server) deliver(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
 	if r == nil {
 		out.plaintext = secret

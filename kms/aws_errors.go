@@ -32,7 +32,7 @@ var awsErrors = map[kind]awsError{
 	kindNotFound:             {http.StatusBadRequest, "NotFoundException"},
 	kindDisabled:             {http.StatusBadRequest, "DisabledException"},
 	kindInvalidKeyUsage:      {http.StatusBadRequest, "InvalidKeyUsageException"},
-	kindSpecMismatch:         {http.StatusBadRequest, "InvalidKeyUsageException"},
+	kindSpecMismatch:         {http.StatusBadRequest, "InvalidPublicKeyException"}, // a peer key of another curve: seed 001
 	kindInvalidPublicKey:     {http.StatusBadRequest, "InvalidPublicKeyException"},
 	kindDigestMismatch:       {http.StatusBadRequest, "ValidationException"},
 	kindInvalidCiphertext:    {http.StatusBadRequest, "InvalidCiphertextException"},

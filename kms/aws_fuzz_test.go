@@ -23,6 +23,10 @@ func FuzzAWSRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	ec, err := srv.createKey(f.Context(), &createKeyInput{spec: "EC_P256", usage: usageAgreement})
+	if err != nil {
+		f.Fatal(err)
+	}
 	blob, err := srv.encrypt(f.Context(), sym.ID, []byte("fuzz"), nil)
 	if err != nil {
 		f.Fatal(err)
@@ -40,6 +44,9 @@ func FuzzAWSRequest(f *testing.F) {
 		{1, `{"Limit":2,"Marker":"` + sym.ID + `"}`},
 		{2, js(map[string]any{"KeyId": sym.ID})},
 		{3, js(map[string]any{"KeyId": sym.ID, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64([]byte{0x30, 0x59}), "Recipient": map[string]any{"AttestationDocument": b64([]byte{0xd2, 0x84}), "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}})},
+		{3, js(map[string]any{"KeyId": ec.ID, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64(ec.Public)})},
+		{3, js(map[string]any{"KeyId": ec.ID, "PublicKey": b64(ec.Public), "RecipientInfo": b64([]byte{0xd2, 0x84, 0x44})})},
+		{2, js(map[string]any{"KeyId": ec.ID})},
 		{3, `{ "KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab", "PublicKey": "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", "RecipientInfo": "hEQ=" }`},
 		{4, js(map[string]any{"KeyId": sym.ID, "KeySpec": "AES_256", "EncryptionContext": map[string]string{"a": "b"}})},
 		{4, js(map[string]any{"KeyId": sym.ID, "NumberOfBytes": 7})},
@@ -48,6 +55,8 @@ func FuzzAWSRequest(f *testing.F) {
 		{6, js(map[string]any{"CiphertextBlob": b64(blob), "KeyId": sym.ID, "EncryptionContext": map[string]string{}})},
 		{7, `{"NumberOfBytes":32}`},
 		{7, `{"NumberOfBytes":1e3}`},
+		{7, js(map[string]any{"NumberOfBytes": 8, "Recipient": map[string]any{"AttestationDocument": b64([]byte{0xd2, 0x84, 0x44})}})},
+		{6, js(map[string]any{"CiphertextBlob": b64(blob), "Recipient": map[string]any{"AttestationDocument": b64([]byte{0x84, 0x44})}})},
 		{0, `{"KeyId":"x"}{}`},
 		{0, `{"KeyId":null}`},
 	} {
@@ -85,9 +94,8 @@ func FuzzAWSKeyID(f *testing.F) {
 		"arn:verenc:111122223333:key/" + id, "alias/x", "arn:aws:kms:us-east-1:" + awsAccountID + ":alias/x", "arn:::::"} {
 		f.Add(s)
 	}
-	s := new(Server)
 	f.Fuzz(func(t *testing.T, keyID string) {
-		got, err := s.awsKeyID("KeyId", keyID)
+		got, err := awsKeyID("KeyId", keyID)
 		if err != nil {
 			if got != "" {
 				t.Fatal("key ID with an error")
@@ -97,7 +105,7 @@ func FuzzAWSKeyID(f *testing.F) {
 		if checkKeyID(got) != nil || !strings.HasSuffix(keyID, got) {
 			t.Fatalf("%q gave key ID %q", keyID, got)
 		}
-		again, err := s.awsKeyID("KeyId", s.awsARN(got))
+		again, err := awsKeyID("KeyId", awsARN(got))
 		if err != nil || again != got {
 			t.Fatalf("ARN of %q: %q, %v", got, again, err)
 		}

@@ -34,12 +34,14 @@ type awsKeyMetadata struct {
 	Description            string   `json:"Description"`
 	Enabled                bool     `json:"Enabled"`
 	EncryptionAlgorithms   []string `json:"EncryptionAlgorithms,omitempty"`
+	ExpirationModel        string   `json:"ExpirationModel,omitempty"` // external keys only
+	ValidTo                float64  `json:"ValidTo,omitempty"`         // seconds since the epoch, when the material expires
 	KeyAgreementAlgorithms []string `json:"KeyAgreementAlgorithms,omitempty"`
 	KeyID                  string   `json:"KeyId"`
 	KeyManager             string   `json:"KeyManager"` // CUSTOMER
 	KeySpec                string   `json:"KeySpec"`
 	CustomerMasterKeySpec  string   `json:"CustomerMasterKeySpec"`
-	KeyState               string   `json:"KeyState"` // Enabled or PendingImport
+	KeyState               string   `json:"KeyState"` // Enabled, PendingImport or Disabled
 	KeyUsage               string   `json:"KeyUsage"`
 	MultiRegion            bool     `json:"MultiRegion"`
 	Origin                 string   `json:"Origin"`

@@ -517,6 +517,33 @@ func TestAWSRecipient(t *testing.T) {
 		})
 	}
 
+	// The other attested operations: the envelope opens to the bytes the
+	// call without a recipient would give.
+	t.Run("GenerateRandom, GenerateDataKey, Decrypt, GenerateDataKeyPair", func(t *testing.T) {
+		open := func(out map[string]any) []byte {
+			t.Helper()
+			require.NotContains(t, out, "Plaintext")
+			require.NotContains(t, out, "PrivateKeyPlaintext")
+			b, err := recipient.Open(blob(t, out["CiphertextForRecipient"]), enclave.(crypto.Decrypter), recipient.OpenOptions{})
+			require.NoError(t, err)
+			return b
+		}
+		r := map[string]any{"AttestationDocument": issue(attestationtest.Options{})}
+		require.Len(t, open(k.aws(t, "GenerateRandom", map[string]any{"NumberOfBytes": 40, "Recipient": r})), 40)
+		sym, _ := k.awsCreateKey(t, "", "")
+		dk := k.aws(t, "GenerateDataKey", map[string]any{"KeyId": sym, "KeySpec": "AES_256", "Recipient": r})
+		dataKey := open(dk)
+		require.Equal(t, dataKey, blob(t, k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": dk["CiphertextBlob"]})["Plaintext"]))
+		require.Equal(t, dataKey, open(k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": dk["CiphertextBlob"], "Recipient": r})))
+		pair := k.aws(t, "GenerateDataKeyPair", map[string]any{"KeyId": sym, "KeyPairSpec": "ECC_NIST_P256", "Recipient": r})
+		pkcs8 := open(pair)
+		priv, err := x509.ParsePKCS8PrivateKey(pkcs8)
+		require.NoError(t, err)
+		pub, err := x509.MarshalPKIXPublicKey(priv.(crypto.Signer).Public())
+		require.NoError(t, err)
+		require.Equal(t, blob(t, pair["PublicKey"]), pub)
+	})
+
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	for _, tc := range []struct {
 		name   string
@@ -537,4 +564,29 @@ func TestAWSRecipient(t *testing.T) {
 			k.awsFail(t, awsRequest{target: "DeriveSharedSecret", body: js(tc.body)}, tc.status, tc.typ)
 		})
 	}
+}
+
+// TestAWSDisabled: a key whose imported material has expired answers
+// DisabledException on the AWS front end, and DescribeKey shows it.
+func TestAWSDisabled(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	params, err := k.client.GetParametersForImport(t.Context(), &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	exp := time.Now().Unix() + 2
+	req.ExpirationTime = &exp
+	require.NoError(t, k.client.ImportKeyMaterial(t.Context(), req))
+	body := fmt.Sprintf(`{"KeyId":%q,"Plaintext":"eA=="}`, id)
+	status, out := k.awsDo(t, awsRequest{target: "Encrypt", body: body})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "DisabledException")
+	md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "Disabled", md["KeyState"])
+	require.Equal(t, false, md["Enabled"])
+	require.Equal(t, "KEY_MATERIAL_EXPIRES", md["ExpirationModel"])
+	require.Equal(t, float64(exp), md["ValidTo"])
 }
