@@ -26,9 +26,10 @@
 // and the unprotected header empty. The signature is checked over the bytes
 // received, never a re-encoding, with the leaf's P-384 key; high-S
 // signatures are valid. QingTian stores r and s little-endian: that reading
-// is tried only for documents whose chain ends in the QingTian root (or, for
-// a root passed in VerifyOptions.Roots that is neither platform's, when the
-// standard reading fails; the document is then reported as QingTian).
+// is accepted only for documents whose chain ends in the QingTian root, or
+// in a root from VerifyOptions.Roots that is neither platform's (such as
+// attestationtest's) unless Platform is Nitro; such a document is then
+// reported as QingTian.
 //
 // The chain is the leaf followed by the cabundle in reverse; cabundle[0]
 // must be byte for byte one of the trusted roots. Every certificate must be
@@ -45,6 +46,17 @@
 // exact bytes, so that documents from a known enclave cost one signature
 // check. The cache never changes a result: roots and validity are checked
 // on every call.
+//
+// # Errors
+//
+// Checks run in this order, and the first failure decides the sentinel:
+// parsing (ErrMalformed, also for a certificate that does not parse or a
+// leaf key that is not P-384), the chain's root, names, constraints and
+// signatures (ErrUntrusted), the document's signature (ErrSignature),
+// validity times and MaxAge (ErrExpired), and finally VerifyOptions'
+// policy and platform (ErrPolicy). So a tampered certificate is
+// ErrUntrusted, a tampered payload ErrSignature, and only a genuine
+// document can fail with ErrExpired or ErrPolicy.
 //
 // # What is not checked
 //
@@ -147,13 +159,10 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 	if roots == nil {
 		roots = EmbeddedRoots()
 	}
-	if !slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return bytes.Equal(r.Raw, p.cabundle[0]) }) {
+	if !slices.ContainsFunc(roots, func(r *x509.Certificate) bool { return r != nil && bytes.Equal(r.Raw, p.cabundle[0]) }) {
 		return nil, untrusted("cabundle[0] is not a trusted root")
 	}
 	platform := rootPlatform(p.cabundle[0])
-	if opts.Platform != 0 && platform != 0 && platform != opts.Platform {
-		return nil, fmt.Errorf("%w: platform: the chain ends in the %v root, want %v", ErrPolicy, platform, opts.Platform)
-	}
 	if platform == 0 {
 		platform = opts.Platform
 	}
@@ -187,6 +196,9 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 		}
 	}
 
+	if opts.Platform != 0 && platform != opts.Platform {
+		return nil, fmt.Errorf("%w: platform: the document is from %v, want %v", ErrPolicy, platform, opts.Platform)
+	}
 	if err := checkPolicy(p, &opts); err != nil {
 		return nil, err
 	}
@@ -219,20 +231,31 @@ func verifySignature(key *ecdsa.PublicKey, m *sign1, platform Platform) (Platfor
 	h.Write(m.payload)
 	digest := h.Sum(nil)
 
-	sig := m.signature
-	r, s := new(big.Int).SetBytes(sig[:48]), new(big.Int).SetBytes(sig[48:])
-	if ecdsa.Verify(key, digest, r, s) {
-		if platform == 0 {
-			platform = Nitro
-		}
-		return platform, nil
+	// QingTian writes r and s each as a little-endian 48-byte integer;
+	// other platforms big-endian. Which readings are tried depends only on
+	// the platform; which is tried first only saves time: QingTian's order
+	// first for its root, or for an unknown root when the protected header
+	// has QingTian's non-minimal encoding.
+	type reading struct {
+		littleEndian bool
+		platform     Platform
 	}
-	if platform != Nitro {
-		// QingTian writes r and s each as a little-endian 48-byte integer.
-		r.SetBytes(reversed(sig[:48]))
-		s.SetBytes(reversed(sig[48:]))
-		if ecdsa.Verify(key, digest, r, s) {
-			return QingTian, nil
+	readings := []reading{{false, Nitro}}
+	switch {
+	case platform == QingTian:
+		readings = []reading{{true, QingTian}, {false, QingTian}}
+	case platform == 0 && !bytes.Equal(m.protected, []byte{0xa1, 0x01, 0x38, 0x22}):
+		readings = []reading{{true, QingTian}, {false, Nitro}}
+	case platform == 0:
+		readings = append(readings, reading{true, QingTian})
+	}
+	for _, rd := range readings {
+		r, s := m.signature[:48], m.signature[48:]
+		if rd.littleEndian {
+			r, s = reversed(r), reversed(s)
+		}
+		if ecdsa.Verify(key, digest, new(big.Int).SetBytes(r), new(big.Int).SetBytes(s)) {
+			return rd.platform, nil
 		}
 	}
 	return 0, fmt.Errorf("%w: ES384 signature does not verify with the leaf key", ErrSignature)

@@ -36,11 +36,12 @@ type Document struct {
 	Timestamp time.Time
 	Digest    string         // "SHA384"
 	PCRs      map[int][]byte // index 0..31 -> measurement
-	PublicKey []byte         // the enclave's key as carried (DER SubjectPublicKeyInfo for KMS), or nil
-	UserData  []byte         // nil when absent or null
-	Nonce     []byte         // nil when absent or null
+	PublicKey []byte         // the enclave's key as carried (DER SubjectPublicKeyInfo for KMS); nil when absent, null or empty
+	UserData  []byte         // nil when absent, null or empty
+	Nonce     []byte         // nil when absent, null or empty
 
 	// Chain is the verified chain, leaf first and the trusted root last.
+	// The certificates are shared with other results: do not modify them.
 	Chain []*x509.Certificate
 }
 
@@ -63,8 +64,9 @@ type Unverified struct {
 	Chain []*x509.Certificate
 }
 
-// Decode decodes doc as strictly as Verify does (a document Decode rejects,
-// Verify rejects with the same error) but verifies nothing.
+// Decode decodes doc as strictly as Verify parses it (every document Decode
+// rejects, Verify rejects too) and parses its certificates, but verifies
+// nothing: not the signature, the chain, the times nor any policy.
 func Decode(doc []byte) (*Unverified, error) {
 	m, err := parseSign1(doc)
 	if err != nil {

@@ -43,8 +43,8 @@ func readDoc(tb testing.TB, rel string) []byte {
 	return b
 }
 
-// tamperEveryByte flips one bit, then all bits, of each byte of raw in
-// turn and checks that Verify rejects the result with a sentinel that fits
+// tamperEveryByte flips the low bit of each byte of raw in turn (and all
+// bits of every 5th byte) and checks that Verify rejects the result with a sentinel that fits
 // where the byte is: in the signature ErrSignature; in a certificate
 // ErrMalformed (it no longer parses) or ErrUntrusted; elsewhere
 // ErrMalformed (structure) or ErrSignature (content). Every byte is
@@ -83,7 +83,11 @@ func tamperEveryByte(t *testing.T, raw []byte, chain []*x509.Certificate, opts a
 				region, allowed = "certificate", []error{attestation.ErrMalformed, attestation.ErrUntrusted}
 			}
 		}
-		for _, mask := range []byte{0x01, 0xff} {
+		masks := []byte{0x01}
+		if i%5 == 0 {
+			masks = append(masks, 0xff)
+		}
+		for _, mask := range masks {
 			mutated[i] ^= mask
 			doc, err := attestation.Verify(mutated, opts)
 			mutated[i] ^= mask
@@ -97,7 +101,7 @@ func tamperEveryByte(t *testing.T, raw []byte, chain []*x509.Certificate, opts a
 			counts[region]++
 		}
 	}
-	t.Logf("%d tamperings rejected: %v", len(raw)*2/stride, counts)
+	t.Logf("%d tamperings rejected: %v", counts["signature"]+counts["certificate"]+counts["structure or content"], counts)
 }
 
 func TestSingleByteTamperingRealDocument(t *testing.T) {

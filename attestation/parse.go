@@ -167,7 +167,7 @@ func major(raw cbor.RawMessage) byte { return raw[0] >> 5 }
 //     nothing inside it may;
 //   - integers and lengths may be encoded non-minimally (QingTian);
 //   - public_key, user_data and nonce may be null (Nitro) or empty
-//     (QingTian), and up to maxUserField bytes long;
+//     (QingTian), both read as absent, and up to maxUserField bytes long;
 //   - the enclave key may be named public_key (both, really) or pubkey
 //     (Huawei's CDDL), but not both;
 //   - keys may come in any order, and unknown keys are ignored.
@@ -245,7 +245,7 @@ func decodeText(raw cbor.RawMessage, max int) (string, error) {
 }
 
 // decodeBytes decodes a byte string of 1..max bytes. If optional, it may
-// also be null (nil) or empty (a non-nil empty slice).
+// also be null or empty, which both decode as nil.
 func decodeBytes(raw cbor.RawMessage, max int, optional bool) ([]byte, error) {
 	if optional && len(raw) == 1 && raw[0] == cborNull {
 		return nil, nil
@@ -260,8 +260,8 @@ func decodeBytes(raw cbor.RawMessage, max int, optional bool) ([]byte, error) {
 	if (len(b) == 0 && !optional) || len(b) > max {
 		return nil, fmt.Errorf("byte string of %d bytes, want at most %d", len(b), max)
 	}
-	if b == nil {
-		b = []byte{}
+	if len(b) == 0 {
+		return nil, nil
 	}
 	return b, nil
 }

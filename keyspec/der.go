@@ -162,7 +162,9 @@ func (k *PublicKey) MarshalPKIX() []byte {
 // ParsePrivateKey parses a DER private key of one of the five specs, either
 // PKCS#8 PrivateKeyInfo (RFC 5208, version 0, as the KMS APIs carry it) or
 // SEC 1 ECPrivateKey (RFC 5915, which must then name its curve). If the
-// encoding includes the public key, it must match the private scalar.
+// encoding includes the public key, it must match the private scalar. It
+// fails with ErrUnknownSpec for a well-formed key of another curve or
+// algorithm, and with ErrInvalidKey for anything else that is wrong.
 func ParsePrivateKey(der []byte) (*PrivateKey, error) {
 	if len(der) > maxKeyDER {
 		return nil, fmt.Errorf("%w: private key of %d bytes", ErrInvalidKey, len(der))

@@ -45,7 +45,20 @@ type secretKey struct {
 	sm2  *gmecdh.PrivateKey
 }
 
-func newPrivateKey(s Spec, pub *PublicKey, sk secretKey) *PrivateKey {
+// newPrivateKey wraps a valid library key of spec s, with its public key.
+func newPrivateKey(s Spec, sk secretKey) *PrivateKey {
+	pub := &PublicKey{spec: s}
+	switch s {
+	case P256, P384, P521:
+		pub.nist = sk.nist.PublicKey()
+		pub.point = pub.nist.Bytes()
+	case Secp256k1:
+		pub.k1 = sk.k1.PubKey()
+		pub.point = pub.k1.SerializeUncompressed()
+	case SM2:
+		pub.sm2 = sk.sm2.PublicKey()
+		pub.point = pub.sm2.Bytes()
+	}
 	return &PrivateKey{spec: s, pub: pub, secret: func() secretKey { return sk }}
 }
 
@@ -70,19 +83,19 @@ func GenerateKey(s Spec) (*PrivateKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keyspec: generating %v key: %w", s, err)
 		}
-		return fromNIST(s, k)
+		return newPrivateKey(s, secretKey{nist: k}), nil
 	case Secp256k1:
 		k, err := secp256k1.GeneratePrivateKey()
 		if err != nil {
 			return nil, fmt.Errorf("keyspec: generating %v key: %w", s, err)
 		}
-		return fromK1(k)
+		return newPrivateKey(s, secretKey{k1: k}), nil
 	case SM2:
 		k, err := gmecdh.P256().GenerateKey(rand.Reader)
 		if err != nil {
 			return nil, fmt.Errorf("keyspec: generating %v key: %w", s, err)
 		}
-		return fromSM2(k)
+		return newPrivateKey(s, secretKey{sm2: k}), nil
 	}
 	return nil, fmt.Errorf("%w: %v", ErrUnknownSpec, s)
 }
@@ -102,44 +115,20 @@ func NewPrivateKey(s Spec, scalar []byte) (*PrivateKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v scalar out of range", ErrInvalidKey, s)
 		}
-		return fromNIST(s, k)
+		return newPrivateKey(s, secretKey{nist: k}), nil
 	case Secp256k1:
 		var d secp256k1.ModNScalar
 		if overflow := d.SetByteSlice(scalar); overflow || d.IsZero() {
 			return nil, fmt.Errorf("%w: %v scalar out of range", ErrInvalidKey, s)
 		}
-		return fromK1(secp256k1.NewPrivateKey(&d))
+		return newPrivateKey(s, secretKey{k1: secp256k1.NewPrivateKey(&d)}), nil
 	default: // SM2
 		k, err := gmecdh.P256().NewPrivateKey(scalar)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v scalar out of range", ErrInvalidKey, s)
 		}
-		return fromSM2(k)
+		return newPrivateKey(s, secretKey{sm2: k}), nil
 	}
-}
-
-func fromNIST(s Spec, k *ecdh.PrivateKey) (*PrivateKey, error) {
-	pub, err := NewPublicKey(s, k.PublicKey().Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return newPrivateKey(s, pub, secretKey{nist: k}), nil
-}
-
-func fromK1(k *secp256k1.PrivateKey) (*PrivateKey, error) {
-	pub, err := NewPublicKey(Secp256k1, k.PubKey().SerializeUncompressed())
-	if err != nil {
-		return nil, err
-	}
-	return newPrivateKey(Secp256k1, pub, secretKey{k1: k}), nil
-}
-
-func fromSM2(k *gmecdh.PrivateKey) (*PrivateKey, error) {
-	pub, err := NewPublicKey(SM2, k.PublicKey().Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return newPrivateKey(SM2, pub, secretKey{sm2: k}), nil
 }
 
 // NewPublicKey returns the public key of the spec encoded as a SEC 1 point:

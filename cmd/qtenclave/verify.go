@@ -113,14 +113,14 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *jsonOut {
 		return writeJSON(stdout, stderr, report)
 	}
-	when := "now"
+	when := "at the current time"
 	switch {
 	case opts.AtDocumentTime:
 		when = "as of its own timestamp (this says nothing about freshness)"
 	case !opts.Time.IsZero():
 		when = "as of " + opts.Time.UTC().Format(time.RFC3339)
 	}
-	fmt.Fprintf(stdout, "verified %s attestation document, %s\n", doc.Platform, when)
+	fmt.Fprintf(stdout, "verified %s attestation document %s\n", doc.Platform, when)
 	report.writeText(stdout)
 	return 0
 }

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/kms"
+)
+
+func init() { commands["kms"] = runKMS }
+
+const kmsUsage = `usage: qtenclave kms serve [--addr 127.0.0.1:PORT] [--data DIR] [--trust-test-root]
+                            [--root FILE.pem]... [--token TOKEN] [--access-key AK --secret-key SK]
+`
+
+// kmsContext is done when the server should stop gracefully (SIGINT or
+// SIGTERM).
+var kmsContext = func() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprint(stderr, kmsUsage)
+		return 2
+	}
+	fs := flag.NewFlagSet("kms serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, kmsUsage); fs.PrintDefaults() }
+	addr := fs.String("addr", "127.0.0.1:0", "listen address (port 0 picks a free port)")
+	data := fs.String("data", "", "key store directory (default: keys in memory)")
+	trustTest := fs.Bool("trust-test-root", false, "also trust the attestation test authority's root (for tests only)")
+	var roots rootFiles
+	fs.Var(&roots, "root", "PEM file of an extra trusted attestation root (repeatable)")
+	token := fs.String("token", os.Getenv("QTENCLAVE_KMS_TOKEN"), "X-Auth-Token to accept (or QTENCLAVE_KMS_TOKEN)")
+	ak := fs.String("access-key", os.Getenv("QTENCLAVE_KMS_AK"), "access key for signed requests (or QTENCLAVE_KMS_AK)")
+	sk := fs.String("secret-key", os.Getenv("QTENCLAVE_KMS_SK"), "secret key for signed requests (or QTENCLAVE_KMS_SK)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "qtenclave kms serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if (*ak == "") != (*sk == "") {
+		fmt.Fprintln(stderr, "qtenclave kms serve: --access-key and --secret-key go together")
+		return 2
+	}
+	generated := *token == "" && *ak == ""
+	if generated {
+		*token, *ak, *sk = randomCredential(24), "QTAK"+randomCredential(8), randomCredential(20)
+	}
+	trusted, err := roots.certificates()
+	if err != nil {
+		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)
+		return 1
+	}
+	if *trustTest {
+		trusted = append(trusted, attestationtest.Root())
+	}
+	srv, err := kms.NewServer(kms.Options{
+		DataDir:   *data,
+		Token:     *token,
+		AccessKey: *ak,
+		SecretKey: *sk,
+		Roots:     trusted,
+		Logger:    slog.New(slog.NewJSONHandler(stderr, nil)),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "listening on http://%s\n", ln.Addr())
+	if generated {
+		fmt.Fprintf(stdout, "token: %s\naccess key: %s\nsecret key: %s\n", *token, *ak, *sk)
+	}
+	if f, ok := stdout.(interface{ Sync() error }); ok {
+		f.Sync()
+	}
+	ctx, stop := kmsContext()
+	defer stop()
+	if err := srv.Serve(ctx, ln); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// randomCredential returns n random bytes in hex.
+func randomCredential(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// rootFiles collects --root flags.
+type rootFiles []string
+
+func (r *rootFiles) String() string     { return fmt.Sprint(*r) }
+func (r *rootFiles) Set(v string) error { *r = append(*r, v); return nil }
+
+func (r rootFiles) certificates() ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for _, name := range r {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: no PEM certificate", name)
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/qtenclave/qtenclave/kms"
+)
+
+// serveKMS runs "qtenclave kms serve args" until stop is called, and returns
+// the lines it printed at start (address, and credentials if generated).
+func serveKMS(t *testing.T, args ...string) (lines []string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	old := kmsContext
+	kmsContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
+	t.Cleanup(func() { kmsContext = old })
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(append([]string{"kms", "serve"}, args...), strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	want := 1
+	for len(lines) < want && sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) == 1 && !hasFlag(args, "--token") && !hasFlag(args, "--access-key") {
+			want = 4
+		}
+	}
+	go io.Copy(io.Discard, pr)
+	if len(lines) < want {
+		cancel()
+		t.Fatalf("kms serve printed %q and exited %d", lines, <-done)
+	}
+	return lines, func() int { cancel(); return <-done }
+}
+
+func hasFlag(args []string, f string) bool {
+	for _, a := range args {
+		if a == f || strings.HasPrefix(a, f+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestKMSServeGeneratedCredentials(t *testing.T) {
+	lines, stop := serveKMS(t, "--addr", "127.0.0.1:0", "--trust-test-root")
+	addr, ok := strings.CutPrefix(lines[0], "listening on ")
+	if !ok {
+		t.Fatalf("first line %q", lines[0])
+	}
+	token, _ := strings.CutPrefix(lines[1], "token: ")
+	ak, _ := strings.CutPrefix(lines[2], "access key: ")
+	sk, _ := strings.CutPrefix(lines[3], "secret key: ")
+	ctx := context.Background()
+	for _, c := range []*kms.Client{
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: token},
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: ak, SecretKey: sk},
+	} {
+		if _, err := c.CreateKey(ctx, &kms.CreateKeyRequest{KeyAlias: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := (&kms.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "wrong"}).ListKeys(ctx, &kms.ListKeysRequest{}); err == nil {
+		t.Fatal("a wrong token was accepted")
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d after a graceful stop", code)
+	}
+}
+
+func TestKMSServeDataDirPersists(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("QTENCLAVE_KMS_TOKEN", "env-token")
+	lines, stop := serveKMS(t, "--data", dir, "--token", "env-token")
+	addr, _ := strings.CutPrefix(lines[0], "listening on ")
+	c := &kms.Client{Endpoint: addr, ProjectID: strings.Repeat("b", 32), Token: "env-token"}
+	resp, err := c.CreateKey(context.Background(), &kms.CreateKeyRequest{KeyAlias: "persisted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	lines, stop = serveKMS(t, "--data", dir, "--token", "env-token")
+	addr, _ = strings.CutPrefix(lines[0], "listening on ")
+	c.Endpoint = addr
+	d, err := c.DescribeKey(context.Background(), &kms.KeyRequest{KeyID: resp.KeyInfo.KeyID})
+	if err != nil || d.KeyInfo.KeyAlias != "persisted" {
+		t.Fatalf("key lost across restart: %v", err)
+	}
+	stop()
+}
+
+func TestKMSUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"kms"}, 2},
+		{[]string{"kms", "start"}, 2},
+		{[]string{"kms", "serve", "--nope"}, 2},
+		{[]string{"kms", "serve", "extra"}, 2},
+		{[]string{"kms", "serve", "--access-key", "ak"}, 2},
+		{[]string{"kms", "serve", "--token", "t", "--root", "/nonexistent.pem"}, 1},
+		{[]string{"kms", "serve", "--token", "t", "--addr", "256.0.0.1:1"}, 1},
+	} {
+		var stderr strings.Builder
+		if code := run(tc.args, strings.NewReader(""), io.Discard, &stderr); code != tc.code {
+			t.Errorf("%q: exit %d, want %d (%s)", tc.args, code, tc.code, stderr.String())
+		}
+	}
+}

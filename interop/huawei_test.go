@@ -1,0 +1,276 @@
+package interop
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"testing"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
+	hwkms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
+
+	"github.com/qtenclave/qtenclave/kms"
+)
+
+// newHuaweiClient returns the Huawei Cloud SDK's KMS client for the local
+// server: the SDK's defaults, with only the endpoint and AK/SK set.
+func newHuaweiClient(t testing.TB, url, ak, sk string) *hwkms.KmsClient {
+	t.Helper()
+	cred, err := basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(testProject).SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := hwkms.KmsClientBuilder().
+		WithEndpoints([]string{url}).
+		WithCredential(cred).
+		WithHttpConfig(config.DefaultHttpConfig()).
+		SafeBuild()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hwkms.NewKmsClient(hc)
+}
+
+// hwUsage makes a create-key key_usage the SDK's enum lacks (KEY_AGREEMENT)
+// the way a caller of the unmodified SDK can: through its JSON form.
+func hwUsage(t testing.TB, usage string) *model.CreateKeyRequestBodyKeyUsage {
+	t.Helper()
+	var u model.CreateKeyRequestBodyKeyUsage
+	if err := json.Unmarshal([]byte(strconv.Quote(usage)), &u); err != nil {
+		t.Fatal(err)
+	}
+	return &u
+}
+
+func hwCreateKey(t testing.TB, c *hwkms.KmsClient, spec model.CreateKeyRequestBodyKeySpec, usage *model.CreateKeyRequestBodyKeyUsage, origin *model.CreateKeyRequestBodyOrigin) string {
+	t.Helper()
+	resp, err := c.CreateKey(&model.CreateKeyRequest{Body: &model.CreateKeyRequestBody{
+		KeyAlias: "interop-" + spec.Value(), KeySpec: &spec, KeyUsage: usage, Origin: origin,
+	}})
+	if err != nil {
+		t.Fatalf("create-key %s: %v", spec.Value(), err)
+	}
+	return *resp.KeyInfo.KeyId
+}
+
+func TestHuaweiKeys(t *testing.T) {
+	url := startKMS(t)
+	c := newHuaweiClient(t, url, testAK, testSK)
+	specs := model.GetCreateKeyRequestBodyKeySpecEnum()
+	aes := hwCreateKey(t, c, specs.AES_256, nil, nil)
+	ec := hwCreateKey(t, c, specs.EC_P256, hwUsage(t, "KEY_AGREEMENT"), nil)
+
+	d, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: ec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.KeyInfo.KeyId != ec || d.KeyInfo.KeySpec.Value() != "EC_P256" || d.KeyInfo.KeyUsage.Value() != "KEY_AGREEMENT" || *d.KeyInfo.KeyState != "2" {
+		t.Errorf("describe-key: %+v", d.KeyInfo)
+	}
+
+	all := model.GetListKeysRequestBodyKeySpecEnum().ALL
+	l, err := c.ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{KeySpec: &all}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *l.Total != 2 || len(*l.Keys) != 2 || len(*l.KeyDetails) != 2 {
+		t.Errorf("list-keys: %v", l)
+	}
+
+	pk, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: ec}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(*pk.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.ParsePKIXPublicKey(der); err != nil {
+		t.Errorf("get-publickey: %v", err)
+	}
+
+	// Errors reach the caller as ServiceResponseError with the server's code.
+	_, err = c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: aes + "x"}})
+	var se *sdkerr.ServiceResponseError
+	if !errors.As(err, &se) || se.StatusCode != 400 || se.ErrorCode != "KMS.0205" || se.RequestId == "" {
+		t.Errorf("get-publickey with a bad key_id: %v", err)
+	}
+	_, err = newHuaweiClient(t, url, testAK, "wrong").ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{}})
+	if !errors.As(err, &se) || se.StatusCode != 401 {
+		t.Errorf("a client with a wrong secret key: %v", err)
+	}
+}
+
+func TestHuaweiDatakeys(t *testing.T) {
+	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
+	aes := hwCreateKey(t, c, model.GetCreateKeyRequestBodyKeySpecEnum().AES_256, nil, nil)
+	aad := "interop"
+
+	dek := make([]byte, 32)
+	rand.Read(dek)
+	digest := sha256.Sum256(dek)
+	enc, err := c.EncryptDatakey(&model.EncryptDatakeyRequest{Body: &model.EncryptDatakeyRequestBody{
+		KeyId: aes, PlainText: hex.EncodeToString(append(bytes.Clone(dek), digest[:]...)), DatakeyPlainLength: "32",
+		AdditionalAuthenticatedData: &aad,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := c.DecryptDatakey(&model.DecryptDatakeyRequest{Body: &model.DecryptDatakeyRequestBody{
+		KeyId: aes, CipherText: *enc.CipherText, DatakeyCipherLength: "32", AdditionalAuthenticatedData: &aad,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *dec.DataKey != hex.EncodeToString(dek) || *dec.DatakeyDgst != hex.EncodeToString(digest[:]) {
+		t.Errorf("decrypt-datakey: %+v", dec)
+	}
+
+	ecSpecs := model.GetCreateEcDatakeyPairRequestBodyKeySpecEnum()
+	for _, spec := range []model.CreateEcDatakeyPairRequestBodyKeySpec{ecSpecs.ECC_NIST_P256, ecSpecs.ECC_NIST_P384, ecSpecs.ECC_NIST_P521, ecSpecs.ECC_SECG_P256_K1, ecSpecs.SM2} {
+		out, err := c.CreateEcDatakeyPair(&model.CreateEcDatakeyPairRequest{Body: &model.CreateEcDatakeyPairRequestBody{KeyId: aes, KeySpec: spec}})
+		if err != nil {
+			t.Fatalf("create-ec-datakey-pair %s: %v", spec.Value(), err)
+		}
+		if out.PrivateKeyPlainText == nil || out.PrivateKeyCipherText == nil || out.PublicKey == nil || out.CiphertextRecipient != nil {
+			t.Errorf("create-ec-datakey-pair %s: %+v", spec.Value(), out)
+		}
+	}
+	rsaSpec := model.GetCreateRsaDatakeyPairRequestBodyKeySpecEnum().RSA_2048
+	noPlain := false
+	out, err := c.CreateRsaDatakeyPair(&model.CreateRsaDatakeyPairRequest{Body: &model.CreateRsaDatakeyPairRequestBody{KeyId: aes, KeySpec: rsaSpec, WithPlainText: &noPlain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.PrivateKeyPlainText != nil || out.PrivateKeyCipherText == nil {
+		t.Errorf("create-rsa-datakey-pair without plaintext: %+v", out)
+	}
+}
+
+func TestHuaweiDeriveSharedSecret(t *testing.T) {
+	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
+	key := hwCreateKey(t, c, model.GetCreateKeyRequestBodyKeySpecEnum().EC_P256, hwUsage(t, "KEY_AGREEMENT"), nil)
+	peer := readKey(t, "test_p256_key.pem")
+	out, err := c.DeriveSharedSecret(&model.DeriveSharedSecretRequest{Body: &model.DeriveSharedSecretRequestBody{
+		KeyId: key, KeyAgreementAlgorithm: model.GetDeriveSharedSecretRequestBodyKeyAgreementAlgorithmEnum().ECDH,
+		PublicKey: base64.StdEncoding.EncodeToString(publicDER(t, peer)),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := base64.StdEncoding.DecodeString(*out.SharedSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hwPeerSecret(t, c, key, peer.(interface {
+		ECDH() (*ecdh.PrivateKey, error)
+	})); !bytes.Equal(got, want) {
+		t.Errorf("shared_secret %x, want %x", got, want)
+	}
+}
+
+// hwPeerSecret is the secret the peer computes with the KMS key's public key.
+func hwPeerSecret(t testing.TB, c *hwkms.KmsClient, keyID string, peer interface {
+	ECDH() (*ecdh.PrivateKey, error)
+}) []byte {
+	t.Helper()
+	pk, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := base64.StdEncoding.DecodeString(*pk.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := x509.ParsePKIXPublicKey(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kmsPub, err := pub.(interface {
+		ECDH() (*ecdh.PublicKey, error)
+	}).ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := peer.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.ECDH(kmsPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestHuaweiImport imports an AES key and an EC private key through
+// get-parameters-for-import and import-key-material, wrapped by the kms
+// package's client-side helper.
+func TestHuaweiImport(t *testing.T) {
+	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
+	external := model.GetCreateKeyRequestBodyOriginEnum().EXTERNAL
+	specs := model.GetCreateKeyRequestBodyKeySpecEnum()
+	ecKey := readKey(t, "test_p256_key.pem")
+	ecPKCS8, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aesKey := make([]byte, 32)
+	rand.Read(aesKey)
+
+	for _, tc := range []struct {
+		spec     model.CreateKeyRequestBodyKeySpec
+		usage    *model.CreateKeyRequestBodyKeyUsage
+		material []byte
+	}{
+		{specs.AES_256, nil, aesKey},
+		{specs.EC_P256, hwUsage(t, "KEY_AGREEMENT"), ecPKCS8},
+	} {
+		key := hwCreateKey(t, c, tc.spec, tc.usage, &external)
+		params, err := c.CreateParametersForImport(&model.CreateParametersForImportRequest{Body: &model.GetParametersForImportRequestBody{
+			KeyId: key, WrappingAlgorithm: model.GetGetParametersForImportRequestBodyWrappingAlgorithmEnum().RSAES_OAEP_SHA_256,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrapped, err := kms.WrapKeyMaterial(&kms.GetParametersForImportResponse{
+			KeyID: *params.KeyId, ImportToken: *params.ImportToken, ExpirationTime: *params.ExpirationTime, PublicKey: *params.PublicKey,
+		}, tc.material)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := &model.ImportKeyMaterialRequestBody{KeyId: wrapped.KeyID, ImportToken: wrapped.ImportToken, EncryptedKeyMaterial: wrapped.EncryptedKeyMaterial}
+		if wrapped.EncryptedPrivatekey != "" {
+			body.EncryptedPrivatekey = &wrapped.EncryptedPrivatekey
+		}
+		if _, err := c.ImportKeyMaterial(&model.ImportKeyMaterialRequest{Body: body}); err != nil {
+			t.Fatalf("%s: %v", tc.spec.Value(), err)
+		}
+		d, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *d.KeyInfo.KeyState != "2" || d.KeyInfo.Origin.Value() != "external" {
+			t.Errorf("%s: imported key: %+v", tc.spec.Value(), d.KeyInfo)
+		}
+		if tc.usage != nil {
+			pk, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *pk.PublicKey != base64.StdEncoding.EncodeToString(publicDER(t, ecKey)) {
+				t.Errorf("%s: the imported key's public key is not the key's", tc.spec.Value())
+			}
+		}
+	}
+}

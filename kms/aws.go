@@ -1,0 +1,804 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
+// use this server unmodified apart from the endpoint and credentials.
+//
+//	POST /
+//	Content-Type: application/x-amz-json-1.1
+//	X-Amz-Target: TrentService.<Operation>
+//
+// Each operation decodes its body into an aws*Request (strictly, with the
+// Huawei front end's decodeJSON), calls the typed operation layer (ops.go)
+// as the Huawei front end does, and encodes an aws*Response. Errors are {"__type": ..., "message": ...} with the status
+// of awsErrorOf.
+//
+// # Seed 001's shape
+//
+// Seed 001 describes DeriveSharedSecret differently from the real AWS client
+// (KMS-WIRE.md). Both are accepted, and the differences are handled in
+// exactly these places: the top-level RecipientInfo blob (the attestation
+// document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
+// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
+// KeyAgreementAlgorithm optional (ECDH) in awsDeriveSharedSecret. KeyId may
+// be a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's
+// form arn:verenc:ACCOUNT:key/ID.
+
+const (
+	awsContentType  = "application/x-amz-json-1.1"
+	awsTargetPrefix = "TrentService."
+
+	// Bounds of the AWS KMS API reference.
+	awsMaxPlaintext      = 4096 // Encrypt's Plaintext
+	awsMaxPublicKey      = 8192 // DeriveSharedSecret's PublicKey
+	awsMaxCiphertext     = 6144 // Decrypt's CiphertextBlob
+	awsMaxRandom         = 1024 // GenerateRandom's and GenerateDataKey's NumberOfBytes
+	awsMaxDescription    = 8192 // CreateKey's Description
+	awsMaxKeyID          = 2048 // KeyId, as an ID, ARN or alias
+	awsMaxGrantTokens    = 10   // GrantTokens (accepted and unused: there are no grants here)
+	awsDefaultListLimit  = 100  // ListKeys' default Limit
+	awsMaxListLimit      = 1000 // ListKeys' largest Limit
+	awsMaxContextEntries = 64   // EncryptionContext pairs; AWS bounds the total at 8192 bytes
+	awsMaxContextBytes   = 8192
+)
+
+// awsOperations maps an X-Amz-Target operation to its handler. A handler
+// decodes its own body, so that each names its fields in its errors.
+var awsOperations = map[string]func(s *Server, ctx context.Context, body []byte) (any, error){
+	"CreateKey":           (*Server).awsCreateKey,
+	"DescribeKey":         (*Server).awsDescribeKey,
+	"ListKeys":            (*Server).awsListKeys,
+	"GetPublicKey":        (*Server).awsGetPublicKey,
+	"DeriveSharedSecret":  (*Server).awsDeriveSharedSecret,
+	"GenerateDataKeyPair": (*Server).awsGenerateDataKeyPair,
+	"GenerateDataKey":     (*Server).awsGenerateDataKey,
+	"Encrypt":             (*Server).awsEncrypt,
+	"Decrypt":             (*Server).awsDecrypt,
+	"GenerateRandom":      (*Server).awsGenerateRandom,
+}
+
+// serveAWS answers an authenticated AWS JSON 1.1 request (POST / with
+// X-Amz-Target); the router has read the body within its limit. It returns
+// the error it answered with, for the router's log.
+func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte) error {
+	v, err := s.awsDispatch(r.Context(), r.Header, body)
+	writeAWS(w, v, err)
+	return err
+}
+
+// writeAWSError writes err as an AWS JSON error. The router uses it for the
+// failures that come before an operation runs (method, body, credentials).
+func writeAWSError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
+
+// awsDispatch runs the operation that an authenticated AWS request names and
+// returns its response body or error.
+func (s *Server) awsDispatch(ctx context.Context, h http.Header, body []byte) (any, error) {
+	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
+		return nil, wrapf(kindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+	}
+	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
+	handler := awsOperations[op]
+	if !ok || handler == nil {
+		return nil, errorf(kindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
+	}
+	return handler(s, ctx, body)
+}
+
+// writeAWS writes an AWS response: v as JSON, or err as its __type.
+func writeAWS(w http.ResponseWriter, v any, err error) {
+	status := http.StatusOK
+	if err != nil {
+		e, msg := awsErrorOf(err)
+		status, v = e.status, awsErrorBody{Type: e.typ, Message: msg}
+	}
+	b, mErr := json.Marshal(v)
+	if mErr != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"__type":"KMSInternalException","message":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", awsContentType)
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// Causes of errors that only the AWS API distinguishes, wrapped in an error
+// of the nearest kind (for the Huawei front end and the log) and mapped to
+// their own __type by awsErrorOf.
+var (
+	errAWSMediaType = errors.New("content type is not " + awsContentType)
+	errAWSMarker    = errors.New("marker is not one this server gave")
+)
+
+// awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
+// this server's account in the seed's form (arn:verenc:ACCOUNT:key/ID) or
+// AWS's (arn:PARTITION:kms:REGION:ACCOUNT:key/ID). Aliases are not
+// supported.
+func awsKeyID(field, keyID string) (string, error) {
+	if keyID == "" {
+		return "", errorf(kindMissingParameter, "%s is missing", field)
+	}
+	if len(keyID) > awsMaxKeyID {
+		return "", errorf(kindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
+	}
+	if strings.HasPrefix(keyID, "alias/") {
+		return "", errorf(kindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+	}
+	id := keyID
+	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
+		parts := strings.Split(rest, ":")
+		var account, resource string
+		switch {
+		case len(parts) == 3 && parts[0] == "verenc":
+			account, resource = parts[1], parts[2]
+		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
+			account, resource = parts[3], parts[4]
+		default:
+			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+		}
+		var ok bool
+		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
+			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+		}
+		if account != awsAccountID {
+			return "", errorf(kindNotFound, "%s names another account", field)
+		}
+	}
+	if err := checkKeyID(id); err != nil {
+		return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+	}
+	return id, nil
+}
+
+// awsAccountID is the account that every key of this server belongs to in
+// AWS's eyes (AWSAccountId, and the account of each ARN): twelve zeros, as
+// other local AWS emulators use.
+const awsAccountID = "000000000000"
+
+// awsARN returns the ARN of a key, in seed 001's form.
+func awsARN(id string) string {
+	return "arn:verenc:" + awsAccountID + ":key/" + id
+}
+
+// awsBlob decodes a required base64 blob member of at most max bytes.
+func awsBlob(field, s string, max int) ([]byte, error) {
+	if len(s) > base64.StdEncoding.EncodedLen(max) {
+		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+	}
+	b, err := decodeBase64(field, s)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > max {
+		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+	}
+	return b, nil
+}
+
+// awsRecipientOf returns the recipient of a request: the AWS SDK's Recipient
+// member, or seed 001's RecipientInfo blob (the attestation document
+// itself), never both.
+func awsRecipientOf(r *awsRecipient, seedInfo string) (*recipientInput, error) {
+	if r != nil && seedInfo != "" {
+		return nil, errorf(kindInvalidParameter, "Recipient and RecipientInfo are mutually exclusive")
+	}
+	if seedInfo != "" {
+		r = &awsRecipient{AttestationDocument: seedInfo}
+	}
+	if r == nil {
+		return nil, nil
+	}
+	if r.AttestationDocument == "" {
+		return nil, errorf(kindMissingParameter, "Recipient.AttestationDocument is missing")
+	}
+	doc, err := awsBlob("Recipient.AttestationDocument", r.AttestationDocument, maxDocumentLen)
+	if err != nil {
+		return nil, err
+	}
+	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+}
+
+// awsContext returns the additional authenticated data that an
+// EncryptionContext binds: the pairs sorted by key, each key and value
+// prefixed by its length as a uvarint. An empty context binds nothing, so a
+// ciphertext made without one opens on the Huawei front end without
+// additional_authenticated_data.
+func awsContext(ctx map[string]string) ([]byte, error) {
+	if len(ctx) == 0 {
+		return nil, nil
+	}
+	if len(ctx) > awsMaxContextEntries {
+		return nil, errorf(kindInvalidParameter, "EncryptionContext has more than %d pairs", awsMaxContextEntries)
+	}
+	keys := make([]string, 0, len(ctx))
+	total := 0
+	for k, v := range ctx {
+		keys = append(keys, k)
+		total += len(k) + len(v)
+	}
+	if total > awsMaxContextBytes {
+		return nil, errorf(kindInvalidParameter, "EncryptionContext is longer than %d bytes", awsMaxContextBytes)
+	}
+	slices.Sort(keys)
+	aad := make([]byte, 0, total+4*len(keys))
+	for _, k := range keys {
+		aad = binary.AppendUvarint(aad, uint64(len(k)))
+		aad = append(aad, k...)
+		aad = binary.AppendUvarint(aad, uint64(len(ctx[k])))
+		aad = append(aad, ctx[k]...)
+	}
+	return aad, nil
+}
+
+func checkGrantTokens(tokens []string) error {
+	if len(tokens) > awsMaxGrantTokens {
+		return errorf(kindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
+	}
+	return nil
+}
+
+// awsSpecs maps AWS KeySpec names to this server's create-key specs.
+var awsSpecs = map[string]string{
+	"SYMMETRIC_DEFAULT": "AES_256",
+	"RSA_2048":          "RSA_2048",
+	"RSA_3072":          "RSA_3072",
+	"RSA_4096":          "RSA_4096",
+	"ECC_NIST_P256":     "EC_P256",
+	"ECC_NIST_P384":     "EC_P384",
+	"ECC_NIST_P521":     "EC_P521",
+	"ECC_SECG_P256K1":   "SECP256K1",
+	"SM2":               "SM2",
+}
+
+// awsSpecOf returns the AWS KeySpec of a create-key spec. SM4, which AWS
+// does not have, keeps its name.
+func awsSpecOf(spec string) string {
+	for aws, ours := range awsSpecs {
+		if ours == spec {
+			return aws
+		}
+	}
+	return spec
+}
+
+// awsUnsupportedSpecs are AWS KeySpecs that this server knows but does not
+// implement.
+var awsUnsupportedSpecs = map[string]bool{
+	"HMAC_224": true, "HMAC_256": true, "HMAC_384": true, "HMAC_512": true,
+	"ML_DSA_44": true, "ML_DSA_65": true, "ML_DSA_87": true, "ECC_NIST_EDWARDS25519": true,
+}
+
+func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
+	spec := in.KeySpec
+	if spec == "" {
+		spec = in.CustomerMasterKeySpec
+	} else if in.CustomerMasterKeySpec != "" {
+		return nil, errorf(kindInvalidParameter, "KeySpec and CustomerMasterKeySpec are mutually exclusive")
+	}
+	if spec == "" {
+		spec = "SYMMETRIC_DEFAULT"
+	}
+	ours, ok := awsSpecs[spec]
+	if !ok {
+		if awsUnsupportedSpecs[spec] {
+			return nil, errorf(kindUnsupported, "KeySpec %s is not supported by this server", spec)
+		}
+		return nil, errorf(kindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
+	}
+	usage := in.KeyUsage
+	switch usage {
+	case "":
+		usage = usageEncrypt // AWS's default, whatever the spec
+	case usageEncrypt, usageSign, usageAgreement:
+	case "DERIVE_SHARED_SECRET": // seed 001's name
+		usage = usageAgreement
+	case "GENERATE_VERIFY_MAC":
+		return nil, errorf(kindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
+	default:
+		return nil, errorf(kindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
+	}
+	if !usageAllowed(ours, keySpecs[ours], usage) {
+		return nil, errorf(kindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
+	}
+	var origin string
+	switch in.Origin {
+	case "", "AWS_KMS":
+		origin = "kms"
+	case "EXTERNAL":
+		origin = "external"
+	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
+		return nil, errorf(kindUnsupported, "Origin %s is not supported by this server", in.Origin)
+	default:
+		return nil, errorf(kindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
+	}
+	if len(in.Description) > awsMaxDescription {
+		return nil, errorf(kindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
+	}
+	if in.MultiRegion {
+		return nil, errorf(kindUnsupported, "multi-Region keys are not supported by this server")
+	}
+	return &createKeyInput{spec: ours, usage: usage, origin: origin, description: in.Description}, nil
+}
+
+func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
+	var in awsCreateKeyRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	ci, err := awsCreateKeyInput(&in)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.createKey(ctx, ci)
+	if err != nil {
+		return nil, err
+	}
+	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+}
+
+// awsMetadata describes a key as AWS's KeyMetadata.
+func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
+	m := awsKeyMetadata{
+		AWSAccountID:          awsAccountID,
+		Arn:                   awsARN(rec.ID),
+		CreationDate:          float64(rec.Created) / 1000,
+		Description:           rec.Description,
+		KeyID:                 rec.ID,
+		KeyManager:            "CUSTOMER",
+		KeySpec:               awsSpecOf(rec.Spec),
+		CustomerMasterKeySpec: awsSpecOf(rec.Spec),
+		KeyUsage:              rec.Usage,
+		Origin:                awsOrigin(rec.Origin),
+	}
+	// A key whose imported material has expired is refused as disabled by
+	// the typed layer (usableKey), so it is described as Disabled.
+	expired := rec.Expires != 0 && time.Now().Unix() >= rec.Expires
+	switch {
+	case rec.State == stateEnabled && !expired:
+		m.KeyState, m.Enabled = "Enabled", true
+	case rec.State == statePendingImport:
+		m.KeyState = "PendingImport"
+	default:
+		m.KeyState = "Disabled"
+	}
+	if rec.Origin == "external" {
+		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+		if rec.Expires != 0 {
+			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
+		}
+	}
+	m.EncryptionAlgorithms, m.KeyAgreementAlgorithms = awsAlgorithms(rec)
+	return m
+}
+
+// awsAlgorithms lists what this server does with a key: symmetric
+// encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
+func awsAlgorithms(rec *keyRecord) (encryption, agreement []string) {
+	switch {
+	case rec.Usage == usageEncrypt && keySpecs[rec.Spec].symmetric:
+		return []string{"SYMMETRIC_DEFAULT"}, nil
+	case rec.Usage == usageAgreement:
+		return nil, []string{"ECDH"}
+	}
+	return nil, nil
+}
+
+func awsOrigin(origin string) string {
+	if origin == "external" {
+		return "EXTERNAL"
+	}
+	return "AWS_KMS"
+}
+
+func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
+	var in awsKeyRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+}
+
+func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
+	var in awsListKeysRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	limit := awsDefaultListLimit
+	if in.Limit != nil {
+		if limit = *in.Limit; limit < 1 || limit > awsMaxListLimit {
+			return nil, errorf(kindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
+		}
+	}
+	recs, err := s.store.list() // sorted by creation, then ID
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	if in.Marker != "" {
+		// The marker is the ID of the last key of the previous page.
+		i := slices.IndexFunc(recs, func(r *keyRecord) bool { return r.ID == in.Marker })
+		if i < 0 {
+			return nil, wrapf(kindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
+		}
+		start = i + 1
+	}
+	out := &awsListKeysResponse{Keys: []awsKeyListEntry{}}
+	for _, rec := range recs[start:min(start+limit, len(recs))] {
+		out.Keys = append(out.Keys, awsKeyListEntry{KeyArn: awsARN(rec.ID), KeyID: rec.ID})
+	}
+	if start+limit < len(recs) {
+		out.Truncated, out.NextMarker = true, out.Keys[len(out.Keys)-1].KeyID
+	}
+	return out, nil
+}
+
+func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) {
+	var in awsKeyRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case rec.State == statePendingImport:
+		return nil, errorf(kindInvalidState, "key %s is waiting for its key material", id)
+	case rec.State != stateEnabled:
+		return nil, errorf(kindDisabled, "key %s is not enabled", id)
+	case len(rec.Public) == 0:
+		return nil, errorf(kindUnsupported, "key %s is symmetric and has no public key", id)
+	}
+	enc, agree := awsAlgorithms(rec)
+	return &awsGetPublicKeyResponse{
+		CustomerMasterKeySpec:  awsSpecOf(rec.Spec),
+		EncryptionAlgorithms:   enc,
+		KeyAgreementAlgorithms: agree,
+		KeyID:                  awsARN(rec.ID),
+		KeySpec:                awsSpecOf(rec.Spec),
+		KeyUsage:               rec.Usage,
+		PublicKey:              rec.Public,
+	}, nil
+}
+
+func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, error) {
+	var in awsDeriveSharedSecretRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	switch in.KeyAgreementAlgorithm {
+	case "", "ECDH": // optional in seed 001, always sent by the AWS SDK
+	default:
+		return nil, errorf(kindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
+	}
+	peer, err := awsBlob("PublicKey", in.PublicKey, awsMaxPublicKey)
+	if err != nil {
+		return nil, err
+	}
+	r, err := awsRecipientOf(in.Recipient, in.RecipientInfo)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.deriveSharedSecret(ctx, &deriveInput{keyID: id, peer: peer, recipient: r})
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookup(out.keyID)
+	if err != nil {
+		return nil, err
+	}
+	return &awsDeriveSharedSecretResponse{
+		CiphertextForRecipient: out.forRecipient,
+		KeyAgreementAlgorithm:  "ECDH",
+		KeyID:                  awsARN(out.keyID),
+		KeyOrigin:              awsOrigin(rec.Origin),
+		SharedSecret:           out.secret,
+	}, nil
+}
+
+func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, error) {
+	var in awsGenerateDataKeyPairRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if in.KeyPairSpec == "" {
+		return nil, errorf(kindMissingParameter, "KeyPairSpec is missing")
+	}
+	if !ecPairSpecs[in.KeyPairSpec] && rsaPairSpecs[in.KeyPairSpec] == 0 {
+		return nil, errorf(kindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
+	}
+	aad, err := awsContext(in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	r, err := awsRecipientOf(in.Recipient, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.dataKeyPair(ctx, &dataKeyPairInput{keyID: id, spec: in.KeyPairSpec, plaintext: true, aad: aad, recipient: r})
+	if err != nil {
+		return nil, err
+	}
+	return &awsGenerateDataKeyPairResponse{
+		CiphertextForRecipient:   out.forRecipient,
+		KeyID:                    awsARN(out.keyID),
+		KeyPairSpec:              out.spec,
+		PrivateKeyCiphertextBlob: out.privateCiphertext,
+		PrivateKeyPlaintext:      out.privatePlaintext,
+		PublicKey:                out.public,
+	}, nil
+}
+
+// awsDataKeyLen returns the length of the data key that GenerateDataKey
+// asks for: KeySpec AES_128 or AES_256, or NumberOfBytes, exactly one.
+func awsDataKeyLen(keySpec string, n *int) (int, error) {
+	switch {
+	case keySpec != "" && n != nil:
+		return 0, errorf(kindInvalidParameter, "KeySpec and NumberOfBytes are mutually exclusive")
+	case keySpec == "AES_256":
+		return 32, nil
+	case keySpec == "AES_128":
+		return 16, nil
+	case keySpec != "":
+		return 0, errorf(kindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
+	case n == nil:
+		return 0, errorf(kindMissingParameter, "KeySpec or NumberOfBytes is required")
+	}
+	return awsNumberOfBytes(n)
+}
+
+func awsNumberOfBytes(n *int) (int, error) {
+	if n == nil {
+		return 0, errorf(kindMissingParameter, "NumberOfBytes is missing")
+	}
+	if *n < 1 || *n > awsMaxRandom {
+		return 0, errorf(kindInvalidParameter, "NumberOfBytes is not in 1..%d", awsMaxRandom)
+	}
+	return *n, nil
+}
+
+func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, error) {
+	var in awsGenerateDataKeyRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := awsDataKeyLen(in.KeySpec, in.NumberOfBytes)
+	if err != nil {
+		return nil, err
+	}
+	aad, err := awsContext(in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	r, err := awsRecipientOf(in.Recipient, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.generateDataKey(ctx, id, n, aad, r)
+	if err != nil {
+		return nil, err
+	}
+	return &awsGenerateDataKeyResponse{
+		CiphertextBlob:         out.ciphertext,
+		CiphertextForRecipient: out.forRecipient,
+		KeyID:                  awsARN(out.keyID),
+		Plaintext:              out.plaintext,
+	}, nil
+}
+
+func awsCheckEncryptionAlgorithm(alg string) error {
+	switch alg {
+	case "", "SYMMETRIC_DEFAULT":
+		return nil
+	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
+		return errorf(kindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
+	}
+	return errorf(kindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
+}
+
+func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
+	var in awsEncryptRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	id, err := awsKeyID("KeyId", in.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	pt, err := awsBlob("Plaintext", in.Plaintext, awsMaxPlaintext)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	aad, err := awsContext(in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := s.encrypt(ctx, id, pt, aad)
+	if err != nil {
+		return nil, err
+	}
+	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
+}
+
+func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
+	var in awsDecryptRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkGrantTokens(in.GrantTokens); err != nil {
+		return nil, err
+	}
+	var id string
+	if in.KeyID != "" {
+		var err error
+		if id, err = awsKeyID("KeyId", in.KeyID); err != nil {
+			return nil, err
+		}
+	}
+	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	blob, err := awsBlob("CiphertextBlob", in.CiphertextBlob, awsMaxCiphertext)
+	if err != nil {
+		return nil, err
+	}
+	aad, err := awsContext(in.EncryptionContext)
+	if err != nil {
+		return nil, err
+	}
+	r, err := awsRecipientOf(in.Recipient, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.decryptFor(ctx, id, blob, aad, r)
+	if err != nil {
+		return nil, err
+	}
+	return &awsDecryptResponse{
+		CiphertextForRecipient: out.forRecipient,
+		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
+		KeyID:                  awsARN(out.keyID),
+		Plaintext:              out.plaintext,
+	}, nil
+}
+
+func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error) {
+	var in awsGenerateRandomRequest
+	if err := decodeJSON(body, &in); err != nil {
+		return nil, err
+	}
+	n, err := awsNumberOfBytes(in.NumberOfBytes)
+	if err != nil {
+		return nil, err
+	}
+	r, err := awsRecipientOf(in.Recipient, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.generateRandom(ctx, n, r)
+	if err != nil {
+		return nil, err
+	}
+	return &awsGenerateRandomResponse{CiphertextForRecipient: out.forRecipient, Plaintext: out.plaintext}, nil
+}
+
+// secretOutput is a secret produced for a caller: in plaintext, or sealed to
+// an attested recipient (never both).
+type secretOutput struct {
+	keyID        string
+	ciphertext   []byte // under the CMK, where the operation makes one
+	plaintext    []byte
+	forRecipient []byte
+}
+
+// generateDataKey makes an n-byte data key and returns it encrypted under a
+// symmetric CMK (binding aad), plus in plaintext or sealed to a recipient.
+func (s *Server) generateDataKey(ctx context.Context, keyID string, n int, aad []byte, r *recipientInput) (*secretOutput, error) {
+	rec, k, err := s.symmetricKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	dek := make([]byte, n)
+	rand.Read(dek)
+	out := &secretOutput{keyID: rec.ID, ciphertext: sealBlob(k.aead, k.id, dek, aad)}
+	return s.deliver(ctx, rec, r, dek, out)
+}
+
+// decryptFor opens a CMK ciphertext and returns its plaintext, or seals it
+// to a recipient.
+func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte, r *recipientInput) (*secretOutput, error) {
+	pt, id, err := s.decrypt(ctx, keyID, blob, aad)
+	if err != nil {
+		return nil, err
+	}
+	var rec *keyRecord
+	if r != nil {
+		if rec, err = s.lookup(id); err != nil {
+			clear(pt)
+			return nil, err
+		}
+	}
+	return s.deliver(ctx, rec, r, pt, &secretOutput{keyID: id})
+}
+
+// generateRandom returns n random bytes, or seals them to a recipient. No
+// key is involved, so no key's attestation policy applies: the recipient's
+// document need only verify.
+func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
+	b := make([]byte, n)
+	rand.Read(b)
+	return s.deliver(ctx, new(keyRecord), r, b, &secretOutput{})
+}
+
+// deliver puts secret into out: as is without a recipient, or sealed to the
+// recipient under rec's attestation policy, in which case secret is cleared.
+func (s *Server) deliver(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
+	if r == nil {
+		out.plaintext = secret
+		return out, nil
+	}
+	defer clear(secret)
+	env, err := s.sealForRecipient(ctx, rec, r, secret)
+	if err != nil {
+		return nil, err
+	}
+	out.forRecipient = env
+	return out, nil
+}

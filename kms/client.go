@@ -1,0 +1,224 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client calls a KMS's Huawei REST API: this package's Server, or Huawei
+// Cloud KMS itself. It authenticates with Token when set, otherwise with an
+// SDK-HMAC-SHA256 signature made from AccessKey and SecretKey.
+type Client struct {
+	Endpoint  string // scheme and host, e.g. "http://127.0.0.1:8443"
+	ProjectID string // 32 characters
+
+	Token     string
+	AccessKey string
+	SecretKey string
+
+	HTTPClient *http.Client // nil: http.DefaultClient
+}
+
+// Format prints the Client with its token and secret key redacted.
+func (c Client) Format(f fmt.State, verb rune) {
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "REDACTED"
+	}
+	fmt.Fprintf(f, "&{Endpoint:%s ProjectID:%s Token:%s AccessKey:%s SecretKey:%s}",
+		c.Endpoint, c.ProjectID, redact(c.Token), c.AccessKey, redact(c.SecretKey))
+}
+
+// APIError is an error answer of the KMS.
+type APIError struct {
+	StatusCode int
+	Code       string // e.g. "KMS.0205"
+	Message    string
+	RequestID  string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("kms: %d %s: %s", e.StatusCode, e.Code, e.Message)
+}
+
+// maxResponseBytes bounds a response body; the largest is a list of 1000 keys.
+const maxResponseBytes = 4 << 20
+
+func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("kms: encode %s request: %w", op, err)
+	}
+	u, err := url.Parse(strings.TrimSuffix(c.Endpoint, "/") + "/v1.0/" + url.PathEscape(c.ProjectID) + "/kms/" + op)
+	if err != nil {
+		return nil, fmt.Errorf("kms: endpoint: %w", err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("kms: %w", err)
+	}
+	hr.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	hr.Header.Set("X-Project-Id", c.ProjectID)
+	switch {
+	case c.Token != "":
+		hr.Header.Set(authTokenHeader, c.Token)
+	case c.AccessKey != "":
+		date := time.Now().UTC().Format(sdkDateFormat)
+		hr.Header.Set(sdkDateHeader, date)
+		signed := []string{"host", "x-project-id", "x-sdk-date"}
+		sig := sdkSignature([]byte(c.SecretKey), hr.Method, hr.URL, hr.URL.Host, hr.Header, signed, date, body)
+		hr.Header.Set("Authorization", fmt.Sprintf("%s Access=%s, SignedHeaders=%s, Signature=%s",
+			sdkHMACScheme, c.AccessKey, strings.Join(signed, ";"), hex.EncodeToString(sig)))
+	}
+	hc := c.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(hr)
+	if err != nil {
+		return nil, fmt.Errorf("kms: %s: %w", op, err)
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("kms: %s: read response: %w", op, err)
+	}
+	if len(rb) > maxResponseBytes {
+		return nil, fmt.Errorf("kms: %s: response is larger than %d bytes", op, maxResponseBytes)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiError(resp, rb)
+	}
+	out := new(Resp)
+	if err := json.Unmarshal(rb, out); err != nil {
+		return nil, fmt.Errorf("kms: %s: decode response: %w", op, err)
+	}
+	return out, nil
+}
+
+// apiError reads either error shape that Huawei's services answer with.
+func apiError(resp *http.Response, body []byte) error {
+	var e struct {
+		Error *struct {
+			Code string `json:"error_code"`
+			Msg  string `json:"error_msg"`
+		} `json:"error"`
+		Code string `json:"error_code"`
+		Msg  string `json:"error_msg"`
+	}
+	json.Unmarshal(body, &e)
+	ae := &APIError{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: resp.Header.Get("X-Request-Id")}
+	if e.Error != nil {
+		ae.Code, ae.Message = e.Error.Code, e.Error.Msg
+	}
+	return ae
+}
+
+// CreateKey calls create-key.
+func (c *Client) CreateKey(ctx context.Context, req *CreateKeyRequest) (*CreateKeyResponse, error) {
+	return call[CreateKeyResponse](ctx, c, "create-key", req)
+}
+
+// DescribeKey calls describe-key.
+func (c *Client) DescribeKey(ctx context.Context, req *KeyRequest) (*DescribeKeyResponse, error) {
+	return call[DescribeKeyResponse](ctx, c, "describe-key", req)
+}
+
+// ListKeys calls list-keys.
+func (c *Client) ListKeys(ctx context.Context, req *ListKeysRequest) (*ListKeysResponse, error) {
+	return call[ListKeysResponse](ctx, c, "list-keys", req)
+}
+
+// GetPublicKey calls get-publickey.
+func (c *Client) GetPublicKey(ctx context.Context, req *KeyRequest) (*GetPublicKeyResponse, error) {
+	return call[GetPublicKeyResponse](ctx, c, "get-publickey", req)
+}
+
+// DeriveSharedSecret calls derive-shared-secret.
+func (c *Client) DeriveSharedSecret(ctx context.Context, req *DeriveSharedSecretRequest) (*DeriveSharedSecretResponse, error) {
+	return call[DeriveSharedSecretResponse](ctx, c, "derive-shared-secret", req)
+}
+
+// CreateECDataKeyPair calls create-ec-datakey-pair.
+func (c *Client) CreateECDataKeyPair(ctx context.Context, req *DataKeyPairRequest) (*DataKeyPairResponse, error) {
+	return call[DataKeyPairResponse](ctx, c, "create-ec-datakey-pair", req)
+}
+
+// CreateRSADataKeyPair calls create-rsa-datakey-pair.
+func (c *Client) CreateRSADataKeyPair(ctx context.Context, req *DataKeyPairRequest) (*DataKeyPairResponse, error) {
+	return call[DataKeyPairResponse](ctx, c, "create-rsa-datakey-pair", req)
+}
+
+// EncryptDatakey calls encrypt-datakey.
+func (c *Client) EncryptDatakey(ctx context.Context, req *EncryptDatakeyRequest) (*EncryptDatakeyResponse, error) {
+	return call[EncryptDatakeyResponse](ctx, c, "encrypt-datakey", req)
+}
+
+// DecryptDatakey calls decrypt-datakey.
+func (c *Client) DecryptDatakey(ctx context.Context, req *DecryptDatakeyRequest) (*DecryptDatakeyResponse, error) {
+	return call[DecryptDatakeyResponse](ctx, c, "decrypt-datakey", req)
+}
+
+// GetParametersForImport calls get-parameters-for-import.
+func (c *Client) GetParametersForImport(ctx context.Context, req *GetParametersForImportRequest) (*GetParametersForImportResponse, error) {
+	return call[GetParametersForImportResponse](ctx, c, "get-parameters-for-import", req)
+}
+
+// ImportKeyMaterial calls import-key-material.
+func (c *Client) ImportKeyMaterial(ctx context.Context, req *ImportKeyMaterialRequest) error {
+	_, err := call[struct{}](ctx, c, "import-key-material", req)
+	return err
+}
+
+// WrapKeyMaterial builds an import-key-material request from the parameters
+// of get-parameters-for-import and the key to import: the raw key of an
+// AES_256 (32 bytes) or SM4 (16 bytes) key, or the PKCS#8 DER private key of
+// an asymmetric key (any other length). A symmetric key is encrypted with RSAES-OAEP-SHA256
+// under the wrapping key; a private key is wrapped (RFC 5649) under a fresh
+// AES-256 intermediate key, which is itself encrypted with RSAES-OAEP.
+func WrapKeyMaterial(params *GetParametersForImportResponse, key []byte) (*ImportKeyMaterialRequest, error) {
+	der, err := base64.StdEncoding.DecodeString(params.PublicKey)
+	if err != nil {
+		return nil, errors.New("kms: wrapping public key is not base64")
+	}
+	pk, err := x509.ParsePKIXPublicKey(der)
+	wk, ok := pk.(*rsa.PublicKey)
+	if err != nil || !ok {
+		return nil, errors.New("kms: wrapping public key is not an RSA SubjectPublicKeyInfo")
+	}
+	req := &ImportKeyMaterialRequest{KeyID: params.KeyID, ImportToken: params.ImportToken}
+	material := key
+	if len(key) != 16 && len(key) != 32 {
+		kek := make([]byte, 32)
+		rand.Read(kek)
+		defer clear(kek)
+		wrapped, err := wrapKWP(kek, key)
+		if err != nil {
+			return nil, err
+		}
+		req.EncryptedPrivatekey = base64.StdEncoding.EncodeToString(wrapped)
+		material = kek
+	}
+	ct, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, wk, material, nil)
+	if err != nil {
+		return nil, fmt.Errorf("kms: encrypt key material: %w", err)
+	}
+	req.EncryptedKeyMaterial = base64.StdEncoding.EncodeToString(ct)
+	return req, nil
+}

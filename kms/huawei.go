@@ -1,0 +1,610 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// The Huawei REST front end: POST /v1.0/{project_id}/kms/<operation> with a
+// JSON body; errors as {"error": {"error_code": .., "error_msg": ..}}.
+
+type huaweiHandler func(s *Server, ctx context.Context, project string, body []byte) (any, error)
+
+var huaweiOps = map[string]huaweiHandler{
+	"create-key":                (*Server).hwCreateKey,
+	"describe-key":              (*Server).hwDescribeKey,
+	"list-keys":                 (*Server).hwListKeys,
+	"get-publickey":             (*Server).hwGetPublicKey,
+	"derive-shared-secret":      (*Server).hwDeriveSharedSecret,
+	"create-ec-datakey-pair":    (*Server).hwCreateECDataKeyPair,
+	"create-rsa-datakey-pair":   (*Server).hwCreateRSADataKeyPair,
+	"encrypt-datakey":           (*Server).hwEncryptDatakey,
+	"decrypt-datakey":           (*Server).hwDecryptDatakey,
+	"get-parameters-for-import": (*Server).hwGetParametersForImport,
+	"import-key-material":       (*Server).hwImportKeyMaterial,
+}
+
+// serveHuawei answers an authenticated request and returns the operation's
+// name and its error, for the log.
+func (s *Server) serveHuawei(w http.ResponseWriter, r *http.Request, body []byte) (string, error) {
+	project, op, ok := parseHuaweiPath(r.URL.Path)
+	h := huaweiOps[op]
+	if !ok || h == nil || r.URL.RawQuery != "" {
+		err := errorf(kindUnknownOperation, "request URL names no operation")
+		s.writeHuaweiError(w, err)
+		return "", err
+	}
+	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
+		err := errorf(kindUnknownOperation, "X-Project-Id does not match the URL")
+		s.writeHuaweiError(w, err)
+		return op, err
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		err := errorf(kindMalformedRequest, "Content-Type is not application/json")
+		s.writeHuaweiError(w, err)
+		return op, err
+	}
+	resp, err := h(s, r.Context(), project, body)
+	if err != nil {
+		s.writeHuaweiError(w, err)
+		return op, err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return op, nil
+}
+
+// parseHuaweiPath splits /v1.0/{project_id}/kms/{op}.
+func parseHuaweiPath(path string) (project, op string, ok bool) {
+	parts := strings.Split(path, "/")
+	if len(parts) != 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" {
+		return "", "", false
+	}
+	if !projectIDPattern.MatchString(parts[2]) {
+		return "", "", false
+	}
+	return parts[2], parts[4], true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) writeHuaweiError(w http.ResponseWriter, err error) {
+	k, msg := kindOf(err)
+	e := huaweiErrors[k]
+	var body struct {
+		Error struct {
+			Code string `json:"error_code"`
+			Msg  string `json:"error_msg"`
+		} `json:"error"`
+	}
+	body.Error.Code, body.Error.Msg = e.code, msg
+	writeJSON(w, e.status, &body)
+}
+
+// Strict JSON. encoding/json matches field names case-insensitively, keeps
+// the last of duplicate keys and ignores unknown ones; a KMS request is
+// refused for any of these instead, so that what is validated is what the
+// caller meant.
+
+// maxJSONDepth bounds nesting: the deepest request is an object holding the
+// recipient object.
+const maxJSONDepth = 4
+
+func decodeJSON(body []byte, v any) error {
+	if len(body) == 0 {
+		return nil // no body: no fields (the SDK sends none for an empty list-keys)
+	}
+	allowed := jsonFields(reflect.TypeOf(v).Elem())
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return errorf(kindMalformedRequest, "request body is not a JSON object")
+	}
+	if err := checkObject(dec, allowed, 1); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(kindMalformedRequest, "request body has data after the JSON object")
+	}
+	strict := json.NewDecoder(bytes.NewReader(body))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(kindMalformedRequest, "field %s has the wrong JSON type", te.Field)
+		}
+		return errorf(kindMalformedRequest, "request body is not valid JSON")
+	}
+	return nil
+}
+
+// checkObject reads the members of an object whose '{' was just read,
+// refusing duplicate keys at any depth and, when allowed is not nil, keys
+// that are not exactly one of its field names.
+func checkObject(dec *json.Decoder, allowed map[string]bool, depth int) error {
+	if depth > maxJSONDepth {
+		return errorf(kindMalformedRequest, "request body is nested too deeply")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return errorf(kindMalformedRequest, "request body is not valid JSON")
+		}
+		key := tok.(string)
+		if seen[key] {
+			return errorf(kindMalformedRequest, "field %.64q appears twice", key)
+		}
+		seen[key] = true
+		if allowed != nil && !allowed[key] {
+			return errorf(kindMalformedRequest, "field %.64q is not a field of this operation", key)
+		}
+		if err := skipValue(dec, depth); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing '}'
+		return errorf(kindMalformedRequest, "request body is not valid JSON")
+	}
+	return nil
+}
+
+func skipValue(dec *json.Decoder, depth int) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return errorf(kindMalformedRequest, "request body is not valid JSON")
+	}
+	switch tok {
+	case json.Delim('{'):
+		return checkObject(dec, nil, depth+1)
+	case json.Delim('['):
+		if depth+1 > maxJSONDepth {
+			return errorf(kindMalformedRequest, "request body is nested too deeply")
+		}
+		for dec.More() {
+			if err := skipValue(dec, depth+1); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return errorf(kindMalformedRequest, "request body is not valid JSON")
+		}
+	}
+	return nil
+}
+
+// jsonFields returns the JSON names of a struct's fields.
+func jsonFields(t reflect.Type) map[string]bool {
+	m := make(map[string]bool, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+	return m
+}
+
+// Handlers: decode, validate in field order, call the typed layer, encode.
+
+func (s *Server) hwCreateKey(ctx context.Context, project string, body []byte) (any, error) {
+	var req CreateKeyRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if req.KeyAlias == "" {
+		return nil, errorf(kindMissingParameter, "key_alias is missing")
+	}
+	if !aliasPattern.MatchString(req.KeyAlias) {
+		return nil, errorf(kindInvalidAlias, "key_alias does not match ^[a-zA-Z0-9:/_-]{1,255}$")
+	}
+	if len([]rune(req.KeyDescription)) > maxDescriptionLen {
+		return nil, errorf(kindInvalidParameter, "key_description is longer than %d characters", maxDescriptionLen)
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	pcrs, err := pcrPolicy(req.RecipientAttestation)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.createKey(ctx, &createKeyInput{
+		alias: req.KeyAlias, spec: req.KeySpec, usage: req.KeyUsage,
+		description: req.KeyDescription, origin: req.Origin, pcrs: pcrs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreateKeyResponse{KeyInfo: KeyInfo{KeyID: rec.ID, DomainID: project}}, nil
+}
+
+// keyRequest decodes and validates the body of describe-key and get-publickey.
+func keyRequest(body []byte) (*KeyRequest, error) {
+	var req KeyRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+func (s *Server) hwDescribeKey(ctx context.Context, project string, body []byte) (any, error) {
+	req, err := keyRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookup(req.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	return &DescribeKeyResponse{KeyInfo: keyDetails(rec, project)}, nil
+}
+
+func keyDetails(rec *keyRecord, project string) KeyDetails {
+	keyType := "1" // symmetric
+	if !keySpecs[rec.Spec].symmetric {
+		keyType = "2"
+	}
+	d := KeyDetails{
+		KeyID:                rec.ID,
+		DomainID:             project,
+		KeyAlias:             rec.Alias,
+		Realm:                "local",
+		KeySpec:              rec.Spec,
+		KeyUsage:             rec.Usage,
+		KeyDescription:       rec.Description,
+		CreationDate:         strconv.FormatInt(rec.Created, 10),
+		KeyState:             strconv.Itoa(rec.State),
+		DefaultKeyFlag:       "0",
+		KeyType:              keyType,
+		Origin:               rec.Origin,
+		KeyRotationEnabled:   "false",
+		SysEnterpriseProject: "0",
+	}
+	if rec.Expires != 0 {
+		d.ExpirationTime = strconv.FormatInt(rec.Expires*1000, 10)
+	}
+	return d
+}
+
+func (s *Server) hwListKeys(ctx context.Context, project string, body []byte) (any, error) {
+	var req ListKeysRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	limit := maxListLimit
+	if req.Limit != "" {
+		var err error
+		if limit, err = parseLength("limit", req.Limit, maxListLimit); err != nil {
+			return nil, err
+		}
+	}
+	start := 0
+	if req.Marker != "" {
+		n, err := strconv.Atoi(req.Marker)
+		if err != nil || n < 0 || strconv.Itoa(n) != req.Marker {
+			return nil, errorf(kindInvalidParameter, "marker is not a next_marker value")
+		}
+		start = n
+	}
+	if req.KeyState != "" && !keyStatePattern.MatchString(req.KeyState) {
+		return nil, errorf(kindInvalidParameter, "key_state does not match ^[1-5]{1}$")
+	}
+	spec := req.KeySpec
+	if spec == "" {
+		spec = "AES_256"
+	}
+	if _, ok := keySpecs[spec]; !ok && spec != "ALL" {
+		return nil, errorf(kindInvalidParameter, "key_spec %q is not a key spec or ALL", spec)
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	all, err := s.store.list()
+	if err != nil {
+		return nil, err
+	}
+	var match []*keyRecord
+	for _, rec := range all {
+		if (spec == "ALL" || rec.Spec == spec) && (req.KeyState == "" || strconv.Itoa(rec.State) == req.KeyState) {
+			match = append(match, rec)
+		}
+	}
+	resp := &ListKeysResponse{Keys: []string{}, KeyDetails: []KeyDetails{}, Truncated: "false", Total: len(match)}
+	if start > len(match) {
+		start = len(match)
+	}
+	end := min(start+limit, len(match))
+	for _, rec := range match[start:end] {
+		resp.Keys = append(resp.Keys, rec.ID)
+		resp.KeyDetails = append(resp.KeyDetails, keyDetails(rec, project))
+	}
+	if end < len(match) {
+		resp.Truncated, resp.NextMarker = "true", strconv.Itoa(end)
+	}
+	return resp, nil
+}
+
+func (s *Server) hwGetPublicKey(ctx context.Context, project string, body []byte) (any, error) {
+	req, err := keyRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookup(req.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if keySpecs[rec.Spec].symmetric {
+		return nil, errorf(kindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
+	}
+	if rec.State == statePendingImport {
+		return nil, errorf(kindInvalidState, "key %s is waiting for its key material", rec.ID)
+	}
+	return &GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
+}
+
+func (s *Server) hwDeriveSharedSecret(ctx context.Context, project string, body []byte) (any, error) {
+	var req DeriveSharedSecretRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	switch req.KeyAgreementAlgorithm {
+	case "ECDH":
+	case "":
+		return nil, errorf(kindMissingParameter, "key_agreement_algorithm is missing")
+	default:
+		return nil, errorf(kindInvalidParameter, "key_agreement_algorithm %q is not ECDH", req.KeyAgreementAlgorithm)
+	}
+	peer, err := decodeBase64("public_key", req.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	rcpt, err := req.Recipient.input()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.deriveSharedSecret(ctx, &deriveInput{keyID: req.KeyID, peer: peer, recipient: rcpt})
+	if err != nil {
+		return nil, err
+	}
+	return &DeriveSharedSecretResponse{
+		KeyID:                 out.keyID,
+		KeyAgreementAlgorithm: "ECDH",
+		SharedSecret:          b64(out.secret),
+		CiphertextRecipient:   b64(out.forRecipient),
+	}, nil
+}
+
+// b64 encodes b, or returns "" for nil so that omitempty drops the field.
+func b64(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (s *Server) hwCreateECDataKeyPair(ctx context.Context, project string, body []byte) (any, error) {
+	return s.hwDataKeyPair(ctx, body, ecPairSpecs)
+}
+
+func (s *Server) hwCreateRSADataKeyPair(ctx context.Context, project string, body []byte) (any, error) {
+	specs := map[string]bool{}
+	for k := range rsaPairSpecs {
+		specs[k] = true
+	}
+	return s.hwDataKeyPair(ctx, body, specs)
+}
+
+func (s *Server) hwDataKeyPair(ctx context.Context, body []byte, specs map[string]bool) (any, error) {
+	var req DataKeyPairRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if req.KeySpec == "" {
+		return nil, errorf(kindMissingParameter, "key_spec is missing")
+	}
+	if !specs[req.KeySpec] {
+		return nil, errorf(kindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+		return nil, err
+	}
+	rcpt, err := req.Recipient.input()
+	if err != nil {
+		return nil, err
+	}
+	plaintext := req.WithPlainText == nil || *req.WithPlainText
+	if rcpt != nil && req.WithPlainText != nil && *req.WithPlainText {
+		return nil, errorf(kindInvalidParameter, "with_plain_text and recipient are mutually exclusive")
+	}
+	out, err := s.dataKeyPair(ctx, &dataKeyPairInput{
+		keyID: req.KeyID, spec: req.KeySpec, plaintext: plaintext && rcpt == nil,
+		aad: []byte(req.AdditionalAuthenticatedData), recipient: rcpt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DataKeyPairResponse{
+		KeyID:                out.keyID,
+		KeySpec:              out.spec,
+		PublicKey:            b64(out.public),
+		PrivateKeyCipherText: b64(out.privateCiphertext),
+		PrivateKeyPlainText:  b64(out.privatePlaintext),
+		CiphertextRecipient:  b64(out.forRecipient),
+	}, nil
+}
+
+func (s *Server) hwEncryptDatakey(ctx context.Context, project string, body []byte) (any, error) {
+	var req EncryptDatakeyRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	plain, err := decodeHex("plain_text", req.PlainText)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	n, err := parseLength("datakey_plain_length", req.DatakeyPlainLength, maxDataKeyLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+		return nil, err
+	}
+	if req.KeySpec != "" {
+		return nil, errorf(kindUnsupported, "key_spec applies only to level-4 cryptography testing")
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	blob, err := s.encryptDatakey(ctx, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
+	if err != nil {
+		return nil, err
+	}
+	return &EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
+}
+
+func (s *Server) hwDecryptDatakey(ctx context.Context, project string, body []byte) (any, error) {
+	var req DecryptDatakeyRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	blob, err := decodeHex("cipher_text", req.CipherText)
+	if err != nil {
+		return nil, err
+	}
+	n, err := parseLength("datakey_cipher_length", req.DatakeyCipherLength, maxDataKeyLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	dek, digest, err := s.decryptDatakey(ctx, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
+	if err != nil {
+		return nil, err
+	}
+	return &DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
+}
+
+func (s *Server) hwGetParametersForImport(ctx context.Context, project string, body []byte) (any, error) {
+	var req GetParametersForImportRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	p, err := s.getParametersForImport(ctx, req.KeyID, req.WrappingAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	return &GetParametersForImportResponse{
+		KeyID:          p.keyID,
+		ImportToken:    b64(p.token),
+		ExpirationTime: p.expires.Unix(),
+		PublicKey:      b64(p.public),
+	}, nil
+}
+
+func (s *Server) hwImportKeyMaterial(ctx context.Context, project string, body []byte) (any, error) {
+	var req ImportKeyMaterialRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if req.ImportToken == "" {
+		return nil, errorf(kindMissingParameter, "import_token is missing")
+	}
+	if !matchBase64Rule(req.ImportToken, 200, 6144) {
+		return nil, errorf(kindInvalidParameter, "import_token does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+	}
+	token, err := decodeBase64("import_token", req.ImportToken)
+	if err != nil {
+		return nil, errorf(kindInvalidImportToken, "import_token is not base64")
+	}
+	if req.EncryptedKeyMaterial == "" {
+		return nil, errorf(kindMissingParameter, "encrypted_key_material is missing")
+	}
+	if !matchBase64Rule(req.EncryptedKeyMaterial, 344, 360) {
+		return nil, errorf(kindInvalidParameter, "encrypted_key_material does not match ^[0-9a-zA-Z+/=]{344,360}$")
+	}
+	material, err := decodeBase64("encrypted_key_material", req.EncryptedKeyMaterial)
+	if err != nil {
+		return nil, err
+	}
+	var private []byte
+	if req.EncryptedPrivatekey != "" {
+		if !matchBase64Rule(req.EncryptedPrivatekey, 200, 6144) {
+			return nil, errorf(kindInvalidParameter, "encrypted_privatekey does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+		}
+		if private, err = decodeBase64("encrypted_privatekey", req.EncryptedPrivatekey); err != nil {
+			return nil, err
+		}
+	}
+	var expires int64
+	if req.ExpirationTime != nil {
+		if expires = *req.ExpirationTime; expires <= 0 {
+			return nil, errorf(kindInvalidParameter, "expiration_time is not a positive timestamp")
+		}
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	err = s.importKeyMaterial(ctx, &importInput{
+		keyID: req.KeyID, token: token, encryptedMaterial: material,
+		encryptedPrivate: private, expires: expires,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}

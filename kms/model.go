@@ -1,0 +1,367 @@
+package kms
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// The request and response bodies of the Huawei REST front end, with the
+// field names of the seed pages. Requests are validated by validate, which
+// returns the KMS error of the first rule broken, in field order.
+
+// Recipient asks for a secret to be sealed to the RSA key of an attested
+// enclave instead of being returned in plaintext.
+type Recipient struct {
+	AttestationDocument    string `json:"attestation_document,omitempty"`     // base64 COSE_Sign1
+	KeyEncryptionAlgorithm string `json:"key_encryption_algorithm,omitempty"` // RSAES_OAEP_SHA_256 (the default)
+}
+
+// CreateKeyRequest is the body of create-key.
+type CreateKeyRequest struct {
+	KeyAlias            string `json:"key_alias"`
+	KeySpec             string `json:"key_spec,omitempty"`  // default AES_256
+	KeyUsage            string `json:"key_usage,omitempty"` // default ENCRYPT_DECRYPT (symmetric) or SIGN_VERIFY
+	KeyDescription      string `json:"key_description,omitempty"`
+	Origin              string `json:"origin,omitempty"` // kms (default) or external
+	EnterpriseProjectID string `json:"enterprise_project_id,omitempty"`
+	Sequence            string `json:"sequence,omitempty"`
+	KeystoreID          string `json:"keystore_id,omitempty"`
+	VMID                string `json:"vm_id,omitempty"`
+
+	// RecipientAttestation is this server's extension: PCR values ("PCR0"
+	// to "PCR31" -> hex) that an attestation document must carry for a
+	// secret of this key to be sealed to it, like the condition keys
+	// kms:RecipientAttestation/PCR0 of Huawei's policies.
+	RecipientAttestation map[string]string `json:"recipient_attestation,omitempty"`
+}
+
+// KeyInfo is the key_info of a create-key response.
+type KeyInfo struct {
+	KeyID    string `json:"key_id"`
+	DomainID string `json:"domain_id"`
+}
+
+// CreateKeyResponse is the body of a create-key response.
+type CreateKeyResponse struct {
+	KeyInfo KeyInfo `json:"key_info"`
+}
+
+// KeyRequest is the body of describe-key and get-publickey.
+type KeyRequest struct {
+	KeyID    string `json:"key_id"`
+	Sequence string `json:"sequence,omitempty"`
+}
+
+// KeyDetails describes a key, as in describe-key and list-keys.
+type KeyDetails struct {
+	KeyID                 string `json:"key_id"`
+	DomainID              string `json:"domain_id"`
+	KeyAlias              string `json:"key_alias"`
+	Realm                 string `json:"realm"`
+	KeySpec               string `json:"key_spec"`
+	KeyUsage              string `json:"key_usage"`
+	KeyDescription        string `json:"key_description"`
+	CreationDate          string `json:"creation_date"` // milliseconds since the epoch
+	ScheduledDeletionDate string `json:"scheduled_deletion_date"`
+	KeyState              string `json:"key_state"` // "2" enabled, "5" pending import
+	DefaultKeyFlag        string `json:"default_key_flag"`
+	KeyType               string `json:"key_type"`
+	ExpirationTime        string `json:"expiration_time"`
+	Origin                string `json:"origin"`
+	KeyRotationEnabled    string `json:"key_rotation_enabled"`
+	SysEnterpriseProject  string `json:"sys_enterprise_project_id"`
+}
+
+// DescribeKeyResponse is the body of a describe-key response.
+type DescribeKeyResponse struct {
+	KeyInfo KeyDetails `json:"key_info"`
+}
+
+// ListKeysRequest is the body of list-keys.
+type ListKeysRequest struct {
+	Limit               string `json:"limit,omitempty"`     // decimal, 1..1000; default 1000
+	Marker              string `json:"marker,omitempty"`    // next_marker of the previous page
+	KeyState            string `json:"key_state,omitempty"` // ^[1-5]$
+	KeySpec             string `json:"key_spec,omitempty"`  // a create-key spec or ALL; default AES_256
+	EnterpriseProjectID string `json:"enterprise_project_id,omitempty"`
+	Sequence            string `json:"sequence,omitempty"`
+}
+
+// ListKeysResponse is the body of a list-keys response.
+type ListKeysResponse struct {
+	Keys       []string     `json:"keys"`
+	KeyDetails []KeyDetails `json:"key_details"`
+	NextMarker string       `json:"next_marker"`
+	Truncated  string       `json:"truncated"` // "true" or "false"
+	Total      int          `json:"total"`
+}
+
+// GetPublicKeyResponse is the body of a get-publickey response.
+type GetPublicKeyResponse struct {
+	KeyID     string `json:"key_id"`
+	PublicKey string `json:"public_key"` // base64 DER SubjectPublicKeyInfo
+}
+
+// DeriveSharedSecretRequest is the body of derive-shared-secret (seed 000).
+type DeriveSharedSecretRequest struct {
+	KeyID                 string     `json:"key_id"`
+	KeyAgreementAlgorithm string     `json:"key_agreement_algorithm"` // ECDH
+	PublicKey             string     `json:"public_key"`              // base64 DER SubjectPublicKeyInfo
+	Recipient             *Recipient `json:"recipient,omitempty"`
+}
+
+// DeriveSharedSecretResponse is the body of a derive-shared-secret response:
+// exactly one of SharedSecret and CiphertextRecipient is set.
+type DeriveSharedSecretResponse struct {
+	KeyID                 string `json:"key_id"`
+	KeyAgreementAlgorithm string `json:"key_agreement_algorithm"`
+	SharedSecret          string `json:"shared_secret,omitempty"`        // base64 x-coordinate
+	CiphertextRecipient   string `json:"ciphertext_recipient,omitempty"` // base64 envelope
+}
+
+// DataKeyPairRequest is the body of create-ec-datakey-pair (seed 002) and
+// create-rsa-datakey-pair.
+type DataKeyPairRequest struct {
+	KeyID                       string     `json:"key_id"`
+	KeySpec                     string     `json:"key_spec"`
+	WithPlainText               *bool      `json:"with_plain_text,omitempty"` // default true
+	AdditionalAuthenticatedData string     `json:"additional_authenticated_data,omitempty"`
+	Sequence                    string     `json:"sequence,omitempty"`
+	Pin                         string     `json:"pin,omitempty"`
+	PinType                     string     `json:"pin_type,omitempty"`
+	Recipient                   *Recipient `json:"recipient,omitempty"`
+}
+
+// DataKeyPairResponse is the body of a create-ec-datakey-pair or
+// create-rsa-datakey-pair response. PrivateKeyCipherText is always set; at
+// most one of PrivateKeyPlainText, WrappedPrivateKey and
+// CiphertextRecipient is.
+type DataKeyPairResponse struct {
+	KeyID                string `json:"key_id"`
+	KeySpec              string `json:"key_spec"`
+	PublicKey            string `json:"public_key"`              // base64 DER SubjectPublicKeyInfo
+	PrivateKeyCipherText string `json:"private_key_cipher_text"` // base64, under the CMK
+	PrivateKeyPlainText  string `json:"private_key_plain_text,omitempty"`
+	WrappedPrivateKey    string `json:"wrapped_private_key,omitempty"`
+	CiphertextRecipient  string `json:"ciphertext_recipient,omitempty"`
+}
+
+// EncryptDatakeyRequest is the body of encrypt-datakey (seed 003).
+type EncryptDatakeyRequest struct {
+	KeyID                       string `json:"key_id"`
+	PlainText                   string `json:"plain_text"`           // hex(DEK || SHA-256(DEK)), SM3 for SM4 keys
+	DatakeyPlainLength          string `json:"datakey_plain_length"` // decimal, 1..1024
+	AdditionalAuthenticatedData string `json:"additional_authenticated_data,omitempty"`
+	Pin                         string `json:"pin,omitempty"`
+	PinType                     string `json:"pin_type,omitempty"`
+	KeySpec                     string `json:"key_spec,omitempty"`
+	Sequence                    string `json:"sequence,omitempty"`
+}
+
+// EncryptDatakeyResponse is the body of an encrypt-datakey response.
+type EncryptDatakeyResponse struct {
+	KeyID         string `json:"key_id"`
+	CipherText    string `json:"cipher_text"` // hex
+	DatakeyLength string `json:"datakey_length"`
+}
+
+// DecryptDatakeyRequest is the body of decrypt-datakey.
+type DecryptDatakeyRequest struct {
+	KeyID                       string `json:"key_id"`
+	CipherText                  string `json:"cipher_text"`           // hex, from encrypt-datakey
+	DatakeyCipherLength         string `json:"datakey_cipher_length"` // decimal, 1..1024: the DEK's length
+	AdditionalAuthenticatedData string `json:"additional_authenticated_data,omitempty"`
+	Sequence                    string `json:"sequence,omitempty"`
+}
+
+// DecryptDatakeyResponse is the body of a decrypt-datakey response.
+type DecryptDatakeyResponse struct {
+	DataKey       string `json:"data_key"` // hex
+	DatakeyLength string `json:"datakey_length"`
+	DatakeyDgst   string `json:"datakey_dgst"` // hex SHA-256 (SM3 for SM4 keys)
+}
+
+// GetParametersForImportRequest is the body of get-parameters-for-import.
+type GetParametersForImportRequest struct {
+	KeyID             string `json:"key_id"`
+	WrappingAlgorithm string `json:"wrapping_algorithm"` // RSAES_OAEP_SHA_256
+	Sequence          string `json:"sequence,omitempty"`
+}
+
+// GetParametersForImportResponse is the body of a get-parameters-for-import
+// response.
+type GetParametersForImportResponse struct {
+	KeyID          string `json:"key_id"`
+	ImportToken    string `json:"import_token"`
+	ExpirationTime int64  `json:"expiration_time"` // seconds since the epoch
+	PublicKey      string `json:"public_key"`      // base64 DER SubjectPublicKeyInfo, RSA-2048
+}
+
+// ImportKeyMaterialRequest is the body of import-key-material (seed 004).
+type ImportKeyMaterialRequest struct {
+	KeyID                string `json:"key_id"`
+	ImportToken          string `json:"import_token"`
+	EncryptedKeyMaterial string `json:"encrypted_key_material"`
+	EncryptedPrivatekey  string `json:"encrypted_privatekey,omitempty"`
+	ExpirationTime       *int64 `json:"expiration_time,omitempty"`
+	Sequence             string `json:"sequence,omitempty"`
+}
+
+// The rules of the seed pages.
+var (
+	keyIDPattern     = regexp.MustCompile(`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`)
+	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
+	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
+	keyStatePattern  = regexp.MustCompile(`^[1-5]$`)
+	projectIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]{32}$`)
+)
+
+const (
+	sequenceLen       = 36   // "a 36-byte serial number"
+	maxDescriptionLen = 255  // key_description: 0 to 255 characters
+	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
+	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
+	maxListLimit      = 1000 // list-keys limit
+	maxDocumentLen    = 32 << 10
+)
+
+// matchBase64Rule checks a rule ^[0-9a-zA-Z+/=]{min,max}$ of the seed pages
+// (Go's regexp caps repeat counts at 1000, so the length is checked apart).
+func matchBase64Rule(s string, min, max int) bool {
+	return len(s) >= min && len(s) <= max && base64Chars.MatchString(s)
+}
+
+func checkKeyID(id string) error {
+	if id == "" {
+		return errorf(kindMissingParameter, "key_id is missing")
+	}
+	if len(id) != 36 || !keyIDPattern.MatchString(id) {
+		return errorf(kindInvalidKeyID, "key_id is not a 36-byte key ID")
+	}
+	return nil
+}
+
+func checkSequence(seq string) error {
+	if seq != "" && len(seq) != sequenceLen {
+		return errorf(kindInvalidSequence, "sequence is not a 36-byte serial number")
+	}
+	return nil
+}
+
+func checkAAD(aad string) error {
+	if len(aad) > maxAADLen {
+		return errorf(kindInvalidParameter, "additional_authenticated_data is longer than %d bytes", maxAADLen)
+	}
+	return nil
+}
+
+// checkNoPin refuses the level-4 PIN fields, which this server does not model.
+func checkNoPin(pin, pinType string) error {
+	if pin != "" || pinType != "" {
+		return errorf(kindUnsupported, "pin and pin_type are not supported")
+	}
+	return nil
+}
+
+// decodeBase64 decodes a standard padded base64 field.
+func decodeBase64(field, s string) ([]byte, error) {
+	if s == "" {
+		return nil, errorf(kindMissingParameter, "%s is missing", field)
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, errorf(kindInvalidParameter, "%s is not base64", field)
+	}
+	return b, nil
+}
+
+// decodeHex decodes a hex field of either case.
+func decodeHex(field, s string) ([]byte, error) {
+	if s == "" {
+		return nil, errorf(kindMissingParameter, "%s is missing", field)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, errorf(kindInvalidParameter, "%s is not hex", field)
+	}
+	return b, nil
+}
+
+// parseLength parses a decimal length field in 1..max. Leading zeros and
+// signs are refused: the field is compared against the data it describes.
+func parseLength(field, s string, max int) (int, error) {
+	if s == "" {
+		return 0, errorf(kindMissingParameter, "%s is missing", field)
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max || strconv.Itoa(n) != s {
+		return 0, errorf(kindInvalidParameter, "%s is not an integer in 1..%d", field, max)
+	}
+	return n, nil
+}
+
+// recipientInput converts a Recipient to the typed layer's form.
+func (r *Recipient) input() (*recipientInput, error) {
+	if r == nil {
+		return nil, nil
+	}
+	if r.AttestationDocument == "" {
+		return nil, errorf(kindMissingParameter, "recipient.attestation_document is missing")
+	}
+	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(maxDocumentLen) {
+		return nil, errorf(kindInvalidParameter, "recipient.attestation_document is longer than %d bytes", maxDocumentLen)
+	}
+	doc, err := decodeBase64("recipient.attestation_document", r.AttestationDocument)
+	if err != nil {
+		return nil, err
+	}
+	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+}
+
+// The wire models that carry a secret in plaintext print it redacted, so
+// that logging a request or response with fmt does not leak it. JSON
+// encoding is unaffected.
+
+const redacted = "REDACTED"
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// Format prints r with private_key_plain_text redacted.
+func (r DataKeyPairResponse) Format(f fmt.State, verb rune) {
+	type plain DataKeyPairResponse
+	p := plain(r)
+	p.PrivateKeyPlainText = redact(p.PrivateKeyPlainText)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with shared_secret redacted.
+func (r DeriveSharedSecretResponse) Format(f fmt.State, verb rune) {
+	type plain DeriveSharedSecretResponse
+	p := plain(r)
+	p.SharedSecret = redact(p.SharedSecret)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with data_key and datakey_dgst redacted.
+func (r DecryptDatakeyResponse) Format(f fmt.State, verb rune) {
+	type plain DecryptDatakeyResponse
+	p := plain(r)
+	p.DataKey, p.DatakeyDgst = redact(p.DataKey), redact(p.DatakeyDgst)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}
+
+// Format prints r with plain_text redacted.
+func (r EncryptDatakeyRequest) Format(f fmt.State, verb rune) {
+	type plain EncryptDatakeyRequest
+	p := plain(r)
+	p.PlainText = redact(p.PlainText)
+	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
+}

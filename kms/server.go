@@ -1,0 +1,247 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/qtenclave/qtenclave/attestation"
+)
+
+// Options configures a Server. The zero value is not usable on its own: a
+// server needs a token or an access key pair to let anyone in.
+type Options struct {
+	// DataDir holds the key store (keys.db) and its master key (master.key).
+	// If empty, keys live in memory and die with the server.
+	DataDir string
+
+	// Token is accepted in X-Auth-Token. Empty: tokens are refused.
+	Token string
+
+	// AccessKey and SecretKey verify SDK-HMAC-SHA256 (Huawei SDK) and
+	// AWS4-HMAC-SHA256 signatures. Empty: signatures are refused.
+	AccessKey string
+	SecretKey string
+
+	// Roots are trusted attestation roots added to the attestation
+	// package's embedded roots (AWS Nitro and Huawei QingTian).
+	Roots []*x509.Certificate
+
+	// Logger receives one structured line per request, without secrets.
+	// Nil discards logs.
+	Logger *slog.Logger
+}
+
+// Format prints Options with the token and secret key redacted, so that a
+// configuration can be logged.
+func (o Options) Format(f fmt.State, verb rune) {
+	redact := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "REDACTED"
+	}
+	fmt.Fprintf(f, "{DataDir:%s Token:%s AccessKey:%s SecretKey:%s Roots:%d}",
+		o.DataDir, redact(o.Token), o.AccessKey, redact(o.SecretKey), len(o.Roots))
+}
+
+// Server is a local KMS. It is an http.Handler serving the Huawei REST
+// front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
+// front end (POST / with X-Amz-Target) on one listener.
+type Server struct {
+	store  *keyStore
+	sealer *sealer
+	creds  *credentials        // behind a pointer: %v of a Server shows no secret
+	roots  []*x509.Certificate // nil: attestation's embedded roots
+	log    *slog.Logger
+}
+
+// Limits of the HTTP server.
+const (
+	// maxBodyBytes bounds a request body: the largest legitimate one is an
+	// attestation document (at most maxDocumentLen bytes, base64-encoded)
+	// inside a small JSON object.
+	maxBodyBytes      = 64 << 10
+	maxHeaderBytes    = 16 << 10
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	// writeTimeout allows for RSA-4096 data key pair generation on a busy
+	// machine.
+	writeTimeout    = 60 * time.Second
+	idleTimeout     = 2 * time.Minute
+	shutdownTimeout = 10 * time.Second
+)
+
+// NewServer opens the key store and returns a server. Close it to release
+// the store.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Token == "" && opts.AccessKey == "" {
+		return nil, errors.New("kms: a token or an access key is required")
+	}
+	if (opts.AccessKey == "") != (opts.SecretKey == "") {
+		return nil, errors.New("kms: an access key needs a secret key and the reverse")
+	}
+	s := &Server{log: opts.Logger, creds: new(credentials)}
+	if len(opts.Roots) > 0 {
+		s.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Token != "" {
+		s.creds.tokenHash = hashSecret(opts.Token)
+	}
+	if opts.AccessKey != "" {
+		s.creds.akHash = hashSecret(opts.AccessKey)
+		s.creds.ak = opts.AccessKey
+		s.creds.sk = []byte(opts.SecretKey)
+	}
+	var master []byte
+	if opts.DataDir == "" {
+		master = make([]byte, masterKeyLen)
+		rand.Read(master)
+		s.store = newMemStore()
+	} else {
+		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("kms: data directory: %w", err)
+		}
+		var err error
+		if master, err = loadMasterKey(opts.DataDir); err != nil {
+			return nil, err
+		}
+		if s.store, err = openBoltStore(opts.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	sl, err := newSealer(master)
+	clear(master)
+	if err != nil {
+		s.store.close()
+		return nil, err
+	}
+	s.sealer = sl
+	return s, nil
+}
+
+// Close releases the key store.
+func (s *Server) Close() error { return s.store.close() }
+
+// Serve answers HTTP requests on ln until ctx is done, then shuts down
+// gracefully: it stops accepting, lets requests in flight finish (for up to
+// ten seconds) and returns nil.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	<-errc
+	return err
+}
+
+// statusWriter records the status a handler wrote, for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP routes a request to its front end after reading the body within
+// the limit and authenticating it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	var id [16]byte
+	rand.Read(id[:])
+	rid := hex.EncodeToString(id[:])
+	w.Header().Set("X-Request-Id", rid)
+	sw := &statusWriter{ResponseWriter: w}
+
+	aws := r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != ""
+	api, op := "huawei", ""
+	writeError := s.writeHuaweiError
+	if _, name, ok := parseHuaweiPath(r.URL.Path); ok && huaweiOps[name] != nil {
+		op = name // only known names: the path is caller input
+	}
+	if aws {
+		api, op = "aws", r.Header.Get("X-Amz-Target")
+		op = op[:min(len(op), 64)] // caller input: bounded in the log
+		w.Header().Set("X-Amzn-Requestid", rid)
+		writeError = func(w http.ResponseWriter, err error) { writeAWSError(w, err) }
+	}
+	var failure error
+	defer func() {
+		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
+		if failure != nil {
+			k, msg := kindOf(failure)
+			attrs = append(attrs, "code", huaweiErrors[k].code, "error", msg)
+			if k == kindInternal {
+				attrs = append(attrs, "cause", failure.Error())
+			}
+		}
+		s.log.Info("request", attrs...)
+	}()
+	fail := func(err error) {
+		failure = err
+		writeError(sw, err)
+	}
+
+	if r.Method != http.MethodPost {
+		fail(errorf(kindMethodNotAllowed, "method %s is not allowed", r.Method))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, maxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			fail(errorf(kindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
+		} else {
+			fail(errorf(kindMalformedRequest, "request body could not be read"))
+		}
+		return
+	}
+	if err := s.authenticate(r, body); err != nil {
+		fail(err)
+		return
+	}
+	if aws {
+		failure = s.serveAWS(sw, r, body)
+		return
+	}
+	op, failure = s.serveHuawei(sw, r, body)
+}

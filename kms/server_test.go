@@ -1,0 +1,369 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	testProject = "0123456789abcdef0123456789abcdef"
+	testToken   = "test-token-0123456789"
+	testAK      = "TESTAK0123456789"
+	testSK      = "test-secret-key-0123456789abcdef"
+)
+
+// testKMS is a server in memory behind httptest, with a token client and
+// an AK/SK client.
+type testKMS struct {
+	srv    *Server
+	url    string
+	client *Client // X-Auth-Token
+	signed *Client // SDK-HMAC-SHA256
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func newTestKMS(t testing.TB, opts Options) *testKMS {
+	t.Helper()
+	logs := new(syncBuffer)
+	opts.Token, opts.AccessKey, opts.SecretKey = testToken, testAK, testSK
+	opts.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	srv, err := NewServer(opts)
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+	})
+	return &testKMS{
+		srv:    srv,
+		url:    hs.URL,
+		client: &Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
+		signed: &Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
+		logs:   logs,
+	}
+}
+
+// post sends a raw body to op with the token and returns status and body.
+func (k *testKMS) post(t testing.TB, op, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, k.url+"/v1.0/"+testProject+"/kms/"+op, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	req.Header.Set("X-Auth-Token", testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, b
+}
+
+func (k *testKMS) createKey(t testing.TB, spec, usage, origin string) string {
+	t.Helper()
+	resp, err := k.client.CreateKey(context.Background(), &CreateKeyRequest{KeyAlias: "test-" + spec, KeySpec: spec, KeyUsage: usage, Origin: origin})
+	require.NoError(t, err)
+	require.Regexp(t, keyIDPattern, resp.KeyInfo.KeyID)
+	return resp.KeyInfo.KeyID
+}
+
+// keyCount returns the number of keys of every spec.
+func (k *testKMS) keyCount(t testing.TB) int {
+	t.Helper()
+	resp, err := k.client.ListKeys(context.Background(), &ListKeysRequest{KeySpec: "ALL"})
+	require.NoError(t, err)
+	return resp.Total
+}
+
+func readTestKey(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	blk, _ := pem.Decode(b)
+	require.NotNil(t, blk, name)
+	return blk.Bytes
+}
+
+func dekPlainText(spec string, dek []byte) string {
+	var d []byte
+	if spec == "SM4" {
+		h := sm3.Sum(dek)
+		d = h[:]
+	} else {
+		h := sha256.Sum256(dek)
+		d = h[:]
+	}
+	return hex.EncodeToString(append(append([]byte{}, dek...), d...))
+}
+
+func TestCreateDescribeListSymmetric(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	for _, spec := range []string{"AES_256", "SM4"} {
+		id := k.createKey(t, spec, "", "")
+		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		require.NoError(t, err)
+		require.Equal(t, spec, d.KeyInfo.KeySpec)
+		require.Equal(t, "ENCRYPT_DECRYPT", d.KeyInfo.KeyUsage)
+		require.Equal(t, "2", d.KeyInfo.KeyState)
+		require.Equal(t, "kms", d.KeyInfo.Origin)
+	}
+	l, err := k.client.ListKeys(ctx, &ListKeysRequest{})
+	require.NoError(t, err)
+	require.Equal(t, 1, l.Total, "list-keys defaults to AES_256")
+	l, err = k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1"})
+	require.NoError(t, err)
+	require.Equal(t, 2, l.Total)
+	require.Len(t, l.Keys, 1)
+	require.Equal(t, "true", l.Truncated)
+	l2, err := k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1", Marker: l.NextMarker})
+	require.NoError(t, err)
+	require.Len(t, l2.Keys, 1)
+	require.Equal(t, "false", l2.Truncated)
+	require.NotEqual(t, l.Keys[0], l2.Keys[0])
+}
+
+func TestDatakeyRoundTrip(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	for _, spec := range []string{"AES_256", "SM4"} {
+		id := k.createKey(t, spec, "", "")
+		for _, n := range []int{1, 32, 64, 1024} {
+			dek := bytes.Repeat([]byte{byte(n)}, n)
+			enc, err := k.signed.EncryptDatakey(ctx, &EncryptDatakeyRequest{
+				KeyID: id, PlainText: dekPlainText(spec, dek), DatakeyPlainLength: itoa(n),
+				AdditionalAuthenticatedData: "123aad",
+			})
+			require.NoError(t, err, "%s/%d", spec, n)
+			require.Equal(t, itoa(n), enc.DatakeyLength)
+			dec, err := k.signed.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
+				AdditionalAuthenticatedData: "123aad",
+			})
+			require.NoError(t, err)
+			require.Equal(t, hex.EncodeToString(dek), dec.DataKey)
+			require.Equal(t, dekPlainText(spec, dek)[2*n:], dec.DatakeyDgst)
+			// The AAD is bound to the ciphertext.
+			_, err = k.client.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
+				AdditionalAuthenticatedData: "other",
+			})
+			requireAPIError(t, err, 400, "KMS.0706")
+		}
+	}
+}
+
+func TestRSADataKeyPair(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	cmk := k.createKey(t, "AES_256", "", "")
+	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
+		resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
+		require.NoError(t, err, spec)
+		require.Equal(t, spec, resp.KeySpec)
+		require.NotEmpty(t, resp.PrivateKeyPlainText, "with_plain_text defaults to true")
+		require.Empty(t, resp.WrappedPrivateKey)
+		require.Empty(t, resp.CiphertextRecipient)
+		priv := mustB64(t, resp.PrivateKeyPlainText)
+		pub, err := publicOfPKCS8(spec, priv)
+		require.NoError(t, err)
+		require.Equal(t, resp.PublicKey, base64.StdEncoding.EncodeToString(pub))
+		// private_key_cipher_text opens under the CMK with the AAD.
+		pt, _, err := k.srv.decrypt(ctx, cmk, mustB64(t, resp.PrivateKeyCipherText), []byte("aad"))
+		require.NoError(t, err)
+		require.Equal(t, priv, pt)
+	}
+	f := false
+	resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
+	require.NoError(t, err)
+	require.Empty(t, resp.PrivateKeyPlainText)
+	require.NotEmpty(t, resp.PrivateKeyCipherText)
+}
+
+func TestCreateKeyRSAAndPublicKey(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
+		id := k.createKey(t, spec, "", "")
+		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		require.NoError(t, err)
+		require.Equal(t, "SIGN_VERIFY", d.KeyInfo.KeyUsage, "asymmetric keys default to SIGN_VERIFY")
+		p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+		require.NoError(t, err)
+		require.NotEmpty(t, mustB64(t, p.PublicKey))
+	}
+}
+
+func TestImportKeyMaterial(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	cases := []struct {
+		spec string
+		key  []byte
+	}{
+		{"AES_256", bytes.Repeat([]byte{0xa5}, 32)},
+		{"SM4", bytes.Repeat([]byte{0x5a}, 16)},
+		{"RSA_2048", readTestKey(t, "test_rsa2048_key.pem")},
+	}
+	for _, tc := range cases {
+		id := k.createKey(t, tc.spec, "", "external")
+		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		require.NoError(t, err)
+		require.Equal(t, "5", d.KeyInfo.KeyState)
+		require.Equal(t, "external", d.KeyInfo.Origin)
+		params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+		require.NoError(t, err)
+		require.True(t, matchBase64Rule(params.ImportToken, 200, 6144))
+		req, err := WrapKeyMaterial(params, tc.key)
+		require.NoError(t, err)
+		require.True(t, matchBase64Rule(req.EncryptedKeyMaterial, 344, 360))
+		exp := params.ExpirationTime + 3600
+		req.ExpirationTime = &exp
+		require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+		d, err = k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		require.NoError(t, err)
+		require.Equal(t, "2", d.KeyInfo.KeyState)
+		// A second import is refused: the key no longer waits for material.
+		err = k.client.ImportKeyMaterial(ctx, req)
+		requireAPIError(t, err, 400, "KMS.0310")
+		if tc.spec == "RSA_2048" {
+			p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+			require.NoError(t, err)
+			pub, err := publicOfPKCS8("RSA_2048", tc.key)
+			require.NoError(t, err)
+			require.Equal(t, base64.StdEncoding.EncodeToString(pub), p.PublicKey)
+			continue
+		}
+		// The imported key is the one the server uses: a DEK encrypted
+		// under it decrypts with the imported bytes.
+		dek := bytes.Repeat([]byte{1}, 32)
+		enc, err := k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
+		require.NoError(t, err)
+		blob, _ := hex.DecodeString(enc.CipherText)
+		aead, err := cmkAEAD(tc.spec, tc.key)
+		require.NoError(t, err)
+		pt, err := openBlob(aead, blob, nil)
+		require.NoError(t, err)
+		require.Equal(t, dek, pt)
+	}
+}
+
+func requireAPIError(t testing.TB, err error, status int, code string) {
+	t.Helper()
+	var ae *APIError
+	require.True(t, errors.As(err, &ae), "want *APIError, got %v", err)
+	require.Equal(t, status, ae.StatusCode, ae.Message)
+	require.Equal(t, code, ae.Code, ae.Message)
+	require.NotEmpty(t, ae.RequestID)
+}
+
+func mustB64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	require.NoError(t, err)
+	return b
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// TestImportedMaterialExpires checks expiration_time: the key works until
+// then and is refused after.
+func TestImportedMaterialExpires(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	ctx := context.Background()
+	id := k.createKey(t, "AES_256", "", "external")
+	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	exp := time.Now().Unix() + 2
+	req.ExpirationTime = &exp
+	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+	enc := &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
+	_, err = k.client.EncryptDatakey(ctx, enc)
+	require.NoError(t, err)
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	_, err = k.client.EncryptDatakey(ctx, enc)
+	requireAPIError(t, err, 400, "KMS.0209")
+}
+
+// TestStoreAtRest checks that key material is not in the database file in
+// plaintext, that keys survive a restart, and that a database whose master
+// key is gone is refused rather than silently re-keyed.
+func TestStoreAtRest(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	material := bytes.Repeat([]byte("0123456789abcdef"), 2) // a recognizable AES-256 key
+	k := newTestKMS(t, Options{DataDir: dir})
+	id := k.createKey(t, "AES_256", "", "external")
+	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err := WrapKeyMaterial(params, material)
+	require.NoError(t, err)
+	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+	require.NoError(t, k.srv.Close())
+
+	db, err := os.ReadFile(filepath.Join(dir, dbFile))
+	require.NoError(t, err)
+	require.False(t, bytes.Contains(db, material), "key material is stored in plaintext")
+	require.False(t, bytes.Contains(db, []byte(base64.StdEncoding.EncodeToString(material))))
+	info, err := os.Stat(filepath.Join(dir, masterKeyFile))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	srv, err := NewServer(Options{DataDir: dir, Token: testToken})
+	require.NoError(t, err)
+	_, k2, err := srv.symmetricKey(id)
+	require.NoError(t, err)
+	aead, err := cmkAEAD("AES_256", material)
+	require.NoError(t, err)
+	blob := sealBlob(k2.aead, id, []byte("x"), nil)
+	pt, err := openBlob(aead, blob, nil)
+	require.NoError(t, err, "the restarted server uses the imported material")
+	require.Equal(t, []byte("x"), pt)
+	require.NoError(t, srv.Close())
+
+	require.NoError(t, os.Remove(filepath.Join(dir, masterKeyFile)))
+	_, err = NewServer(Options{DataDir: dir, Token: testToken})
+	require.Error(t, err)
+	_, err = os.Stat(filepath.Join(dir, masterKeyFile))
+	require.True(t, os.IsNotExist(err), "no new master key was made")
+}

@@ -1,0 +1,307 @@
+package kms
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// keyRecord is a stored key. It holds no plaintext secret: the key material
+// is sealed under the store's master key (see sealer), so a record may be
+// copied, logged by mistake or returned to the front ends without harm.
+type keyRecord struct {
+	ID          string         `json:"id"`
+	Alias       string         `json:"alias"`
+	Description string         `json:"description,omitempty"`
+	Spec        string         `json:"spec"`   // a create-key spec name: AES_256, EC_P256, ...
+	Usage       string         `json:"usage"`  // ENCRYPT_DECRYPT, SIGN_VERIFY or KEY_AGREEMENT
+	Origin      string         `json:"origin"` // kms or external
+	State       int            `json:"state"`  // stateEnabled or statePendingImport
+	Created     int64          `json:"created"`
+	Public      []byte         `json:"public,omitempty"` // DER SubjectPublicKeyInfo of asymmetric keys
+	Sealed      []byte         `json:"sealed,omitempty"` // key material sealed under the master key
+	Expires     int64          `json:"expires,omitempty"`
+	PCRs        map[int][]byte `json:"pcrs,omitempty"` // recipient attestation policy
+}
+
+// Key states, with Huawei's numbering.
+const (
+	stateEnabled       = 2
+	statePendingImport = 5
+)
+
+// keyStore keeps key records: all of them decoded in memory for reads, and,
+// with a data directory, each write first committed to a bbolt file.
+//
+// bbolt commits a transaction with fsync before it returns, so a key is on
+// disk before the server acknowledges it, and a kill -9 leaves the file in
+// the state of the last commit. Only this process writes the file (bbolt
+// holds an exclusive lock on it), so the memory copy stays exact.
+type keyStore struct {
+	db      *bolt.DB   // nil: memory only
+	writeMu sync.Mutex // serializes updates (read, modify, write)
+	mu      sync.RWMutex
+	recs    map[string]*keyRecord // never modified in place: replaced
+}
+
+var errNotFound = errors.New("kms: no such key")
+
+var keysBucket = []byte("keys")
+
+const (
+	dbFile        = "keys.db"
+	masterKeyFile = "master.key"
+	// lockTimeout bounds the wait for another server's lock on the file.
+	lockTimeout = 2 * time.Second
+)
+
+func newMemStore() *keyStore { return &keyStore{recs: make(map[string]*keyRecord)} }
+
+// openBoltStore opens (or creates) dir/keys.db and loads every record.
+func openBoltStore(dir string) (*keyStore, error) {
+	db, err := bolt.Open(filepath.Join(dir, dbFile), 0o600, &bolt.Options{Timeout: lockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("kms: open key store: %w", err)
+	}
+	s := &keyStore{db: db, recs: make(map[string]*keyRecord)}
+	err = db.Update(func(tx *bolt.Tx) error {
+		bk, err := tx.CreateBucketIfNotExists(keysBucket)
+		if err != nil {
+			return err
+		}
+		return bk.ForEach(func(k, v []byte) error {
+			rec, err := decodeRecord(v)
+			if err != nil {
+				return err
+			}
+			if rec.ID != string(k) {
+				return fmt.Errorf("kms: key record %q is stored under %q", rec.ID, k)
+			}
+			s.recs[rec.ID] = rec
+			return nil
+		})
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("kms: open key store: %w", err)
+	}
+	return s, nil
+}
+
+func decodeRecord(b []byte) (*keyRecord, error) {
+	var rec keyRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
+	}
+	return &rec, nil
+}
+
+// create stores a new record. Concurrent creates share one commit (bbolt's
+// Batch), which still returns only once the commit is on disk.
+func (s *keyStore) create(rec *keyRecord) error {
+	if s.db != nil {
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		err = s.db.Batch(func(tx *bolt.Tx) error {
+			bk := tx.Bucket(keysBucket)
+			if bk.Get([]byte(rec.ID)) != nil {
+				return fmt.Errorf("kms: key %s exists", rec.ID)
+			}
+			return bk.Put([]byte(rec.ID), b)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.recs[rec.ID]; ok && s.db == nil {
+		return fmt.Errorf("kms: key %s exists", rec.ID)
+	}
+	s.recs[rec.ID] = rec
+	return nil
+}
+
+// get returns a record. Callers must not modify it.
+func (s *keyStore) get(id string) (*keyRecord, error) {
+	s.mu.RLock()
+	rec, ok := s.recs[id]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, errNotFound
+	}
+	return rec, nil
+}
+
+// update applies fn to a copy of the record and stores the result, on disk
+// first; fn's error aborts the update.
+func (s *keyStore) update(id string, fn func(*keyRecord) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	old, err := s.get(id)
+	if err != nil {
+		return err
+	}
+	rec := *old
+	if err := fn(&rec); err != nil {
+		return err
+	}
+	if s.db != nil {
+		b, err := json.Marshal(&rec)
+		if err != nil {
+			return err
+		}
+		err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(keysBucket).Put([]byte(id), b) })
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.recs[id] = &rec
+	s.mu.Unlock()
+	return nil
+}
+
+// list returns every record, oldest first. Callers must not modify them.
+func (s *keyStore) list() ([]*keyRecord, error) {
+	s.mu.RLock()
+	recs := make([]*keyRecord, 0, len(s.recs))
+	for _, rec := range s.recs {
+		recs = append(recs, rec)
+	}
+	s.mu.RUnlock()
+	sort.Slice(recs, func(i, j int) bool {
+		if recs[i].Created != recs[j].Created {
+			return recs[i].Created < recs[j].Created
+		}
+		return recs[i].ID < recs[j].ID
+	})
+	return recs, nil
+}
+
+func (s *keyStore) close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// sealer encrypts key material at rest with AES-256-GCM under the store's
+// master key. The key ID is bound as additional data, so sealed material
+// cannot be moved to another record.
+type sealer struct {
+	aead cipher.AEAD
+}
+
+const masterKeyLen = 32
+
+var sealLabel = []byte("qtenclave kms key material v1\x00")
+
+func newSealer(master []byte) (*sealer, error) {
+	if len(master) != masterKeyLen {
+		return nil, errors.New("kms: master key has the wrong length")
+	}
+	block, err := aes.NewCipher(master)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &sealer{aead: aead}, nil
+}
+
+func (s *sealer) seal(id string, material []byte) []byte {
+	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(material)+s.aead.Overhead())
+	rand.Read(nonce)
+	return s.aead.Seal(nonce, nonce, material, append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+}
+
+func (s *sealer) open(id string, sealed []byte) ([]byte, error) {
+	n := s.aead.NonceSize()
+	if len(sealed) < n+s.aead.Overhead() {
+		return nil, errors.New("kms: sealed key material is truncated")
+	}
+	pt, err := s.aead.Open(nil, sealed[:n], sealed[n:], append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+	if err != nil {
+		return nil, errors.New("kms: sealed key material does not open under the master key")
+	}
+	return pt, nil
+}
+
+// loadMasterKey reads dir/master.key, creating it when neither it nor the
+// key database exists yet. A database without its master key is an error:
+// silently making a new key would make every stored key unusable.
+func loadMasterKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, masterKeyFile)
+	key, err := os.ReadFile(path)
+	if err == nil {
+		if len(key) != masterKeyLen {
+			return nil, fmt.Errorf("kms: %s is not a %d-byte master key", path, masterKeyLen)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("kms: read master key: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, dbFile)); err == nil {
+		return nil, fmt.Errorf("kms: %s is missing but %s exists", masterKeyFile, dbFile)
+	}
+	key = make([]byte, masterKeyLen)
+	rand.Read(key)
+	if err := writeFileDurably(path, key); err != nil {
+		return nil, fmt.Errorf("kms: write master key: %w", err)
+	}
+	return key, nil
+}
+
+// writeFileDurably writes data to path through a synced temporary file and a
+// rename, then syncs the directory, so that a crash leaves the old file or
+// the complete new one.
+func writeFileDurably(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
