@@ -4,6 +4,7 @@ import (
 	"crypto/ecdh"
 	"crypto/ecdsa"
 	"crypto/x509"
+	"slices"
 	"testing"
 	"time"
 
@@ -12,33 +13,38 @@ import (
 
 // interleave runs ours and baseline alternately in one b.Loop (switching
 // which goes first every iteration), so that load from other processes on
-// a shared machine falls on both alike, and reports the mean time of each
-// and their ratio. The benchmark's own ns/op is the sum of both.
+// a shared machine falls on both alike. It reports the median time of each
+// and the ratio of the medians (and of the minimums): on a loaded machine a
+// preemption adds milliseconds to a few iterations, which would swamp a
+// ratio of sums but not of medians. The benchmark's own ns/op is the mean
+// of both together.
 func interleave(b *testing.B, oursName, baseName string, ours, baseline func()) {
 	b.Helper()
-	var tOurs, tBase time.Duration
-	var n int
+	var tOurs, tBase []time.Duration
 	for b.Loop() {
-		if n%2 == 0 {
+		if len(tOurs)%2 == 0 {
 			t0 := time.Now()
 			ours()
 			t1 := time.Now()
 			baseline()
-			tOurs += t1.Sub(t0)
-			tBase += time.Since(t1)
+			tOurs = append(tOurs, t1.Sub(t0))
+			tBase = append(tBase, time.Since(t1))
 		} else {
 			t0 := time.Now()
 			baseline()
 			t1 := time.Now()
 			ours()
-			tBase += t1.Sub(t0)
-			tOurs += time.Since(t1)
+			tBase = append(tBase, t1.Sub(t0))
+			tOurs = append(tOurs, time.Since(t1))
 		}
-		n++
 	}
-	b.ReportMetric(float64(tOurs.Nanoseconds())/float64(n), oursName+"-ns/op")
-	b.ReportMetric(float64(tBase.Nanoseconds())/float64(n), baseName+"-ns/op")
-	b.ReportMetric(float64(tOurs)/float64(tBase), oursName+"/"+baseName)
+	slices.Sort(tOurs)
+	slices.Sort(tBase)
+	mOurs, mBase := tOurs[len(tOurs)/2], tBase[len(tBase)/2]
+	b.ReportMetric(float64(mOurs.Nanoseconds()), oursName+"-median-ns/op")
+	b.ReportMetric(float64(mBase.Nanoseconds()), baseName+"-median-ns/op")
+	b.ReportMetric(float64(mOurs)/float64(mBase), oursName+"/"+baseName)
+	b.ReportMetric(float64(tOurs[0])/float64(tBase[0]), oursName+"/"+baseName+"-min")
 }
 
 // BenchmarkECDH compares PrivateKey.ECDH per spec with the bare library

@@ -54,9 +54,10 @@ func TestUnpad(t *testing.T) {
 // secretPlaintext is recognisable in any output it might leak into.
 var secretPlaintext = []byte("PLAINTEXT-MUST-NOT-LEAK-0123456789")
 
-// TestTampering flips bytes of sealed envelopes (both shapes): every
-// position with every value outside the encrypted key, IV and content, and
-// three masks inside them (which cost an RSA decryption each).
+// TestTampering changes single bytes of sealed envelopes (both shapes):
+// every position, with every other value outside the encrypted key, IV and
+// content, with three masks in the IV and content, and one in the encrypted
+// key (each of those costs an RSA decryption).
 //
 // The envelope is not authenticated, so CBC lets a change to the IV or to
 // any content block but the last open to different bytes; that is what the
@@ -81,9 +82,15 @@ func TestTampering(t *testing.T) {
 		lastBlock := ctEnd - blockSize
 		var tries, parseErrs, decErrs, malleable int
 		for i := range blob {
-			inSecret := i >= ekAt && i < ekAt+len(env.Recipients[0].EncryptedKey) || i >= ivAt && i < ivAt+len(env.IV) || i >= ctAt && i < ctEnd
-			masks := []byte{0x01, 0x80, 0xff}
-			if !inSecret {
+			inKey := i >= ekAt && i < ekAt+len(env.Recipients[0].EncryptedKey)
+			inContent := i >= ivAt && i < ivAt+len(env.IV) || i >= ctAt && i < ctEnd
+			var masks []byte
+			switch {
+			case inKey: // every change is an RSAES-OAEP failure
+				masks = []byte{0x01}
+			case inContent:
+				masks = []byte{0x01, 0x80, 0xff}
+			default:
 				masks = make([]byte, 255)
 				for m := range masks {
 					masks[m] = byte(m + 1)
