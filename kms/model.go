@@ -9,8 +9,10 @@ import (
 )
 
 // The request and response bodies of the Huawei REST front end, with the
-// field names of the seed pages. Requests are validated by validate, which
-// returns the KMS error of the first rule broken, in field order.
+// field names of the seed pages. Each handler of huawei.go checks a request
+// field by field, in order, and answers the KMS error of the first rule
+// broken; rules about keys (state, usage, spec) are checked by the typed
+// layer (ops.go) for both front ends.
 
 // Recipient asks for a secret to be sealed to the RSA key of an attested
 // enclave instead of being returned in plaintext.

@@ -122,7 +122,7 @@ func newKeyID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// lookup returns the key id names, or a kindNotFound error.
+// lookup returns the key named id, or a kindNotFound error.
 func (s *Server) lookup(id string) (*keyRecord, error) {
 	rec, err := s.store.get(id)
 	if errors.Is(err, errNotFound) {

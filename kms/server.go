@@ -209,7 +209,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
 			k, msg := kindOf(failure)
-			attrs = append(attrs, "code", huaweiErrors[k].code, "error", msg)
+			code := huaweiErrors[k].code
+			if aws {
+				e, _ := awsErrorOf(failure)
+				code = e.typ
+			}
+			attrs = append(attrs, "code", code, "error", msg)
 			if k == kindInternal {
 				attrs = append(attrs, "cause", failure.Error())
 			}
