@@ -65,8 +65,9 @@ func TestScripts(t *testing.T) {
 					return err
 				}
 			}
-			return nil
+			return setupKMSScript(env, rsaSPKI)
 		},
+		Cmds:                kmsScriptCmds,
 		RequireExplicitExec: true,
 	})
 }
