@@ -14,6 +14,8 @@ import (
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/qtenclave/qtenclave/keyspec"
 )
 
 // newAWSClient returns the AWS SDK's KMS client for the local server: the
@@ -160,19 +162,39 @@ func TestAWSDataKeyPair(t *testing.T) {
 
 func TestAWSDeriveSharedSecret(t *testing.T) {
 	c := newAWSClient(startKMS(t), testAK, testSK)
-	key := awsCreateKey(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeKeyAgreement)
-	peer := readKey(t, "test_p256_key.pem")
-	out, err := c.DeriveSharedSecret(t.Context(), &awskms.DeriveSharedSecretInput{
-		KeyId: key.KeyId, KeyAgreementAlgorithm: types.KeyAgreementAlgorithmSpecEcdh, PublicKey: publicDER(t, peer),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := peerSecret(t, c, key, peer); !bytes.Equal(out.SharedSecret, want) {
-		t.Errorf("SharedSecret %x, want %x", out.SharedSecret, want)
-	}
-	if out.KeyAgreementAlgorithm != types.KeyAgreementAlgorithmSpecEcdh || out.KeyOrigin != types.OriginTypeAwsKms || aws.ToString(out.KeyId) != aws.ToString(key.Arn) {
-		t.Errorf("DeriveSharedSecret: %+v", out)
+	for spec, file := range map[types.KeySpec]string{
+		types.KeySpecEccNistP256:   "test_p256_key.pem",
+		types.KeySpecEccNistP384:   "test_p384_key.pem",
+		types.KeySpecEccNistP521:   "test_p521_key.pem",
+		types.KeySpecEccSecgP256k1: "test_secp256k1_key.pem",
+		types.KeySpecSm2:           "test_sm2_key.pem",
+	} {
+		key := awsCreateKey(t, c, spec, types.KeyUsageTypeKeyAgreement)
+		peer := readSpecKey(t, file)
+		out, err := c.DeriveSharedSecret(t.Context(), &awskms.DeriveSharedSecretInput{
+			KeyId: key.KeyId, KeyAgreementAlgorithm: types.KeyAgreementAlgorithmSpecEcdh, PublicKey: peer.PublicKey().MarshalPKIX(),
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		pk, err := c.GetPublicKey(t.Context(), &awskms.GetPublicKeyInput{KeyId: key.KeyId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kmsPub, err := keyspec.ParsePublicKey(pk.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := peer.ECDH(kmsPub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.SharedSecret, want) {
+			t.Errorf("%s: SharedSecret %x, want %x", spec, out.SharedSecret, want)
+		}
+		if out.KeyAgreementAlgorithm != types.KeyAgreementAlgorithmSpecEcdh || out.KeyOrigin != types.OriginTypeAwsKms || aws.ToString(out.KeyId) != aws.ToString(key.Arn) {
+			t.Errorf("%s: DeriveSharedSecret: %+v", spec, out)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/kms"
 )
 
@@ -60,9 +61,9 @@ func startKMS(t testing.TB) string {
 	return "http://" + ln.Addr().String()
 }
 
-// readKey reads a PKCS#8 test key of the kms package's testdata (one copy
-// of each test key serves both modules).
-func readKey(t testing.TB, name string) crypto.Signer {
+// readPEM returns the DER of a PKCS#8 test key of the kms package's testdata
+// (one copy of each test key serves both modules).
+func readPEM(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "kms", "testdata", name))
 	if err != nil {
@@ -72,11 +73,28 @@ func readKey(t testing.TB, name string) crypto.Signer {
 	if blk == nil {
 		t.Fatalf("%s: no PEM block", name)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	return blk.Bytes
+}
+
+// readKey reads a test key that crypto/x509 parses (RSA, P-256/384/521).
+func readKey(t testing.TB, name string) crypto.Signer {
+	t.Helper()
+	k, err := x509.ParsePKCS8PrivateKey(readPEM(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	return k.(crypto.Signer)
+}
+
+// readSpecKey reads a test key of a KMS EC spec (secp256k1 and SM2
+// included, which crypto/x509 does not parse).
+func readSpecKey(t testing.TB, name string) *keyspec.PrivateKey {
+	t.Helper()
+	k, err := keyspec.ParsePrivateKey(readPEM(t, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return k
 }
 
 // publicDER returns the DER SubjectPublicKeyInfo of k's public key.

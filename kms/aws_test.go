@@ -3,7 +3,6 @@ package kms
 import (
 	"cmp"
 	"crypto"
-	"crypto/ecdh"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -265,43 +265,38 @@ func TestAWSRSADataKeyPair(t *testing.T) {
 	require.Equal(t, blob(t, out["PrivateKeyPlaintext"]), blob(t, dec["Plaintext"]))
 }
 
-// awsPeer is a test peer key of each AWS key spec, from testdata.
+// awsPeers are the test peer keys of each AWS key agreement spec, from
+// testdata.
 var awsPeers = map[string]string{
-	"ECC_NIST_P256": "test_p256_key.pem",
-	"ECC_NIST_P384": "test_p384_key.pem",
+	"ECC_NIST_P256":   "test_p256_key.pem",
+	"ECC_NIST_P384":   "test_p384_key.pem",
+	"ECC_NIST_P521":   "test_p521_key.pem",
+	"ECC_SECG_P256K1": "test_secp256k1_key.pem",
+	"SM2":             "test_sm2_key.pem",
 }
 
 func TestAWSDeriveSharedSecret(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	for spec, file := range awsPeers {
 		t.Run(spec, func(t *testing.T) {
+			peer, err := keyspec.ParsePrivateKey(readTestKey(t, file))
+			require.NoError(t, err)
+			peerSPKI := peer.PublicKey().MarshalPKIX()
 			// Seed 001's usage name and the AWS SDK's.
 			for _, usage := range []string{"KEY_AGREEMENT", "DERIVE_SHARED_SECRET"} {
 				id, arn := k.awsCreateKey(t, spec, usage)
 				md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
 				require.Equal(t, "KEY_AGREEMENT", md["KeyUsage"])
+				require.Equal(t, spec, md["KeySpec"])
 				require.Equal(t, []any{"ECDH"}, md["KeyAgreementAlgorithms"])
 
 				pk := k.aws(t, "GetPublicKey", map[string]any{"KeyId": arn})
 				require.Equal(t, arn, pk["KeyId"])
 				require.Equal(t, spec, pk["KeySpec"])
 				require.Equal(t, "KEY_AGREEMENT", pk["KeyUsage"])
-				kmsPub, err := x509.ParsePKIXPublicKey(blob(t, pk["PublicKey"]))
+				kmsPub, err := keyspec.ParsePublicKey(blob(t, pk["PublicKey"]))
 				require.NoError(t, err)
-
-				peer, err := x509.ParsePKCS8PrivateKey(readTestKey(t, file))
-				require.NoError(t, err)
-				peerECDH, err := peer.(interface {
-					ECDH() (*ecdh.PrivateKey, error)
-				}).ECDH()
-				require.NoError(t, err)
-				peerSPKI, err := x509.MarshalPKIXPublicKey(peer.(crypto.Signer).Public())
-				require.NoError(t, err)
-				kmsECDH, err := kmsPub.(interface {
-					ECDH() (*ecdh.PublicKey, error)
-				}).ECDH()
-				require.NoError(t, err)
-				want, err := peerECDH.ECDH(kmsECDH)
+				want, err := peer.ECDH(kmsPub)
 				require.NoError(t, err)
 
 				// The AWS SDK's shape.

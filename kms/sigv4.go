@@ -54,7 +54,7 @@ const (
 	maxSigV4Region = 32
 )
 
-// Causes of a SigV4 failure, wrapped in a kindUnauthenticated *Error. The
+// Causes of a SigV4 failure, wrapped in a kindUnauthenticated *opError. The
 // AWS front end maps them to the __type AWS uses; none of them says which
 // part of a signature or key was wrong.
 var (
