@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/envelope"
@@ -68,17 +67,9 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qtenclave seal: --shape %q: want aws or der\n", *shape)
 		return 2
 	}
-	switch *at {
-	case "now":
-	case "document":
-		vopts.AtDocumentTime = true
-	default:
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			fmt.Fprintf(stderr, "qtenclave seal: --at: want now, document or an RFC 3339 time: %v\n", err)
-			return 2
-		}
-		vopts.Time = t
+	if err := setVerifyTime(&vopts, *at); err != nil {
+		fmt.Fprintf(stderr, "qtenclave seal: %v\n", err)
+		return 2
 	}
 	if *to == "-" {
 		fmt.Fprintln(stderr, "qtenclave seal: --to -: stdin is the plaintext; give a file")

@@ -76,17 +76,9 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	switch *at {
-	case "now":
-	case "document":
-		opts.AtDocumentTime = true
-	default:
-		t, err := time.Parse(time.RFC3339, *at)
-		if err != nil {
-			fmt.Fprintf(stderr, "qtenclave verify: --at: want now, document or an RFC 3339 time: %v\n", err)
-			return 2
-		}
-		opts.Time = t
+	if err := setVerifyTime(&opts, *at); err != nil {
+		fmt.Fprintf(stderr, "qtenclave verify: %v\n", err)
+		return 2
 	}
 	switch *platform {
 	case "auto":
@@ -182,6 +174,23 @@ func hexFlag(fs *flag.FlagSet, p *[]byte, name, usage string) {
 		*p = b
 		return nil
 	})
+}
+
+// setVerifyTime sets the verification time of opts from an --at flag:
+// now, document (the document's own timestamp) or an RFC 3339 time.
+func setVerifyTime(opts *attestation.VerifyOptions, at string) error {
+	switch at {
+	case "now":
+	case "document":
+		opts.AtDocumentTime = true
+	default:
+		t, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			return fmt.Errorf("--at: want now, document or an RFC 3339 time: %v", err)
+		}
+		opts.Time = t
+	}
+	return nil
 }
 
 func readRoots(name string) ([]*x509.Certificate, error) {
