@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,8 +42,12 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (port 0 picks a free port)")
 	data := fs.String("data", "", "key store directory (default: keys in memory)")
 	trustTest := fs.Bool("trust-test-root", false, "also trust the attestation test authority's root (for tests only)")
-	var roots rootFiles
-	fs.Var(&roots, "root", "PEM file of an extra trusted attestation root (repeatable)")
+	var trusted []*x509.Certificate
+	fs.Func("root", "extra trusted attestation root `FILE.pem` (repeatable)", func(name string) error {
+		roots, err := readRoots(name)
+		trusted = append(trusted, roots...)
+		return err
+	})
 	token := fs.String("token", os.Getenv("QTENCLAVE_KMS_TOKEN"), "X-Auth-Token to accept (or QTENCLAVE_KMS_TOKEN)")
 	ak := fs.String("access-key", os.Getenv("QTENCLAVE_KMS_AK"), "access key for signed requests (or QTENCLAVE_KMS_AK)")
 	sk := fs.String("secret-key", os.Getenv("QTENCLAVE_KMS_SK"), "secret key for signed requests (or QTENCLAVE_KMS_SK)")
@@ -62,11 +65,6 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	generated := *token == "" && *ak == ""
 	if generated {
 		*token, *ak, *sk = randomCredential(24), "QTAK"+randomCredential(8), randomCredential(20)
-	}
-	trusted, err := roots.certificates()
-	if err != nil {
-		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)
-		return 1
 	}
 	if *trustTest {
 		trusted = append(trusted, attestationtest.Root())
@@ -110,30 +108,4 @@ func randomCredential(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// rootFiles collects --root flags.
-type rootFiles []string
-
-func (r *rootFiles) String() string     { return fmt.Sprint(*r) }
-func (r *rootFiles) Set(v string) error { *r = append(*r, v); return nil }
-
-func (r rootFiles) certificates() ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	for _, name := range r {
-		b, err := os.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		blk, _ := pem.Decode(b)
-		if blk == nil || blk.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("%s: no PEM certificate", name)
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }

@@ -109,7 +109,7 @@ func TestKMSUsage(t *testing.T) {
 		{[]string{"kms", "serve", "--nope"}, 2},
 		{[]string{"kms", "serve", "extra"}, 2},
 		{[]string{"kms", "serve", "--access-key", "ak"}, 2},
-		{[]string{"kms", "serve", "--token", "t", "--root", "/nonexistent.pem"}, 1},
+		{[]string{"kms", "serve", "--token", "t", "--root", "/nonexistent.pem"}, 2},
 		{[]string{"kms", "serve", "--token", "t", "--addr", "256.0.0.1:1"}, 1},
 	} {
 		var stderr strings.Builder
