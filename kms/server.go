@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
@@ -206,6 +207,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var failure error
 	defer func() {
+		// A panic in a handler is a bug, never the caller's doing: answer
+		// 500 with the error JSON (if nothing was written yet) instead of
+		// dropping the connection, and log what kind of panic it was but
+		// not its value, which could hold request data.
+		if p := recover(); p != nil {
+			cause := fmt.Sprintf("panic %T", p)
+			if re, ok := p.(runtime.Error); ok {
+				cause = "panic: " + re.Error()
+			}
+			failure = errors.New(cause)
+			if sw.status == 0 {
+				writeError(sw, failure)
+			}
+		}
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
 			k, msg := kindOf(failure)

@@ -367,3 +367,27 @@ func TestStoreAtRest(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, masterKeyFile))
 	require.True(t, os.IsNotExist(err), "no new master key was made")
 }
+
+// TestHandlerPanicIs500: a panicking handler (a bug) answers 500 with the
+// error JSON and KMS.0105 rather than dropping the connection, and the log
+// names the panic's kind without its value.
+func TestHandlerPanicIs500(t *testing.T) {
+	const secretish = "value-that-must-not-be-logged"
+	huaweiOps["panic-for-test"] = func(*Server, context.Context, string, []byte) (any, error) {
+		panic(errors.New(secretish))
+	}
+	t.Cleanup(func() { delete(huaweiOps, "panic-for-test") })
+	k := newTestKMS(t, Options{})
+	status, body := k.post(t, "panic-for-test", `{}`)
+	require.Equal(t, http.StatusInternalServerError, status, "%s", body)
+	var e struct {
+		Error struct {
+			Code string `json:"error_code"`
+		} `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(body, &e), "%s", body)
+	require.Equal(t, "KMS.0105", e.Error.Code)
+	require.NotContains(t, string(body), secretish)
+	require.NotContains(t, k.logs.String(), secretish)
+	require.Contains(t, k.logs.String(), `"status":500`)
+}
