@@ -87,7 +87,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/emmansun/gmsm/sm2"
 )
 
@@ -169,12 +168,16 @@ var curves = [...]curve{
 		name: "ECC_SECG_P256K1",
 		oid:  asn1.ObjectIdentifier{1, 3, 132, 0, 10},
 		size: 32,
-		p:    secp256k1.S256().Params().P,
+		p:    secp256k1P,
 		a:    big.NewInt(0),
-		b:    secp256k1.S256().Params().B,
+		b:    big.NewInt(7),
 	},
 	SM2: nistCurve("SM2", asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 301}, sm2.P256()),
 }
+
+// secp256k1P is the field prime of secp256k1 (SEC 2, 2.4.1): decred offers
+// it only through the deprecated elliptic.Curve interface.
+var secp256k1P, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", 16)
 
 // nistCurve describes a curve with a = -3 (the NIST curves and SM2).
 func nistCurve(name string, oid asn1.ObjectIdentifier, c elliptic.Curve) curve {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/emmansun/gmsm/sm2"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -421,7 +420,7 @@ func TestPrivateKeyEncodings(t *testing.T) {
 			P256:      elliptic.P256().Params().N,
 			P384:      elliptic.P384().Params().N,
 			P521:      elliptic.P521().Params().N,
-			Secp256k1: secp256k1.S256().Params().N,
+			Secp256k1: secp256k1N, // SEC 2, 2.4.1
 			SM2:       sm2.P256().Params().N,
 		}[s]
 		nMinus1 := new(big.Int).Sub(n, big.NewInt(1)).FillBytes(make([]byte, size))
@@ -532,3 +531,6 @@ func TestLongOIDNotEchoed(t *testing.T) {
 		t.Errorf("error %q", err)
 	}
 }
+
+// secp256k1N is the order of secp256k1's base point (SEC 2, 2.4.1).
+var secp256k1N, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", 16)
