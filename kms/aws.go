@@ -241,11 +241,29 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 	return aad, nil
 }
 
-func checkGrantTokens(tokens []string) error {
-	if len(tokens) > awsMaxGrantTokens {
-		return errorf(kindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
+// decodeAWSKeyed decodes the body of an operation on a key and returns it
+// with the key ID that its KeyId names, or "" when KeyId is optional
+// (Decrypt) and absent.
+func decodeAWSKeyed[R any, P interface {
+	*R
+	keyed() (k *awsKeyed, optional bool)
+}](body []byte) (*R, string, error) {
+	in := P(new(R))
+	if err := decodeJSON(body, in); err != nil {
+		return nil, "", err
 	}
-	return nil
+	k, optional := in.keyed()
+	if len(k.GrantTokens) > awsMaxGrantTokens {
+		return nil, "", errorf(kindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
+	}
+	if optional && k.KeyID == "" {
+		return in, "", nil
+	}
+	id, err := awsKeyID("KeyId", k.KeyID)
+	if err != nil {
+		return nil, "", err
+	}
+	return in, id, nil
 }
 
 // awsSpecs maps AWS KeySpec names to this server's create-key specs.
@@ -402,14 +420,7 @@ func awsOrigin(origin string) string {
 }
 
 func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
-	var in awsKeyRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
@@ -455,14 +466,7 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 }
 
 func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) {
-	var in awsKeyRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
@@ -491,14 +495,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 }
 
 func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, error) {
-	var in awsDeriveSharedSecretRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](body)
 	if err != nil {
 		return nil, err
 	}
@@ -533,14 +530,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 }
 
 func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, error) {
-	var in awsGenerateDataKeyPairRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](body)
 	if err != nil {
 		return nil, err
 	}
@@ -601,14 +591,7 @@ func awsNumberOfBytes(n *int) (int, error) {
 }
 
 func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, error) {
-	var in awsGenerateDataKeyRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](body)
 	if err != nil {
 		return nil, err
 	}
@@ -647,14 +630,7 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 }
 
 func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
-	var in awsEncryptRequest
-	if err := decodeJSON(body, &in); err != nil {
-		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("KeyId", in.KeyID)
+	in, id, err := decodeAWSKeyed[awsEncryptRequest](body)
 	if err != nil {
 		return nil, err
 	}
@@ -678,19 +654,9 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 }
 
 func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
-	var in awsDecryptRequest
-	if err := decodeJSON(body, &in); err != nil {
+	in, id, err := decodeAWSKeyed[awsDecryptRequest](body) // id is "" when KeyId is absent
+	if err != nil {
 		return nil, err
-	}
-	if err := checkGrantTokens(in.GrantTokens); err != nil {
-		return nil, err
-	}
-	var id string
-	if in.KeyID != "" {
-		var err error
-		if id, err = awsKeyID("KeyId", in.KeyID); err != nil {
-			return nil, err
-		}
 	}
 	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
 		return nil, err

@@ -22,10 +22,16 @@ type awsCreateKeyRequest struct {
 	MultiRegion           bool   `json:"MultiRegion,omitempty"`           // false only
 }
 
-type awsKeyRequest struct {
+// awsKeyed is what the requests that act on a key share: the key, as a key
+// ID or an ARN, and grant tokens (accepted and unused: there are no grants
+// here). DescribeKey and GetPublicKey send nothing else; the others embed it,
+// and decodeAWSKeyed checks it.
+type awsKeyed struct {
 	KeyID       string   `json:"KeyId"`
 	GrantTokens []string `json:"GrantTokens,omitempty"`
 }
+
+func (k *awsKeyed) keyed() (*awsKeyed, bool) { return k, false }
 
 type awsKeyMetadata struct {
 	AWSAccountID           string   `json:"AWSAccountId"`
@@ -82,12 +88,11 @@ type awsGetPublicKeyResponse struct {
 // 001's (no algorithm, a top-level RecipientInfo blob that is the
 // attestation document itself).
 type awsDeriveSharedSecretRequest struct {
-	KeyID                 string        `json:"KeyId"`
+	awsKeyed
 	KeyAgreementAlgorithm string        `json:"KeyAgreementAlgorithm,omitempty"` // ECDH, the default
 	PublicKey             string        `json:"PublicKey"`
 	Recipient             *awsRecipient `json:"Recipient,omitempty"`
 	RecipientInfo         string        `json:"RecipientInfo,omitempty"` // seed 001
-	GrantTokens           []string      `json:"GrantTokens,omitempty"`
 }
 
 type awsDeriveSharedSecretResponse struct {
@@ -99,11 +104,10 @@ type awsDeriveSharedSecretResponse struct {
 }
 
 type awsGenerateDataKeyPairRequest struct {
-	KeyID             string            `json:"KeyId"`
+	awsKeyed
 	KeyPairSpec       string            `json:"KeyPairSpec"`
 	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
 	Recipient         *awsRecipient     `json:"Recipient,omitempty"`
-	GrantTokens       []string          `json:"GrantTokens,omitempty"`
 }
 
 type awsGenerateDataKeyPairResponse struct {
@@ -116,12 +120,11 @@ type awsGenerateDataKeyPairResponse struct {
 }
 
 type awsGenerateDataKeyRequest struct {
-	KeyID             string            `json:"KeyId"`
+	awsKeyed
 	KeySpec           string            `json:"KeySpec,omitempty"`       // AES_128 or AES_256
 	NumberOfBytes     *int              `json:"NumberOfBytes,omitempty"` // 1..1024
 	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
 	Recipient         *awsRecipient     `json:"Recipient,omitempty"`
-	GrantTokens       []string          `json:"GrantTokens,omitempty"`
 }
 
 type awsGenerateDataKeyResponse struct {
@@ -132,11 +135,10 @@ type awsGenerateDataKeyResponse struct {
 }
 
 type awsEncryptRequest struct {
-	KeyID               string            `json:"KeyId"`
+	awsKeyed
 	Plaintext           string            `json:"Plaintext"`
 	EncryptionAlgorithm string            `json:"EncryptionAlgorithm,omitempty"` // SYMMETRIC_DEFAULT
 	EncryptionContext   map[string]string `json:"EncryptionContext,omitempty"`
-	GrantTokens         []string          `json:"GrantTokens,omitempty"`
 }
 
 type awsEncryptResponse struct {
@@ -146,13 +148,15 @@ type awsEncryptResponse struct {
 }
 
 type awsDecryptRequest struct {
+	awsKeyed
 	CiphertextBlob      string            `json:"CiphertextBlob"`
-	KeyID               string            `json:"KeyId,omitempty"`
 	EncryptionAlgorithm string            `json:"EncryptionAlgorithm,omitempty"`
 	EncryptionContext   map[string]string `json:"EncryptionContext,omitempty"`
 	Recipient           *awsRecipient     `json:"Recipient,omitempty"`
-	GrantTokens         []string          `json:"GrantTokens,omitempty"`
 }
+
+// keyed says that Decrypt's KeyId is optional: the ciphertext names its key.
+func (r *awsDecryptRequest) keyed() (*awsKeyed, bool) { return &r.awsKeyed, true }
 
 type awsDecryptResponse struct {
 	CiphertextForRecipient []byte `json:"CiphertextForRecipient,omitempty"`

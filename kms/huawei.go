@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"reflect"
@@ -187,11 +188,17 @@ func skipValue(dec *json.Decoder, depth int) error {
 	return nil
 }
 
-// jsonFields returns the JSON names of a struct's fields.
+// jsonFields returns the JSON names of a struct's fields, embedded
+// structs' included.
 func jsonFields(t reflect.Type) map[string]bool {
 	m := make(map[string]bool, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
+			maps.Copy(m, jsonFields(f.Type)) // embedded: its fields are the outer object's
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name != "" && name != "-" {
 			m[name] = true
 		}
