@@ -22,9 +22,10 @@ import (
 //	X-Amz-Target: TrentService.<Operation>
 //
 // Each operation decodes its body into an aws*Request (strictly, with the
-// Huawei front end's decodeJSON), calls the typed operation layer (ops.go)
-// as the Huawei front end does, and encodes an aws*Response. Errors are {"__type": ..., "message": ...} with the status
-// of awsErrorOf.
+// Huawei front end's decodeJSON; through decodeAWSKeyed when it acts on a
+// key), calls the typed operation layer (ops.go) as the Huawei front end
+// does, and encodes an aws*Response. Errors are {"__type": ..., "message":
+// ...} with the status of awsErrorOf.
 //
 // # Seed 001's shape
 //
