@@ -354,6 +354,8 @@ func TestAWSErrors(t *testing.T) {
 		{"unknown member", awsRequest{target: "DescribeKey", body: `{"KeyId":"` + sym + `","Policy":"x"}`}, bad, "SerializationException"},
 		{"member twice", awsRequest{target: "DescribeKey", body: `{"KeyId":"` + sym + `","KeyId":"` + unknown + `"}`}, bad, "SerializationException"},
 		{"member in another case", awsRequest{target: "DescribeKey", body: `{"keyid":"` + sym + `"}`}, bad, "SerializationException"},
+		{"embedded member twice", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyId":"` + unknown + `"}`}, bad, "SerializationException"},
+		{"embedded member unknown", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyID":"` + sym + `"}`}, bad, "SerializationException"},
 		{"wrong member type", awsRequest{target: "GenerateRandom", body: `{"NumberOfBytes":"32"}`}, bad, "SerializationException"},
 		{"unknown operation", awsRequest{target: "ScheduleKeyDeletion", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong service", awsRequest{target: "OtherService.DescribeKey", body: `{}`}, bad, "UnknownOperationException"},
@@ -362,6 +364,7 @@ func TestAWSErrors(t *testing.T) {
 		{"GET", awsRequest{target: "DescribeKey", method: http.MethodGet}, http.StatusMethodNotAllowed, "UnknownOperationException"},
 
 		{"missing KeyId", awsRequest{target: "DescribeKey", body: `{}`}, bad, "ValidationException"},
+		{"too many grant tokens, no KeyId", awsRequest{target: "Decrypt", body: js(map[string]any{"CiphertextBlob": "AAAA", "GrantTokens": make([]string, 11)})}, bad, "ValidationException"},
 		{"unknown key", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": unknown})}, bad, "NotFoundException"},
 		{"malformed key ID", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "1234"})}, bad, "NotFoundException"},
 		{"ARN of another account", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": strings.Replace(symARN, awsAccountID, "111122223333", 1)})}, bad, "NotFoundException"},
