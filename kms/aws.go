@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
 // The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
@@ -367,7 +369,7 @@ func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
 }
 
 // awsMetadata describes a key as AWS's KeyMetadata.
-func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
+func (s *Server) awsMetadata(rec *store.Record) awsKeyMetadata {
 	m := awsKeyMetadata{
 		AWSAccountID:          awsAccountID,
 		Arn:                   awsARN(rec.ID),
@@ -403,7 +405,7 @@ func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 
 // awsAlgorithms lists what this server does with a key: symmetric
 // encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
-func awsAlgorithms(rec *keyRecord) (encryption, agreement []string) {
+func awsAlgorithms(rec *store.Record) (encryption, agreement []string) {
 	switch {
 	case rec.Usage == usageEncrypt && keySpecs[rec.Spec].symmetric:
 		return []string{"SYMMETRIC_DEFAULT"}, nil
@@ -443,14 +445,14 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 			return nil, errorf(kindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
 		}
 	}
-	recs, err := s.store.list() // sorted by creation, then ID
+	recs, err := s.store.List() // sorted by creation, then ID
 	if err != nil {
 		return nil, err
 	}
 	start := 0
 	if in.Marker != "" {
 		// The marker is the ID of the last key of the previous page.
-		i := slices.IndexFunc(recs, func(r *keyRecord) bool { return r.ID == in.Marker })
+		i := slices.IndexFunc(recs, func(r *store.Record) bool { return r.ID == in.Marker })
 		if i < 0 {
 			return nil, wrapf(kindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
 		}
@@ -735,7 +737,7 @@ func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte,
 	if err != nil {
 		return nil, err
 	}
-	var rec *keyRecord
+	var rec *store.Record
 	if r != nil {
 		if rec, err = s.lookup(id); err != nil {
 			clear(pt)
@@ -751,12 +753,12 @@ func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte,
 func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
 	b := make([]byte, n)
 	rand.Read(b)
-	return s.deliver(ctx, new(keyRecord), r, b, &secretOutput{})
+	return s.deliver(ctx, new(store.Record), r, b, &secretOutput{})
 }
 
 // deliver puts secret into out: as is without a recipient, or sealed to the
 // recipient under rec's attestation policy, in which case secret is cleared.
-func (s *Server) deliver(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
+func (s *Server) deliver(ctx context.Context, rec *store.Record, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
 	if r == nil {
 		out.plaintext = secret
 		return out, nil

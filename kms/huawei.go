@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
 // The Huawei REST front end: POST /v1.0/{project_id}/kms/<operation> with a
@@ -266,7 +268,7 @@ func (s *Server) hwDescribeKey(ctx context.Context, project string, body []byte)
 	return &DescribeKeyResponse{KeyInfo: keyDetails(rec, project)}, nil
 }
 
-func keyDetails(rec *keyRecord, project string) KeyDetails {
+func keyDetails(rec *store.Record, project string) KeyDetails {
 	keyType := "1" // symmetric
 	if !keySpecs[rec.Spec].symmetric {
 		keyType = "2"
@@ -326,11 +328,11 @@ func (s *Server) hwListKeys(ctx context.Context, project string, body []byte) (a
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	all, err := s.store.list()
+	all, err := s.store.List()
 	if err != nil {
 		return nil, err
 	}
-	var match []*keyRecord
+	var match []*store.Record
 	for _, rec := range all {
 		if (spec == "ALL" || rec.Spec == spec) && (req.KeyState == "" || strconv.Itoa(rec.State) == req.KeyState) {
 			match = append(match, rec)

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
 // The typed operation layer. Both front ends decode their wire form into
@@ -41,7 +43,7 @@ type createKeyInput struct {
 
 // createKey makes a key. Keys of origin kms get their material now; keys of
 // origin external wait for import-key-material in state 5.
-func (s *Server) createKey(ctx context.Context, in *createKeyInput) (*keyRecord, error) {
+func (s *Server) createKey(ctx context.Context, in *createKeyInput) (*store.Record, error) {
 	spec := in.spec
 	if spec == "" {
 		spec = "AES_256"
@@ -75,7 +77,7 @@ func (s *Server) createKey(ctx context.Context, in *createKeyInput) (*keyRecord,
 	if len(in.pcrs) > 0 && usage == usageSign {
 		return nil, errorf(kindInvalidParameter, "recipient_attestation applies only to keys that produce secrets")
 	}
-	rec := &keyRecord{
+	rec := &store.Record{
 		ID:          newKeyID(),
 		Alias:       in.alias,
 		Description: in.description,
@@ -92,11 +94,11 @@ func (s *Server) createKey(ctx context.Context, in *createKeyInput) (*keyRecord,
 			return nil, err
 		}
 		rec.Public = public
-		rec.Sealed = s.sealer.seal(rec.ID, material)
+		rec.Sealed = s.store.Seal(rec.ID, material)
 		clear(material)
 		rec.State = stateEnabled
 	}
-	if err := s.store.create(rec); err != nil {
+	if err := s.store.Create(rec); err != nil {
 		return nil, fmt.Errorf("kms: store key: %w", err)
 	}
 	return rec, nil
@@ -123,9 +125,9 @@ func newKeyID() string {
 }
 
 // lookup returns the key named id, or a kindNotFound error.
-func (s *Server) lookup(id string) (*keyRecord, error) {
-	rec, err := s.store.get(id)
-	if errors.Is(err, errNotFound) {
+func (s *Server) lookup(id string) (*store.Record, error) {
+	rec, err := s.store.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(kindNotFound, "key %s does not exist", id)
 	}
 	if err != nil {
@@ -136,7 +138,7 @@ func (s *Server) lookup(id string) (*keyRecord, error) {
 
 // usableKey returns an enabled key with the given usage and opens its
 // material. A key whose imported material has expired is not enabled.
-func (s *Server) usableKey(id, usage string) (*keyRecord, []byte, error) {
+func (s *Server) usableKey(id, usage string) (*store.Record, []byte, error) {
 	rec, err := s.lookup(id)
 	if err != nil {
 		return nil, nil, err
@@ -150,7 +152,7 @@ func (s *Server) usableKey(id, usage string) (*keyRecord, []byte, error) {
 	if rec.Usage != usage {
 		return nil, nil, errorf(kindInvalidKeyUsage, "key %s has usage %s, not %s", id, rec.Usage, usage)
 	}
-	material, err := s.sealer.open(rec.ID, rec.Sealed)
+	material, err := s.store.Unseal(rec.ID, rec.Sealed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -159,7 +161,7 @@ func (s *Server) usableKey(id, usage string) (*keyRecord, []byte, error) {
 
 // symmetricKey returns an enabled ENCRYPT_DECRYPT key of spec AES_256 or
 // SM4 and its AEAD.
-func (s *Server) symmetricKey(id string) (*keyRecord, *cmk, error) {
+func (s *Server) symmetricKey(id string) (*store.Record, *cmk, error) {
 	rec, material, err := s.usableKey(id, usageEncrypt)
 	if err != nil {
 		return nil, nil, err
@@ -391,7 +393,7 @@ func (s *Server) getParametersForImport(ctx context.Context, keyID, algorithm st
 	}
 	expires := time.Now().Add(importTokenLifetime).Truncate(time.Second)
 	header := tokenHeader(rec.ID, expires.Unix())
-	token := append(header, s.sealer.seal(string(header), priv)...)
+	token := append(header, s.store.Seal(string(header), priv)...)
 	clear(priv)
 	return &importParams{keyID: rec.ID, token: token, expires: expires, public: pub}, nil
 }
@@ -405,7 +407,7 @@ func tokenHeader(keyID string, expires int64) []byte {
 }
 
 // importableKey returns a key that waits for external key material.
-func (s *Server) importableKey(keyID string) (*keyRecord, error) {
+func (s *Server) importableKey(keyID string) (*store.Record, error) {
 	rec, err := s.lookup(keyID)
 	if err != nil {
 		return nil, err
@@ -430,7 +432,7 @@ func (s *Server) openImportToken(keyID string, token []byte) (*rsa.PrivateKey, e
 	if time.Now().Unix() >= expires {
 		return nil, errorf(kindInvalidImportToken, "import_token has expired")
 	}
-	der, err := s.sealer.open(string(token[:headerLen]), token[headerLen:])
+	der, err := s.store.Unseal(string(token[:headerLen]), token[headerLen:])
 	if err != nil {
 		return nil, bad
 	}
@@ -495,9 +497,9 @@ func (s *Server) importKeyMaterial(ctx context.Context, in *importInput) error {
 			return errorf(kindSpecMismatch, "private key is not a PKCS#8 %s key", rec.Spec)
 		}
 	}
-	sealed := s.sealer.seal(rec.ID, material)
+	sealed := s.store.Seal(rec.ID, material)
 	clear(material)
-	err = s.store.update(rec.ID, func(r *keyRecord) error {
+	err = s.store.Update(rec.ID, func(r *store.Record) error {
 		if r.State != statePendingImport {
 			return errorf(kindNotPendingImport, "key %s is not waiting for key material", r.ID)
 		}
@@ -535,3 +537,9 @@ func pcrPolicy(m map[string]string) (map[int][]byte, error) {
 	}
 	return out, nil
 }
+
+// Key states, with Huawei's numbering.
+const (
+	stateEnabled       = 2
+	statePendingImport = 5
+)

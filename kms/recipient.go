@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -27,7 +28,7 @@ type verifiedRecipient struct {
 }
 
 // verifyRecipient checks a recipient request against the key's policy.
-func (s *Server) verifyRecipient(ctx context.Context, rec *keyRecord, r *recipientInput) (*verifiedRecipient, error) {
+func (s *Server) verifyRecipient(ctx context.Context, rec *store.Record, r *recipientInput) (*verifiedRecipient, error) {
 	if r.algorithm != "" && r.algorithm != keyEncryptionAlgorithm {
 		return nil, errorf(kindInvalidParameter, "key_encryption_algorithm %q is not RSAES_OAEP_SHA_256", r.algorithm)
 	}
@@ -69,7 +70,7 @@ func (v *verifiedRecipient) seal(secret []byte) ([]byte, error) {
 }
 
 // sealForRecipient verifies r and seals secret to it.
-func (s *Server) sealForRecipient(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte) ([]byte, error) {
+func (s *Server) sealForRecipient(ctx context.Context, rec *store.Record, r *recipientInput, secret []byte) ([]byte, error) {
 	v, err := s.verifyRecipient(ctx, rec, r)
 	if err != nil {
 		return nil, err

@@ -11,11 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -59,11 +59,10 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	store  *keyStore
-	sealer *sealer
-	creds  *credentials        // behind a pointer: %v of a Server shows no secret
-	roots  []*x509.Certificate // nil: attestation's embedded roots
-	log    *slog.Logger
+	store *store.Store
+	creds *credentials        // behind a pointer: %v of a Server shows no secret
+	roots []*x509.Certificate // nil: attestation's embedded roots
+	log   *slog.Logger
 }
 
 // Limits of the HTTP server.
@@ -106,35 +105,16 @@ func NewServer(opts Options) (*Server, error) {
 		s.creds.ak = opts.AccessKey
 		s.creds.sk = []byte(opts.SecretKey)
 	}
-	var master []byte
-	if opts.DataDir == "" {
-		master = make([]byte, masterKeyLen)
-		rand.Read(master)
-		s.store = newMemStore()
-	} else {
-		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("kms: data directory: %w", err)
-		}
-		var err error
-		if master, err = loadMasterKey(opts.DataDir); err != nil {
-			return nil, err
-		}
-		if s.store, err = openBoltStore(opts.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	sl, err := newSealer(master)
-	clear(master)
+	st, err := store.Open(opts.DataDir)
 	if err != nil {
-		s.store.close()
 		return nil, err
 	}
-	s.sealer = sl
+	s.store = st
 	return s, nil
 }
 
 // Close releases the key store.
-func (s *Server) Close() error { return s.store.close() }
+func (s *Server) Close() error { return s.store.Close() }
 
 // Serve answers HTTP requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (for up to

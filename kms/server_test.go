@@ -341,11 +341,11 @@ func TestStoreAtRest(t *testing.T) {
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
 	require.NoError(t, k.srv.Close())
 
-	db, err := os.ReadFile(filepath.Join(dir, dbFile))
+	db, err := os.ReadFile(filepath.Join(dir, "keys.db"))
 	require.NoError(t, err)
 	require.False(t, bytes.Contains(db, material), "key material is stored in plaintext")
 	require.False(t, bytes.Contains(db, []byte(base64.StdEncoding.EncodeToString(material))))
-	info, err := os.Stat(filepath.Join(dir, masterKeyFile))
+	info, err := os.Stat(filepath.Join(dir, "master.key"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 
@@ -361,10 +361,10 @@ func TestStoreAtRest(t *testing.T) {
 	require.Equal(t, []byte("x"), pt)
 	require.NoError(t, srv.Close())
 
-	require.NoError(t, os.Remove(filepath.Join(dir, masterKeyFile)))
+	require.NoError(t, os.Remove(filepath.Join(dir, "master.key")))
 	_, err = NewServer(Options{DataDir: dir, Token: testToken})
 	require.Error(t, err)
-	_, err = os.Stat(filepath.Join(dir, masterKeyFile))
+	_, err = os.Stat(filepath.Join(dir, "master.key"))
 	require.True(t, os.IsNotExist(err), "no new master key was made")
 }
 
