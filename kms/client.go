@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/kwp"
 )
 
 // Client calls a KMS's Huawei REST API: this package's Server, or Huawei
@@ -208,7 +210,7 @@ func WrapKeyMaterial(params *GetParametersForImportResponse, key []byte) (*Impor
 		kek := make([]byte, 32)
 		rand.Read(kek)
 		defer clear(kek)
-		wrapped, err := wrapKWP(kek, key)
+		wrapped, err := kwp.Wrap(kek, key)
 		if err != nil {
 			return nil, err
 		}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qtenclave/qtenclave/internal/kwp"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
@@ -489,7 +490,7 @@ func (s *Server) importKeyMaterial(ctx context.Context, in *importInput) error {
 		if len(unwrapped) != 16 && len(unwrapped) != 24 && len(unwrapped) != 32 {
 			return errorf(kindImportDecrypt, "intermediate key is not an AES key")
 		}
-		if material, err = unwrapKWP(unwrapped, in.encryptedPrivate); err != nil {
+		if material, err = kwp.Unwrap(unwrapped, in.encryptedPrivate); err != nil {
 			return errorf(kindImportDecrypt, "encrypted_privatekey does not unwrap")
 		}
 		if public, err = publicOfPKCS8(pairSpecOf(rec.Spec), material); err != nil {
