@@ -6,10 +6,11 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 )
 
 // Authentication: one function lets a request in, whatever its front end.
@@ -23,13 +24,7 @@ import (
 // thing that limits replay; 15 minutes is what AWS and Huawei allow.
 const maxClockSkew = 15 * time.Minute
 
-const (
-	sdkHMACScheme   = "SDK-HMAC-SHA256"
-	sigV4Scheme     = "AWS4-HMAC-SHA256"
-	sdkDateHeader   = "X-Sdk-Date"
-	sdkDateFormat   = "20060102T150405Z"
-	authTokenHeader = "X-Auth-Token"
-)
+const authTokenHeader = "X-Auth-Token"
 
 // credentials are the server's secrets, kept as SHA-256 digests where only
 // equality matters so that comparisons take the same time for any length.
@@ -64,9 +59,9 @@ func (s *Server) authenticate(r *http.Request, body []byte) error {
 	}
 	scheme, params, _ := strings.Cut(auth[0], " ")
 	switch scheme {
-	case sdkHMACScheme:
+	case httpsig.SDKScheme:
 		return s.verifySDKHMAC(r, params, body)
-	case sigV4Scheme:
+	case httpsig.SigV4Scheme:
 		return s.verifySigV4(r, body)
 	}
 	return errorf(kindUnauthenticated, "authorization scheme is not supported")
@@ -96,11 +91,11 @@ func (s *Server) verifySDKHMAC(r *http.Request, params string, body []byte) erro
 			return bad
 		}
 	}
-	dates := r.Header.Values(sdkDateHeader)
+	dates := r.Header.Values(httpsig.SDKDateHeader)
 	if len(dates) != 1 {
 		return errorf(kindUnauthenticated, "X-Sdk-Date is missing")
 	}
-	t, err := time.Parse(sdkDateFormat, dates[0])
+	t, err := time.Parse(httpsig.SDKDateFormat, dates[0])
 	if err != nil || absDuration(time.Since(t)) > maxClockSkew {
 		return errorf(kindUnauthenticated, "X-Sdk-Date is malformed or too far from the server's clock")
 	}
@@ -108,7 +103,7 @@ func (s *Server) verifySDKHMAC(r *http.Request, params string, body []byte) erro
 	if err != nil {
 		return bad
 	}
-	got := sdkSignature(s.creds.sk, r.Method, r.URL, r.Host, r.Header, headers, dates[0], body)
+	got := httpsig.SDKSignature(s.creds.sk, r.Method, r.URL, r.Host, r.Header, headers, dates[0], body)
 	// Both checks run whatever the first one's outcome.
 	akOK := equalSecret(s.creds.akHash, ak)
 	sigOK := hmac.Equal(got, want)
@@ -116,92 +111,6 @@ func (s *Server) verifySDKHMAC(r *http.Request, params string, body []byte) erro
 		return bad
 	}
 	return nil
-}
-
-// sdkSignature computes the SDK-HMAC-SHA256 signature of a request: the
-// client signs with it and the server verifies with it.
-func sdkSignature(sk []byte, method string, u *url.URL, host string, h http.Header, signed []string, date string, body []byte) []byte {
-	var cr strings.Builder
-	cr.WriteString(method)
-	cr.WriteByte('\n')
-	cr.WriteString(sdkCanonicalURI(u.Path))
-	cr.WriteByte('\n')
-	cr.WriteString(sdkCanonicalQuery(u.Query()))
-	cr.WriteByte('\n')
-	for _, name := range signed {
-		var vals []string
-		if name == "host" {
-			vals = []string{host}
-		} else {
-			vals = append(vals, h.Values(name)...)
-			sort.Strings(vals)
-		}
-		for _, v := range vals {
-			cr.WriteString(name)
-			cr.WriteByte(':')
-			cr.WriteString(strings.TrimSpace(v))
-			cr.WriteByte('\n')
-		}
-	}
-	cr.WriteByte('\n')
-	cr.WriteString(strings.Join(signed, ";"))
-	cr.WriteByte('\n')
-	bh := sha256.Sum256(body)
-	cr.WriteString(hex.EncodeToString(bh[:]))
-
-	crh := sha256.Sum256([]byte(cr.String()))
-	sts := sdkHMACScheme + "\n" + date + "\n" + hex.EncodeToString(crh[:])
-	mac := hmac.New(sha256.New, sk)
-	mac.Write([]byte(sts))
-	return mac.Sum(nil)
-}
-
-// sdkCanonicalURI escapes each path segment and appends the trailing "/"
-// that the Huawei SDK adds.
-func sdkCanonicalURI(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = sdkEscape(s)
-	}
-	p := strings.Join(segs, "/")
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
-	}
-	return p
-}
-
-func sdkCanonicalQuery(q url.Values) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		vals := append([]string(nil), q[k]...)
-		sort.Strings(vals)
-		for _, v := range vals {
-			parts = append(parts, sdkEscape(k)+"="+sdkEscape(v))
-		}
-	}
-	return strings.Join(parts, "&")
-}
-
-// sdkEscape percent-escapes everything but the unreserved characters.
-func sdkEscape(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '~' || c == '.' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
 }
 
 func contains(list []string, s string) bool {

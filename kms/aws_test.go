@@ -3,10 +3,8 @@ package kms
 import (
 	"cmp"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/recipient"
 )
@@ -34,8 +33,6 @@ const awsTestRegion = "cn-north-4"
 // against published vectors (sigv4_test.go) and the AWS SDK's signer
 // (interop module).
 func signAWSTest(r *http.Request, body []byte, ak, sk string, now time.Time) {
-	date := now.UTC().Format(sigV4DateLayout)
-	r.Header.Set("X-Amz-Date", date)
 	signed := []string{"host", "x-amz-date"}
 	for name := range r.Header {
 		if l := strings.ToLower(name); l == "content-type" || l == "x-amz-target" {
@@ -43,14 +40,9 @@ func signAWSTest(r *http.Request, body []byte, ak, sk string, now time.Time) {
 		}
 	}
 	slices.Sort(signed)
-	sum := sha256.Sum256(body)
-	canonical, err := sigV4CanonicalRequest(r, signed, hex.EncodeToString(sum[:]))
-	if err != nil {
+	if err := httpsig.SignSigV4(r, body, ak, sk, awsTestRegion, "kms", signed, now); err != nil {
 		panic(err)
 	}
-	scope := date[:8] + "/" + awsTestRegion + "/kms/aws4_request"
-	sig := sigV4Sign([]byte(sk), date[:8], awsTestRegion, sigV4StringToSign(date, scope, canonical))
-	r.Header.Set("Authorization", sigV4Scheme+" Credential="+ak+"/"+scope+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+hex.EncodeToString(sig))
 }
 
 // awsRequest is a raw AWS front-end request; zero fields take the defaults
@@ -409,7 +401,7 @@ func TestAWSErrors(t *testing.T) {
 
 		{"no credentials", awsRequest{target: "DescribeKey", body: `{}`, sign: func(*http.Request, []byte) {}}, auth, "MissingAuthenticationTokenException"},
 		{"malformed signature", awsRequest{target: "DescribeKey", body: `{}`, sign: func(r *http.Request, _ []byte) {
-			r.Header.Set("Authorization", sigV4Scheme+" Credential=x")
+			r.Header.Set("Authorization", httpsig.SigV4Scheme+" Credential=x")
 		}}, auth, "IncompleteSignatureException"},
 		{"bad signature", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, "wrong secret", time.Now())}, deny, "InvalidSignatureException"},
 		{"unknown access key", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith("AKIDUNKNOWN", testSK, time.Now())}, deny, "UnrecognizedClientException"},

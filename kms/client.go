@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/internal/kwp"
 )
 
@@ -81,12 +81,7 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 	case c.Token != "":
 		hr.Header.Set(authTokenHeader, c.Token)
 	case c.AccessKey != "":
-		date := time.Now().UTC().Format(sdkDateFormat)
-		hr.Header.Set(sdkDateHeader, date)
-		signed := []string{"host", "x-project-id", "x-sdk-date"}
-		sig := sdkSignature([]byte(c.SecretKey), hr.Method, hr.URL, hr.URL.Host, hr.Header, signed, date, body)
-		hr.Header.Set("Authorization", fmt.Sprintf("%s Access=%s, SignedHeaders=%s, Signature=%s",
-			sdkHMACScheme, c.AccessKey, strings.Join(signed, ";"), hex.EncodeToString(sig)))
+		httpsig.SignSDK(hr, body, c.AccessKey, c.SecretKey, []string{"host", "x-project-id", "x-sdk-date"}, time.Now())
 	}
 	hc := c.HTTPClient
 	if hc == nil {

@@ -3,7 +3,6 @@ package kms
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 )
 
 // fuzzKMS is one server for all fuzz inputs, with a key of each kind so that
@@ -135,7 +136,8 @@ func FuzzImportToken(f *testing.F) {
 func FuzzSDKAuthorization(f *testing.F) {
 	srv, ids := fuzzServer(f)
 	body := []byte(`{"key_id":"` + ids["aes"] + `"}`)
-	date := time.Now().UTC().Format(sdkDateFormat)
+	now := time.Now()
+	date := now.UTC().Format(httpsig.SDKDateFormat)
 	build := func(auth, d string) *http.Request {
 		req := httptest.NewRequest(http.MethodPost, "http://kms.local/v1.0/"+testProject+"/kms/describe-key", bytes.NewReader(body))
 		req.Header.Set("Authorization", auth)
@@ -143,8 +145,8 @@ func FuzzSDKAuthorization(f *testing.F) {
 		return req
 	}
 	req := build("", date)
-	sig := sdkSignature([]byte(testSK), "POST", req.URL, req.Host, req.Header, []string{"host", "x-sdk-date"}, date, body)
-	good := "SDK-HMAC-SHA256 Access=" + testAK + ", SignedHeaders=host;x-sdk-date, Signature=" + hex.EncodeToString(sig)
+	httpsig.SignSDK(req, body, testAK, testSK, []string{"host", "x-sdk-date"}, now)
+	good := req.Header.Get("Authorization")
 	f.Add(good, date)
 	f.Add("SDK-HMAC-SHA256 Access=, SignedHeaders=;, Signature=00", date)
 	f.Add("AWS4-HMAC-SHA256 Credential=x", "20260101T000000Z")

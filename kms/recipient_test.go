@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/recipient"
-	"github.com/stretchr/testify/require"
 )
 
 // The EC create-key specs, the data key pair spec of each, and a peer test key.
