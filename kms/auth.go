@@ -3,7 +3,6 @@ package kms
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"sort"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // Authentication: one function lets a request in, whatever its front end.
@@ -26,50 +26,39 @@ const maxClockSkew = 15 * time.Minute
 
 const authTokenHeader = "X-Auth-Token"
 
-// credentials are the server's secrets, kept as SHA-256 digests where only
-// equality matters so that comparisons take the same time for any length.
-type credentials struct {
-	tokenHash []byte // nil: tokens are not accepted
-	akHash    []byte // nil: signatures are not accepted
-	ak        string
-	sk        []byte
-}
-
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
-
-// equalSecret compares a presented secret with a stored digest in constant time.
-func equalSecret(stored []byte, presented string) bool {
-	return stored != nil && subtle.ConstantTimeCompare(stored, hashSecret(presented)) == 1
-}
-
-// authenticate returns nil if the request carries a valid token or signature.
-func (s *Server) authenticate(r *http.Request, body []byte) error {
+// authenticate returns the caller of a request that carries a valid token or
+// signature; api names the front end the request is for.
+func (s *Server) authenticate(r *http.Request, body []byte, api string) (core.Caller, error) {
 	if tok := r.Header.Values(authTokenHeader); len(tok) > 0 {
-		if len(tok) == 1 && equalSecret(s.creds.tokenHash, tok[0]) {
-			return nil
+		if len(tok) == 1 && s.creds.MatchToken(tok[0]) {
+			return core.Caller{API: api, Credential: core.CredentialToken}, nil
 		}
-		return errorf(kindUnauthenticated, "X-Auth-Token is not valid")
+		return core.Caller{}, core.Errorf(core.KindUnauthenticated, "X-Auth-Token is not valid")
 	}
 	auth := r.Header.Values("Authorization")
 	if len(auth) != 1 {
-		return errorf(kindUnauthenticated, "the request carries no credentials")
+		return core.Caller{}, core.Errorf(core.KindUnauthenticated, "the request carries no credentials")
 	}
 	scheme, params, _ := strings.Cut(auth[0], " ")
+	var err error
+	caller := core.Caller{API: api, AccessKey: s.creds.AccessKey()}
 	switch scheme {
 	case httpsig.SDKScheme:
-		return s.verifySDKHMAC(r, params, body)
+		caller.Credential, err = core.CredentialAKSK, s.verifySDKHMAC(r, params, body)
 	case httpsig.SigV4Scheme:
-		return s.verifySigV4(r, body)
+		caller.Credential, err = core.CredentialSigV4, s.verifySigV4(r, body)
+	default:
+		err = core.Errorf(core.KindUnauthenticated, "authorization scheme is not supported")
 	}
-	return errorf(kindUnauthenticated, "authorization scheme is not supported")
+	if err != nil {
+		return core.Caller{}, err
+	}
+	return caller, nil
 }
 
 // verifySDKHMAC checks "Access=AK, SignedHeaders=h1;h2, Signature=hex".
 func (s *Server) verifySDKHMAC(r *http.Request, params string, body []byte) error {
-	bad := errorf(kindUnauthenticated, "signature is not valid")
+	bad := core.Errorf(core.KindUnauthenticated, "signature is not valid")
 	fields := map[string]string{}
 	for _, p := range strings.Split(params, ", ") {
 		k, v, ok := strings.Cut(p, "=")
@@ -93,19 +82,19 @@ func (s *Server) verifySDKHMAC(r *http.Request, params string, body []byte) erro
 	}
 	dates := r.Header.Values(httpsig.SDKDateHeader)
 	if len(dates) != 1 {
-		return errorf(kindUnauthenticated, "X-Sdk-Date is missing")
+		return core.Errorf(core.KindUnauthenticated, "X-Sdk-Date is missing")
 	}
 	t, err := time.Parse(httpsig.SDKDateFormat, dates[0])
 	if err != nil || absDuration(time.Since(t)) > maxClockSkew {
-		return errorf(kindUnauthenticated, "X-Sdk-Date is malformed or too far from the server's clock")
+		return core.Errorf(core.KindUnauthenticated, "X-Sdk-Date is malformed or too far from the server's clock")
 	}
 	want, err := hex.DecodeString(sig)
 	if err != nil {
 		return bad
 	}
-	got := httpsig.SDKSignature(s.creds.sk, r.Method, r.URL, r.Host, r.Header, headers, dates[0], body)
+	got := httpsig.SDKSignature(s.creds.SecretKey(), r.Method, r.URL, r.Host, r.Header, headers, dates[0], body)
 	// Both checks run whatever the first one's outcome.
-	akOK := equalSecret(s.creds.akHash, ak)
+	akOK := s.creds.MatchAccessKey(ak)
 	sigOK := hmac.Equal(got, want)
 	if !akOK || !sigOK {
 		return bad

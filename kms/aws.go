@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -11,9 +10,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/qtenclave/qtenclave/kms/internal/store"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
@@ -60,7 +58,7 @@ const (
 
 // awsOperations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
-var awsOperations = map[string]func(s *Server, ctx context.Context, body []byte) (any, error){
+var awsOperations = map[string]func(s *Server, ctx context.Context, c core.Caller, body []byte) (any, error){
 	"CreateKey":           (*Server).awsCreateKey,
 	"DescribeKey":         (*Server).awsDescribeKey,
 	"ListKeys":            (*Server).awsListKeys,
@@ -76,8 +74,8 @@ var awsOperations = map[string]func(s *Server, ctx context.Context, body []byte)
 // serveAWS answers an authenticated AWS JSON 1.1 request (POST / with
 // X-Amz-Target); the router has read the body within its limit. It returns
 // the error it answered with, for the router's log.
-func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte) error {
-	v, err := s.awsDispatch(r.Context(), r.Header, body)
+func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) error {
+	v, err := s.awsDispatch(r.Context(), c, r.Header, body)
 	writeAWS(w, v, err)
 	return err
 }
@@ -88,16 +86,16 @@ func writeAWSError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
 
 // awsDispatch runs the operation that an authenticated AWS request names and
 // returns its response body or error.
-func (s *Server) awsDispatch(ctx context.Context, h http.Header, body []byte) (any, error) {
+func (s *Server) awsDispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
-		return nil, wrapf(kindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+		return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
 	handler := awsOperations[op]
 	if !ok || handler == nil {
-		return nil, errorf(kindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
+		return nil, core.Errorf(core.KindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
 	}
-	return handler(s, ctx, body)
+	return handler(s, ctx, c, body)
 }
 
 // writeAWS writes an AWS response: v as JSON, or err as its __type.
@@ -130,13 +128,13 @@ var (
 // supported.
 func awsKeyID(field, keyID string) (string, error) {
 	if keyID == "" {
-		return "", errorf(kindMissingParameter, "%s is missing", field)
+		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
 	if len(keyID) > awsMaxKeyID {
-		return "", errorf(kindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
+		return "", core.Errorf(core.KindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
 	}
 	if strings.HasPrefix(keyID, "alias/") {
-		return "", errorf(kindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+		return "", core.Errorf(core.KindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
 	}
 	id := keyID
 	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
@@ -148,18 +146,18 @@ func awsKeyID(field, keyID string) (string, error) {
 		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
 			account, resource = parts[3], parts[4]
 		default:
-			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
 		var ok bool
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
-			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
 		if account != awsAccountID {
-			return "", errorf(kindNotFound, "%s names another account", field)
+			return "", core.Errorf(core.KindNotFound, "%s names another account", field)
 		}
 	}
 	if err := checkKeyID(id); err != nil {
-		return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
 }
@@ -177,14 +175,14 @@ func awsARN(id string) string {
 // awsBlob decodes a required base64 blob member of at most max bytes.
 func awsBlob(field, s string, max int) ([]byte, error) {
 	if len(s) > base64.StdEncoding.EncodedLen(max) {
-		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, max)
 	}
 	b, err := decodeBase64(field, s)
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > max {
-		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, max)
 	}
 	return b, nil
 }
@@ -192,9 +190,9 @@ func awsBlob(field, s string, max int) ([]byte, error) {
 // awsRecipientOf returns the recipient of a request: the AWS SDK's Recipient
 // member, or seed 001's RecipientInfo blob (the attestation document
 // itself), never both.
-func awsRecipientOf(r *awsRecipient, seedInfo string) (*recipientInput, error) {
+func awsRecipientOf(r *awsRecipient, seedInfo string) (*core.Recipient, error) {
 	if r != nil && seedInfo != "" {
-		return nil, errorf(kindInvalidParameter, "Recipient and RecipientInfo are mutually exclusive")
+		return nil, core.Errorf(core.KindInvalidParameter, "Recipient and RecipientInfo are mutually exclusive")
 	}
 	if seedInfo != "" {
 		r = &awsRecipient{AttestationDocument: seedInfo}
@@ -203,13 +201,13 @@ func awsRecipientOf(r *awsRecipient, seedInfo string) (*recipientInput, error) {
 		return nil, nil
 	}
 	if r.AttestationDocument == "" {
-		return nil, errorf(kindMissingParameter, "Recipient.AttestationDocument is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "Recipient.AttestationDocument is missing")
 	}
-	doc, err := awsBlob("Recipient.AttestationDocument", r.AttestationDocument, maxDocumentLen)
+	doc, err := awsBlob("Recipient.AttestationDocument", r.AttestationDocument, core.MaxDocumentLen)
 	if err != nil {
 		return nil, err
 	}
-	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+	return &core.Recipient{Document: doc, Algorithm: r.KeyEncryptionAlgorithm}, nil
 }
 
 // awsContext returns the additional authenticated data that an
@@ -222,7 +220,7 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 		return nil, nil
 	}
 	if len(ctx) > awsMaxContextEntries {
-		return nil, errorf(kindInvalidParameter, "EncryptionContext has more than %d pairs", awsMaxContextEntries)
+		return nil, core.Errorf(core.KindInvalidParameter, "EncryptionContext has more than %d pairs", awsMaxContextEntries)
 	}
 	keys := make([]string, 0, len(ctx))
 	total := 0
@@ -231,7 +229,7 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 		total += len(k) + len(v)
 	}
 	if total > awsMaxContextBytes {
-		return nil, errorf(kindInvalidParameter, "EncryptionContext is longer than %d bytes", awsMaxContextBytes)
+		return nil, core.Errorf(core.KindInvalidParameter, "EncryptionContext is longer than %d bytes", awsMaxContextBytes)
 	}
 	slices.Sort(keys)
 	aad := make([]byte, 0, total+4*len(keys))
@@ -257,7 +255,7 @@ func decodeAWSKeyed[R any, P interface {
 	}
 	k, optional := in.keyed()
 	if len(k.GrantTokens) > awsMaxGrantTokens {
-		return nil, "", errorf(kindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
+		return nil, "", core.Errorf(core.KindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
 	}
 	if optional && k.KeyID == "" {
 		return in, "", nil
@@ -300,12 +298,12 @@ var awsUnsupportedSpecs = map[string]bool{
 	"ML_DSA_44": true, "ML_DSA_65": true, "ML_DSA_87": true, "ECC_NIST_EDWARDS25519": true,
 }
 
-func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
+func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	spec := in.KeySpec
 	if spec == "" {
 		spec = in.CustomerMasterKeySpec
 	} else if in.CustomerMasterKeySpec != "" {
-		return nil, errorf(kindInvalidParameter, "KeySpec and CustomerMasterKeySpec are mutually exclusive")
+		return nil, core.Errorf(core.KindInvalidParameter, "KeySpec and CustomerMasterKeySpec are mutually exclusive")
 	}
 	if spec == "" {
 		spec = "SYMMETRIC_DEFAULT"
@@ -313,24 +311,24 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	ours, ok := awsSpecs[spec]
 	if !ok {
 		if awsUnsupportedSpecs[spec] {
-			return nil, errorf(kindUnsupported, "KeySpec %s is not supported by this server", spec)
+			return nil, core.Errorf(core.KindUnsupported, "KeySpec %s is not supported by this server", spec)
 		}
-		return nil, errorf(kindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
 	}
 	usage := in.KeyUsage
 	switch usage {
 	case "":
-		usage = usageEncrypt // AWS's default, whatever the spec
-	case usageEncrypt, usageSign, usageAgreement:
+		usage = core.UsageEncryptDecrypt // AWS's default, whatever the spec
+	case core.UsageEncryptDecrypt, core.UsageSignVerify, core.UsageKeyAgreement:
 	case "DERIVE_SHARED_SECRET": // seed 001's name
-		usage = usageAgreement
+		usage = core.UsageKeyAgreement
 	case "GENERATE_VERIFY_MAC":
-		return nil, errorf(kindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
+		return nil, core.Errorf(core.KindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
 	}
-	if !usageAllowed(ours, keySpecs[ours], usage) {
-		return nil, errorf(kindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
+	if !core.UsageAllowed(ours, usage) {
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
 	}
 	var origin string
 	switch in.Origin {
@@ -339,20 +337,20 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	case "EXTERNAL":
 		origin = "external"
 	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
-		return nil, errorf(kindUnsupported, "Origin %s is not supported by this server", in.Origin)
+		return nil, core.Errorf(core.KindUnsupported, "Origin %s is not supported by this server", in.Origin)
 	default:
-		return nil, errorf(kindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
+		return nil, core.Errorf(core.KindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
 	}
 	if len(in.Description) > awsMaxDescription {
-		return nil, errorf(kindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
+		return nil, core.Errorf(core.KindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
 	}
 	if in.MultiRegion {
-		return nil, errorf(kindUnsupported, "multi-Region keys are not supported by this server")
+		return nil, core.Errorf(core.KindUnsupported, "multi-Region keys are not supported by this server")
 	}
-	return &createKeyInput{spec: ours, usage: usage, origin: origin, description: in.Description}, nil
+	return &core.CreateKeyInput{Spec: ours, Usage: usage, Origin: origin, Description: in.Description}, nil
 }
 
-func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsCreateKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsCreateKeyRequest
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -361,15 +359,15 @@ func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.createKey(ctx, ci)
+	key, err := s.core.CreateKey(ctx, c, ci)
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
 }
 
 // awsMetadata describes a key as AWS's KeyMetadata.
-func (s *Server) awsMetadata(rec *store.Record) awsKeyMetadata {
+func awsMetadata(rec *core.Key) awsKeyMetadata {
 	m := awsKeyMetadata{
 		AWSAccountID:          awsAccountID,
 		Arn:                   awsARN(rec.ID),
@@ -383,12 +381,11 @@ func (s *Server) awsMetadata(rec *store.Record) awsKeyMetadata {
 		Origin:                awsOrigin(rec.Origin),
 	}
 	// A key whose imported material has expired is refused as disabled by
-	// the typed layer (usableKey), so it is described as Disabled.
-	expired := rec.Expires != 0 && time.Now().Unix() >= rec.Expires
+	// the core, so it is described as Disabled.
 	switch {
-	case rec.State == stateEnabled && !expired:
+	case rec.State == core.StateEnabled && !rec.Expired():
 		m.KeyState, m.Enabled = "Enabled", true
-	case rec.State == statePendingImport:
+	case rec.State == core.StatePendingImport:
 		m.KeyState = "PendingImport"
 	default:
 		m.KeyState = "Disabled"
@@ -405,11 +402,11 @@ func (s *Server) awsMetadata(rec *store.Record) awsKeyMetadata {
 
 // awsAlgorithms lists what this server does with a key: symmetric
 // encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
-func awsAlgorithms(rec *store.Record) (encryption, agreement []string) {
+func awsAlgorithms(rec *core.Key) (encryption, agreement []string) {
 	switch {
-	case rec.Usage == usageEncrypt && keySpecs[rec.Spec].symmetric:
+	case rec.Usage == core.UsageEncryptDecrypt && rec.Symmetric():
 		return []string{"SYMMETRIC_DEFAULT"}, nil
-	case rec.Usage == usageAgreement:
+	case rec.Usage == core.UsageKeyAgreement:
 		return nil, []string{"ECDH"}
 	}
 	return nil, nil
@@ -422,19 +419,19 @@ func awsOrigin(origin string) string {
 	return "AWS_KMS"
 }
 
-func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsDescribeKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(id)
+	key, err := s.core.DescribeKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
 }
 
-func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsListKeys(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsListKeysRequest
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -442,19 +439,19 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 	limit := awsDefaultListLimit
 	if in.Limit != nil {
 		if limit = *in.Limit; limit < 1 || limit > awsMaxListLimit {
-			return nil, errorf(kindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
+			return nil, core.Errorf(core.KindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
 		}
 	}
-	recs, err := s.store.List() // sorted by creation, then ID
+	recs, err := s.core.ListKeys(ctx, c) // sorted by creation, then ID
 	if err != nil {
 		return nil, err
 	}
 	start := 0
 	if in.Marker != "" {
 		// The marker is the ID of the last key of the previous page.
-		i := slices.IndexFunc(recs, func(r *store.Record) bool { return r.ID == in.Marker })
+		i := slices.IndexFunc(recs, func(r *core.Key) bool { return r.ID == in.Marker })
 		if i < 0 {
-			return nil, wrapf(kindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
+			return nil, core.Wrapf(core.KindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
 		}
 		start = i + 1
 	}
@@ -468,22 +465,22 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
-func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsGetPublicKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(id)
+	rec, err := s.core.GetPublicKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case rec.State == statePendingImport:
-		return nil, errorf(kindInvalidState, "key %s is waiting for its key material", id)
-	case rec.State != stateEnabled:
-		return nil, errorf(kindDisabled, "key %s is not enabled", id)
+	case rec.State == core.StatePendingImport:
+		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", id)
+	case rec.State != core.StateEnabled:
+		return nil, core.Errorf(core.KindDisabled, "key %s is not enabled", id)
 	case len(rec.Public) == 0:
-		return nil, errorf(kindUnsupported, "key %s is symmetric and has no public key", id)
+		return nil, core.Errorf(core.KindUnsupported, "key %s is symmetric and has no public key", id)
 	}
 	enc, agree := awsAlgorithms(rec)
 	return &awsGetPublicKeyResponse{
@@ -497,7 +494,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 	}, nil
 }
 
-func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsDeriveSharedSecret(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](body)
 	if err != nil {
 		return nil, err
@@ -505,7 +502,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	switch in.KeyAgreementAlgorithm {
 	case "", "ECDH": // optional in seed 001, always sent by the AWS SDK
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
 	}
 	peer, err := awsBlob("PublicKey", in.PublicKey, awsMaxPublicKey)
 	if err != nil {
@@ -515,33 +512,29 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.deriveSharedSecret(ctx, &deriveInput{keyID: id, peer: peer, recipient: r})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := s.lookup(out.keyID)
+	out, err := s.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: id, Peer: peer, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsDeriveSharedSecretResponse{
-		CiphertextForRecipient: out.forRecipient,
+		CiphertextForRecipient: out.ForRecipient,
 		KeyAgreementAlgorithm:  "ECDH",
-		KeyID:                  awsARN(out.keyID),
-		KeyOrigin:              awsOrigin(rec.Origin),
-		SharedSecret:           out.secret,
+		KeyID:                  awsARN(out.KeyID),
+		KeyOrigin:              awsOrigin(out.Origin),
+		SharedSecret:           out.Secret,
 	}, nil
 }
 
-func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsGenerateDataKeyPair(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](body)
 	if err != nil {
 		return nil, err
 	}
 	if in.KeyPairSpec == "" {
-		return nil, errorf(kindMissingParameter, "KeyPairSpec is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "KeyPairSpec is missing")
 	}
-	if !ecPairSpecs[in.KeyPairSpec] && rsaPairSpecs[in.KeyPairSpec] == 0 {
-		return nil, errorf(kindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
+	if !core.IsECPairSpec(in.KeyPairSpec) && !core.IsRSAPairSpec(in.KeyPairSpec) {
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
 	}
 	aad, err := awsContext(in.EncryptionContext)
 	if err != nil {
@@ -551,17 +544,17 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.dataKeyPair(ctx, &dataKeyPairInput{keyID: id, spec: in.KeyPairSpec, plaintext: true, aad: aad, recipient: r})
+	out, err := s.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{KeyID: id, Spec: in.KeyPairSpec, Plaintext: true, AAD: aad, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsGenerateDataKeyPairResponse{
-		CiphertextForRecipient:   out.forRecipient,
-		KeyID:                    awsARN(out.keyID),
-		KeyPairSpec:              out.spec,
-		PrivateKeyCiphertextBlob: out.privateCiphertext,
-		PrivateKeyPlaintext:      out.privatePlaintext,
-		PublicKey:                out.public,
+		CiphertextForRecipient:   out.ForRecipient,
+		KeyID:                    awsARN(out.KeyID),
+		KeyPairSpec:              out.Spec,
+		PrivateKeyCiphertextBlob: out.PrivateCiphertext,
+		PrivateKeyPlaintext:      out.PrivatePlaintext,
+		PublicKey:                out.Public,
 	}, nil
 }
 
@@ -570,30 +563,30 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 func awsDataKeyLen(keySpec string, n *int) (int, error) {
 	switch {
 	case keySpec != "" && n != nil:
-		return 0, errorf(kindInvalidParameter, "KeySpec and NumberOfBytes are mutually exclusive")
+		return 0, core.Errorf(core.KindInvalidParameter, "KeySpec and NumberOfBytes are mutually exclusive")
 	case keySpec == "AES_256":
 		return 32, nil
 	case keySpec == "AES_128":
 		return 16, nil
 	case keySpec != "":
-		return 0, errorf(kindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
+		return 0, core.Errorf(core.KindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
 	case n == nil:
-		return 0, errorf(kindMissingParameter, "KeySpec or NumberOfBytes is required")
+		return 0, core.Errorf(core.KindMissingParameter, "KeySpec or NumberOfBytes is required")
 	}
 	return awsNumberOfBytes(n)
 }
 
 func awsNumberOfBytes(n *int) (int, error) {
 	if n == nil {
-		return 0, errorf(kindMissingParameter, "NumberOfBytes is missing")
+		return 0, core.Errorf(core.KindMissingParameter, "NumberOfBytes is missing")
 	}
 	if *n < 1 || *n > awsMaxRandom {
-		return 0, errorf(kindInvalidParameter, "NumberOfBytes is not in 1..%d", awsMaxRandom)
+		return 0, core.Errorf(core.KindInvalidParameter, "NumberOfBytes is not in 1..%d", awsMaxRandom)
 	}
 	return *n, nil
 }
 
-func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsGenerateDataKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](body)
 	if err != nil {
 		return nil, err
@@ -610,15 +603,15 @@ func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.generateDataKey(ctx, id, n, aad, r)
+	out, err := s.core.GenerateDataKey(ctx, c, id, n, aad, r)
 	if err != nil {
 		return nil, err
 	}
 	return &awsGenerateDataKeyResponse{
-		CiphertextBlob:         out.ciphertext,
-		CiphertextForRecipient: out.forRecipient,
-		KeyID:                  awsARN(out.keyID),
-		Plaintext:              out.plaintext,
+		CiphertextBlob:         out.Ciphertext,
+		CiphertextForRecipient: out.ForRecipient,
+		KeyID:                  awsARN(out.KeyID),
+		Plaintext:              out.Plaintext,
 	}, nil
 }
 
@@ -627,12 +620,12 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 	case "", "SYMMETRIC_DEFAULT":
 		return nil
 	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return errorf(kindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
+		return core.Errorf(core.KindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
 	}
-	return errorf(kindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
+	return core.Errorf(core.KindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
 }
 
-func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsEncrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsEncryptRequest](body)
 	if err != nil {
 		return nil, err
@@ -649,14 +642,14 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	blob, err := s.encrypt(ctx, id, pt, aad)
+	blob, err := s.core.Encrypt(ctx, c, id, pt, aad)
 	if err != nil {
 		return nil, err
 	}
 	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
 }
 
-func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsDecrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDecryptRequest](body) // id is "" when KeyId is absent
 	if err != nil {
 		return nil, err
@@ -676,19 +669,19 @@ func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.decryptFor(ctx, id, blob, aad, r)
+	out, err := s.core.Decrypt(ctx, c, id, blob, aad, r)
 	if err != nil {
 		return nil, err
 	}
 	return &awsDecryptResponse{
-		CiphertextForRecipient: out.forRecipient,
+		CiphertextForRecipient: out.ForRecipient,
 		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
-		KeyID:                  awsARN(out.keyID),
-		Plaintext:              out.plaintext,
+		KeyID:                  awsARN(out.KeyID),
+		Plaintext:              out.Plaintext,
 	}, nil
 }
 
-func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error) {
+func (s *Server) awsGenerateRandom(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsGenerateRandomRequest
 	if err := decodeJSON(body, &in); err != nil {
 		return nil, err
@@ -701,73 +694,9 @@ func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.generateRandom(ctx, n, r)
+	out, err := s.core.GenerateRandom(ctx, c, n, r)
 	if err != nil {
 		return nil, err
 	}
-	return &awsGenerateRandomResponse{CiphertextForRecipient: out.forRecipient, Plaintext: out.plaintext}, nil
-}
-
-// secretOutput is a secret produced for a caller: in plaintext, or sealed to
-// an attested recipient (never both).
-type secretOutput struct {
-	keyID        string
-	ciphertext   []byte // under the CMK, where the operation makes one
-	plaintext    []byte
-	forRecipient []byte
-}
-
-// generateDataKey makes an n-byte data key and returns it encrypted under a
-// symmetric CMK (binding aad), plus in plaintext or sealed to a recipient.
-func (s *Server) generateDataKey(ctx context.Context, keyID string, n int, aad []byte, r *recipientInput) (*secretOutput, error) {
-	rec, k, err := s.symmetricKey(keyID)
-	if err != nil {
-		return nil, err
-	}
-	dek := make([]byte, n)
-	rand.Read(dek)
-	out := &secretOutput{keyID: rec.ID, ciphertext: sealBlob(k.aead, k.id, dek, aad)}
-	return s.deliver(ctx, rec, r, dek, out)
-}
-
-// decryptFor opens a CMK ciphertext and returns its plaintext, or seals it
-// to a recipient.
-func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte, r *recipientInput) (*secretOutput, error) {
-	pt, id, err := s.decrypt(ctx, keyID, blob, aad)
-	if err != nil {
-		return nil, err
-	}
-	var rec *store.Record
-	if r != nil {
-		if rec, err = s.lookup(id); err != nil {
-			clear(pt)
-			return nil, err
-		}
-	}
-	return s.deliver(ctx, rec, r, pt, &secretOutput{keyID: id})
-}
-
-// generateRandom returns n random bytes, or seals them to a recipient. No
-// key is involved, so no key's attestation policy applies: the recipient's
-// document need only verify.
-func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
-	b := make([]byte, n)
-	rand.Read(b)
-	return s.deliver(ctx, new(store.Record), r, b, &secretOutput{})
-}
-
-// deliver puts secret into out: as is without a recipient, or sealed to the
-// recipient under rec's attestation policy, in which case secret is cleared.
-func (s *Server) deliver(ctx context.Context, rec *store.Record, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
-	if r == nil {
-		out.plaintext = secret
-		return out, nil
-	}
-	defer clear(secret)
-	env, err := s.sealForRecipient(ctx, rec, r, secret)
-	if err != nil {
-		return nil, err
-	}
-	out.forRecipient = env
-	return out, nil
+	return &awsGenerateRandomResponse{CiphertextForRecipient: out.ForRecipient, Plaintext: out.Plaintext}, nil
 }

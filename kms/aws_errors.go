@@ -3,6 +3,8 @@ package kms
 import (
 	"errors"
 	"net/http"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // awsError is the wire form of an error on the AWS front end: an HTTP status
@@ -20,36 +22,36 @@ type awsError struct {
 // generic API error with that code). SerializationException,
 // UnknownOperationException and the authentication exceptions are those of
 // the AWS JSON protocol itself.
-var awsErrors = map[kind]awsError{
-	kindInternal:             {http.StatusInternalServerError, "KMSInternalException"},
-	kindMalformedRequest:     {http.StatusBadRequest, "SerializationException"},
-	kindTooLarge:             {http.StatusRequestEntityTooLarge, "ValidationException"},
-	kindMissingParameter:     {http.StatusBadRequest, "ValidationException"},
-	kindInvalidKeyID:         {http.StatusBadRequest, "NotFoundException"}, // as AWS: "Invalid keyId"
-	kindInvalidSequence:      {http.StatusBadRequest, "ValidationException"},
-	kindInvalidParameter:     {http.StatusBadRequest, "ValidationException"},
-	kindInvalidAlias:         {http.StatusBadRequest, "ValidationException"},
-	kindNotFound:             {http.StatusBadRequest, "NotFoundException"},
-	kindDisabled:             {http.StatusBadRequest, "DisabledException"},
-	kindInvalidKeyUsage:      {http.StatusBadRequest, "InvalidKeyUsageException"},
-	kindSpecMismatch:         {http.StatusBadRequest, "InvalidPublicKeyException"}, // a peer key of another curve: seed 001
-	kindInvalidPublicKey:     {http.StatusBadRequest, "InvalidPublicKeyException"},
-	kindDigestMismatch:       {http.StatusBadRequest, "ValidationException"},
-	kindInvalidCiphertext:    {http.StatusBadRequest, "InvalidCiphertextException"},
-	kindNotExternal:          {http.StatusBadRequest, "UnsupportedOperationException"},
-	kindNotPendingImport:     {http.StatusBadRequest, "KMSInvalidStateException"},
-	kindInvalidImportToken:   {http.StatusBadRequest, "InvalidImportTokenException"},
-	kindImportDecrypt:        {http.StatusBadRequest, "IncorrectKeyMaterialException"},
-	kindAttestationMalformed: {http.StatusBadRequest, "ValidationException"},
+var awsErrors = map[core.Kind]awsError{
+	core.KindInternal:             {http.StatusInternalServerError, "KMSInternalException"},
+	core.KindMalformedRequest:     {http.StatusBadRequest, "SerializationException"},
+	core.KindTooLarge:             {http.StatusRequestEntityTooLarge, "ValidationException"},
+	core.KindMissingParameter:     {http.StatusBadRequest, "ValidationException"},
+	core.KindInvalidKeyID:         {http.StatusBadRequest, "NotFoundException"}, // as AWS: "Invalid keyId"
+	core.KindInvalidSequence:      {http.StatusBadRequest, "ValidationException"},
+	core.KindInvalidParameter:     {http.StatusBadRequest, "ValidationException"},
+	core.KindInvalidAlias:         {http.StatusBadRequest, "ValidationException"},
+	core.KindNotFound:             {http.StatusBadRequest, "NotFoundException"},
+	core.KindDisabled:             {http.StatusBadRequest, "DisabledException"},
+	core.KindInvalidKeyUsage:      {http.StatusBadRequest, "InvalidKeyUsageException"},
+	core.KindSpecMismatch:         {http.StatusBadRequest, "InvalidPublicKeyException"}, // a peer key of another curve: seed 001
+	core.KindInvalidPublicKey:     {http.StatusBadRequest, "InvalidPublicKeyException"},
+	core.KindDigestMismatch:       {http.StatusBadRequest, "ValidationException"},
+	core.KindInvalidCiphertext:    {http.StatusBadRequest, "InvalidCiphertextException"},
+	core.KindNotExternal:          {http.StatusBadRequest, "UnsupportedOperationException"},
+	core.KindNotPendingImport:     {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindInvalidImportToken:   {http.StatusBadRequest, "InvalidImportTokenException"},
+	core.KindImportDecrypt:        {http.StatusBadRequest, "IncorrectKeyMaterialException"},
+	core.KindAttestationMalformed: {http.StatusBadRequest, "ValidationException"},
 	// AWS KMS refuses a recipient whose attestation does not satisfy the key
 	// policy's kms:RecipientAttestation conditions with AccessDenied.
-	kindAttestationRejected: {http.StatusForbidden, "AccessDeniedException"},
-	kindRecipientKey:        {http.StatusBadRequest, "ValidationException"},
-	kindUnauthenticated:     {http.StatusUnauthorized, "MissingAuthenticationTokenException"},
-	kindUnknownOperation:    {http.StatusBadRequest, "UnknownOperationException"},
-	kindMethodNotAllowed:    {http.StatusMethodNotAllowed, "UnknownOperationException"},
-	kindUnsupported:         {http.StatusBadRequest, "UnsupportedOperationException"},
-	kindInvalidState:        {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindAttestationRejected: {http.StatusForbidden, "AccessDeniedException"},
+	core.KindRecipientKey:        {http.StatusBadRequest, "ValidationException"},
+	core.KindUnauthenticated:     {http.StatusUnauthorized, "MissingAuthenticationTokenException"},
+	core.KindUnknownOperation:    {http.StatusBadRequest, "UnknownOperationException"},
+	core.KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "UnknownOperationException"},
+	core.KindUnsupported:         {http.StatusBadRequest, "UnsupportedOperationException"},
+	core.KindInvalidState:        {http.StatusBadRequest, "KMSInvalidStateException"},
 }
 
 // awsErrorOf returns the wire form and message of err. Authentication
@@ -57,14 +59,14 @@ var awsErrors = map[kind]awsError{
 // signature is a 401, one whose signature names an unknown key or does not
 // verify is a 403.
 func awsErrorOf(err error) (awsError, string) {
-	k, msg := kindOf(err)
+	k, msg := core.KindOf(err)
 	switch {
 	case errors.Is(err, errAWSMediaType):
 		return awsError{http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"}, msg
 	case errors.Is(err, errAWSMarker):
 		return awsError{http.StatusBadRequest, "InvalidMarkerException"}, msg
 	}
-	if k == kindUnauthenticated {
+	if k == core.KindUnauthenticated {
 		switch {
 		case errors.Is(err, errSigV4UnknownKey):
 			return awsError{http.StatusForbidden, "UnrecognizedClientException"}, "the security token included in the request is invalid"
@@ -78,7 +80,7 @@ func awsErrorOf(err error) (awsError, string) {
 	}
 	e, ok := awsErrors[k]
 	if !ok {
-		e = awsErrors[kindInternal]
+		e = awsErrors[core.KindInternal]
 	}
 	return e, msg
 }

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // FuzzAWSRequest feeds arbitrary bodies to the AWS operations that decode
@@ -19,15 +21,15 @@ func FuzzAWSRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	sym, err := srv.createKey(f.Context(), &createKeyInput{})
+	sym, err := srv.core.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	ec, err := srv.createKey(f.Context(), &createKeyInput{spec: "EC_P256", usage: usageAgreement})
+	ec, err := srv.core.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{Spec: "EC_P256", Usage: core.UsageKeyAgreement})
 	if err != nil {
 		f.Fatal(err)
 	}
-	blob, err := srv.encrypt(f.Context(), sym.ID, []byte("fuzz"), nil)
+	blob, err := srv.core.Encrypt(f.Context(), testCaller, sym.ID, []byte("fuzz"), nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func FuzzAWSRequest(f *testing.F) {
 	h.Set("Content-Type", awsContentType)
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
 		h.Set("X-Amz-Target", awsTargetPrefix+ops[int(op)%len(ops)])
-		v, err := srv.awsDispatch(t.Context(), h, []byte(body))
+		v, err := srv.awsDispatch(t.Context(), testCaller, h, []byte(body))
 		if err == nil {
 			if v == nil {
 				t.Fatal("no response and no error")
@@ -102,7 +104,7 @@ func FuzzAWSKeyID(f *testing.F) {
 			}
 			return
 		}
-		if checkKeyID(got) != nil || !strings.HasSuffix(keyID, got) {
+		if !core.ValidKeyID(got) || !strings.HasSuffix(keyID, got) {
 			t.Fatalf("%q gave key ID %q", keyID, got)
 		}
 		again, err := awsKeyID("KeyId", awsARN(got))

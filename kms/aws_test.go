@@ -21,6 +21,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -125,7 +126,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	out := k.aws(t, "CreateKey", map[string]any{"Description": "test key"})
 	md := out["KeyMetadata"].(map[string]any)
 	id := md["KeyId"].(string)
-	require.Regexp(t, keyIDPattern, id)
+	require.Regexp(t, keyIDRegexp, id)
 	require.Equal(t, "arn:verenc:"+awsAccountID+":key/"+id, md["Arn"])
 	require.Equal(t, awsAccountID, md["AWSAccountId"])
 	require.Equal(t, "SYMMETRIC_DEFAULT", md["KeySpec"])
@@ -452,7 +453,7 @@ func TestAWSContext(t *testing.T) {
 // TestAWSErrorTypes: every kind has an AWS wire form, and the message of an
 // internal error never carries its cause.
 func TestAWSErrorTypes(t *testing.T) {
-	for k := kindInternal; k <= kindInvalidState; k++ {
+	for k := core.KindInternal; k <= core.KindInvalidState; k++ {
 		if _, ok := awsErrors[k]; !ok {
 			t.Errorf("kind %d has no AWS error", k)
 		}
@@ -461,7 +462,7 @@ func TestAWSErrorTypes(t *testing.T) {
 	require.Equal(t, awsError{http.StatusInternalServerError, "KMSInternalException"}, e)
 	require.NotContains(t, msg, "disk")
 	rec := httptest.NewRecorder()
-	writeAWSError(rec, errorf(kindNotFound, "key x does not exist"))
+	writeAWSError(rec, core.Errorf(core.KindNotFound, "key x does not exist"))
 	require.Equal(t, http.StatusBadRequest, rec.Code)
 	require.JSONEq(t, `{"__type":"NotFoundException","message":"key x does not exist"}`, rec.Body.String())
 }

@@ -101,11 +101,11 @@ func TestKillDuringWrites(t *testing.T) {
 				if origin != "external" {
 					continue
 				}
-				p, err := c.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: resp.KeyInfo.KeyID, WrappingAlgorithm: keyEncryptionAlgorithm})
+				p, err := c.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: resp.KeyInfo.KeyID, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 				if err != nil {
 					return
 				}
-				req, err := WrapKeyMaterial(p, make([]byte, keySpecs[spec].keyLen))
+				req, err := WrapKeyMaterial(p, make([]byte, map[string]int{"AES_256": 32, "SM4": 16}[spec]))
 				if err != nil {
 					return
 				}

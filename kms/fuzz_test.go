@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // fuzzKMS is one server for all fuzz inputs, with a key of each kind so that
@@ -35,11 +35,11 @@ func fuzzServer(t testing.TB) (*Server, map[string]string) {
 			{"aes", "AES_256", "", ""}, {"sm4", "SM4", "", ""}, {"p256", "EC_P256", "KEY_AGREEMENT", ""},
 			{"sm2", "SM2", "KEY_AGREEMENT", ""}, {"ext", "AES_256", "", "external"}, {"extec", "EC_P256", "KEY_AGREEMENT", "external"},
 		} {
-			rec, err := srv.createKey(context.Background(), &createKeyInput{alias: c.name, spec: c.spec, usage: c.usage, origin: c.origin})
+			key, err := srv.core.CreateKey(context.Background(), testCaller, &core.CreateKeyInput{Alias: c.name, Spec: c.spec, Usage: c.usage, Origin: c.origin})
 			if err != nil {
 				panic(err)
 			}
-			ids[c.name] = rec.ID
+			ids[c.name] = key.ID
 		}
 		fuzzKMS.srv, fuzzKMS.ids = srv, ids
 	})
@@ -104,35 +104,9 @@ func FuzzHuaweiRequest(f *testing.F) {
 	})
 }
 
-// FuzzImportToken feeds arbitrary tokens to the token parser. Property: a
-// token the server did not make for the key never opens, and the failure is
-// always kindInvalidImportToken with a nil key.
-func FuzzImportToken(f *testing.F) {
-	srv, ids := fuzzServer(f)
-	p, err := srv.getParametersForImport(context.Background(), ids["ext"], keyEncryptionAlgorithm)
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Add(p.token)
-	f.Add(p.token[:45])
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, token []byte) {
-		k, err := srv.openImportToken(ids["ext"], token)
-		if bytes.Equal(token, p.token) {
-			if err != nil || k == nil {
-				t.Fatalf("the server's own token does not open: %v", err)
-			}
-			return
-		}
-		if k != nil || kindOfErr(err) != kindInvalidImportToken {
-			t.Fatalf("a foreign token opened or failed oddly: %v", err)
-		}
-	})
-}
-
 // FuzzSDKAuthorization feeds arbitrary Authorization and X-Sdk-Date headers
 // to the signature check. Property: only the correctly signed request is
-// let in; nothing panics.
+// let in, as the caller of that access key; nothing panics.
 func FuzzSDKAuthorization(f *testing.F) {
 	srv, ids := fuzzServer(f)
 	body := []byte(`{"key_id":"` + ids["aes"] + `"}`)
@@ -151,20 +125,24 @@ func FuzzSDKAuthorization(f *testing.F) {
 	f.Add("SDK-HMAC-SHA256 Access=, SignedHeaders=;, Signature=00", date)
 	f.Add("AWS4-HMAC-SHA256 Credential=x", "20260101T000000Z")
 	f.Fuzz(func(t *testing.T, auth, d string) {
-		err := srv.authenticate(build(auth, d), body)
+		caller, err := srv.authenticate(build(auth, d), body, "huawei")
 		if err == nil && (auth != good || d != date) {
 			t.Fatalf("let in with Authorization %q, X-Sdk-Date %q", auth, d)
 		}
-		if err != nil && kindOfErr(err) != kindUnauthenticated {
+		want := core.Caller{API: "huawei", Credential: core.CredentialAKSK, AccessKey: testAK}
+		if err != nil {
+			want = core.Caller{}
+		}
+		if caller != want {
+			t.Fatalf("caller %+v, want %+v", caller, want)
+		}
+		if err != nil && kindOf(err) != core.KindUnauthenticated {
 			t.Fatalf("failure of the wrong kind: %v", err)
 		}
 	})
 }
 
-func kindOfErr(err error) kind {
-	var e *opError
-	if errors.As(err, &e) {
-		return e.kind
-	}
-	return kindInternal
+func kindOf(err error) core.Kind {
+	k, _ := core.KindOf(err)
+	return k
 }

@@ -15,13 +15,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/qtenclave/qtenclave/kms/internal/store"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // The Huawei REST front end: POST /v1.0/{project_id}/kms/<operation> with a
 // JSON body; errors as {"error": {"error_code": .., "error_msg": ..}}.
 
-type huaweiHandler func(s *Server, ctx context.Context, project string, body []byte) (any, error)
+type huaweiHandler func(s *Server, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
 
 var huaweiOps = map[string]huaweiHandler{
 	"create-key":                (*Server).hwCreateKey,
@@ -39,25 +39,25 @@ var huaweiOps = map[string]huaweiHandler{
 
 // serveHuawei answers an authenticated request and returns the operation's
 // name and its error, for the log.
-func (s *Server) serveHuawei(w http.ResponseWriter, r *http.Request, body []byte) (string, error) {
+func (s *Server) serveHuawei(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
 	project, op, ok := parseHuaweiPath(r.URL.Path)
 	h := huaweiOps[op]
 	if !ok || h == nil || r.URL.RawQuery != "" {
-		err := errorf(kindUnknownOperation, "request URL names no operation")
+		err := core.Errorf(core.KindUnknownOperation, "request URL names no operation")
 		s.writeHuaweiError(w, err)
 		return "", err
 	}
 	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
-		err := errorf(kindUnknownOperation, "X-Project-Id does not match the URL")
+		err := core.Errorf(core.KindUnknownOperation, "X-Project-Id does not match the URL")
 		s.writeHuaweiError(w, err)
 		return op, err
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		err := errorf(kindMalformedRequest, "Content-Type is not application/json")
+		err := core.Errorf(core.KindMalformedRequest, "Content-Type is not application/json")
 		s.writeHuaweiError(w, err)
 		return op, err
 	}
-	resp, err := h(s, r.Context(), project, body)
+	resp, err := h(s, r.Context(), c, project, body)
 	if err != nil {
 		s.writeHuaweiError(w, err)
 		return op, err
@@ -85,7 +85,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (s *Server) writeHuaweiError(w http.ResponseWriter, err error) {
-	k, msg := kindOf(err)
+	k, msg := core.KindOf(err)
 	e := huaweiErrors[k]
 	var body struct {
 		Error struct {
@@ -115,22 +115,22 @@ func decodeJSON(body []byte, v any) error {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
-		return errorf(kindMalformedRequest, "request body is not a JSON object")
+		return core.Errorf(core.KindMalformedRequest, "request body is not a JSON object")
 	}
 	if err := checkObject(dec, allowed, 1); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errorf(kindMalformedRequest, "request body has data after the JSON object")
+		return core.Errorf(core.KindMalformedRequest, "request body has data after the JSON object")
 	}
 	strict := json.NewDecoder(bytes.NewReader(body))
 	strict.DisallowUnknownFields()
 	if err := strict.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return errorf(kindMalformedRequest, "field %s has the wrong JSON type", te.Field)
+			return core.Errorf(core.KindMalformedRequest, "field %s has the wrong JSON type", te.Field)
 		}
-		return errorf(kindMalformedRequest, "request body is not valid JSON")
+		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
 	}
 	return nil
 }
@@ -140,28 +140,28 @@ func decodeJSON(body []byte, v any) error {
 // that are not exactly one of its field names.
 func checkObject(dec *json.Decoder, allowed map[string]bool, depth int) error {
 	if depth > maxJSONDepth {
-		return errorf(kindMalformedRequest, "request body is nested too deeply")
+		return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
 	}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return errorf(kindMalformedRequest, "request body is not valid JSON")
+			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
 		}
 		key := tok.(string)
 		if seen[key] {
-			return errorf(kindMalformedRequest, "field %.64q appears twice", key)
+			return core.Errorf(core.KindMalformedRequest, "field %.64q appears twice", key)
 		}
 		seen[key] = true
 		if allowed != nil && !allowed[key] {
-			return errorf(kindMalformedRequest, "field %.64q is not a field of this operation", key)
+			return core.Errorf(core.KindMalformedRequest, "field %.64q is not a field of this operation", key)
 		}
 		if err := skipValue(dec, depth); err != nil {
 			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return errorf(kindMalformedRequest, "request body is not valid JSON")
+		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
 	}
 	return nil
 }
@@ -169,14 +169,14 @@ func checkObject(dec *json.Decoder, allowed map[string]bool, depth int) error {
 func skipValue(dec *json.Decoder, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
-		return errorf(kindMalformedRequest, "request body is not valid JSON")
+		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
 	}
 	switch tok {
 	case json.Delim('{'):
 		return checkObject(dec, nil, depth+1)
 	case json.Delim('['):
 		if depth+1 > maxJSONDepth {
-			return errorf(kindMalformedRequest, "request body is nested too deeply")
+			return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
 		}
 		for dec.More() {
 			if err := skipValue(dec, depth+1); err != nil {
@@ -184,7 +184,7 @@ func skipValue(dec *json.Decoder, depth int) error {
 			}
 		}
 		if _, err := dec.Token(); err != nil {
-			return errorf(kindMalformedRequest, "request body is not valid JSON")
+			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
 		}
 	}
 	return nil
@@ -210,19 +210,19 @@ func jsonFields(t reflect.Type) map[string]bool {
 
 // Handlers: decode, validate in field order, call the typed layer, encode.
 
-func (s *Server) hwCreateKey(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req CreateKeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
 	if req.KeyAlias == "" {
-		return nil, errorf(kindMissingParameter, "key_alias is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "key_alias is missing")
 	}
 	if !aliasPattern.MatchString(req.KeyAlias) {
-		return nil, errorf(kindInvalidAlias, "key_alias does not match ^[a-zA-Z0-9:/_-]{1,255}$")
+		return nil, core.Errorf(core.KindInvalidAlias, "key_alias does not match ^[a-zA-Z0-9:/_-]{1,255}$")
 	}
 	if len([]rune(req.KeyDescription)) > maxDescriptionLen {
-		return nil, errorf(kindInvalidParameter, "key_description is longer than %d characters", maxDescriptionLen)
+		return nil, core.Errorf(core.KindInvalidParameter, "key_description is longer than %d characters", maxDescriptionLen)
 	}
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
@@ -231,14 +231,14 @@ func (s *Server) hwCreateKey(ctx context.Context, project string, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.createKey(ctx, &createKeyInput{
-		alias: req.KeyAlias, spec: req.KeySpec, usage: req.KeyUsage,
-		description: req.KeyDescription, origin: req.Origin, pcrs: pcrs,
+	key, err := s.core.CreateKey(ctx, c, &core.CreateKeyInput{
+		Alias: req.KeyAlias, Spec: req.KeySpec, Usage: req.KeyUsage,
+		Description: req.KeyDescription, Origin: req.Origin, PCRs: pcrs,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &CreateKeyResponse{KeyInfo: KeyInfo{KeyID: rec.ID, DomainID: project}}, nil
+	return &CreateKeyResponse{KeyInfo: KeyInfo{KeyID: key.ID, DomainID: project}}, nil
 }
 
 // keyRequest decodes and validates the body of describe-key and get-publickey.
@@ -256,21 +256,21 @@ func keyRequest(body []byte) (*KeyRequest, error) {
 	return &req, nil
 }
 
-func (s *Server) hwDescribeKey(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwDescribeKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	req, err := keyRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(req.KeyID)
+	key, err := s.core.DescribeKey(ctx, c, req.KeyID)
 	if err != nil {
 		return nil, err
 	}
-	return &DescribeKeyResponse{KeyInfo: keyDetails(rec, project)}, nil
+	return &DescribeKeyResponse{KeyInfo: keyDetails(key, project)}, nil
 }
 
-func keyDetails(rec *store.Record, project string) KeyDetails {
+func keyDetails(rec *core.Key, project string) KeyDetails {
 	keyType := "1" // symmetric
-	if !keySpecs[rec.Spec].symmetric {
+	if !rec.Symmetric() {
 		keyType = "2"
 	}
 	d := KeyDetails{
@@ -295,7 +295,7 @@ func keyDetails(rec *store.Record, project string) KeyDetails {
 	return d
 }
 
-func (s *Server) hwListKeys(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req ListKeysRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -311,28 +311,28 @@ func (s *Server) hwListKeys(ctx context.Context, project string, body []byte) (a
 	if req.Marker != "" {
 		n, err := strconv.Atoi(req.Marker)
 		if err != nil || n < 0 || strconv.Itoa(n) != req.Marker {
-			return nil, errorf(kindInvalidParameter, "marker is not a next_marker value")
+			return nil, core.Errorf(core.KindInvalidParameter, "marker is not a next_marker value")
 		}
 		start = n
 	}
 	if req.KeyState != "" && !keyStatePattern.MatchString(req.KeyState) {
-		return nil, errorf(kindInvalidParameter, "key_state does not match ^[1-5]{1}$")
+		return nil, core.Errorf(core.KindInvalidParameter, "key_state does not match ^[1-5]{1}$")
 	}
 	spec := req.KeySpec
 	if spec == "" {
 		spec = "AES_256"
 	}
-	if _, ok := keySpecs[spec]; !ok && spec != "ALL" {
-		return nil, errorf(kindInvalidParameter, "key_spec %q is not a key spec or ALL", spec)
+	if !core.IsKeySpec(spec) && spec != "ALL" {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not a key spec or ALL", spec)
 	}
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	all, err := s.store.List()
+	all, err := s.core.ListKeys(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	var match []*store.Record
+	var match []*core.Key
 	for _, rec := range all {
 		if (spec == "ALL" || rec.Spec == spec) && (req.KeyState == "" || strconv.Itoa(rec.State) == req.KeyState) {
 			match = append(match, rec)
@@ -353,25 +353,25 @@ func (s *Server) hwListKeys(ctx context.Context, project string, body []byte) (a
 	return resp, nil
 }
 
-func (s *Server) hwGetPublicKey(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwGetPublicKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	req, err := keyRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(req.KeyID)
+	rec, err := s.core.GetPublicKey(ctx, c, req.KeyID)
 	if err != nil {
 		return nil, err
 	}
-	if keySpecs[rec.Spec].symmetric {
-		return nil, errorf(kindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
+	if rec.Symmetric() {
+		return nil, core.Errorf(core.KindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
 	}
-	if rec.State == statePendingImport {
-		return nil, errorf(kindInvalidState, "key %s is waiting for its key material", rec.ID)
+	if rec.State == core.StatePendingImport {
+		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", rec.ID)
 	}
 	return &GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }
 
-func (s *Server) hwDeriveSharedSecret(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req DeriveSharedSecretRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -382,27 +382,27 @@ func (s *Server) hwDeriveSharedSecret(ctx context.Context, project string, body 
 	switch req.KeyAgreementAlgorithm {
 	case "ECDH":
 	case "":
-		return nil, errorf(kindMissingParameter, "key_agreement_algorithm is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "key_agreement_algorithm is missing")
 	default:
-		return nil, errorf(kindInvalidParameter, "key_agreement_algorithm %q is not ECDH", req.KeyAgreementAlgorithm)
+		return nil, core.Errorf(core.KindInvalidParameter, "key_agreement_algorithm %q is not ECDH", req.KeyAgreementAlgorithm)
 	}
 	peer, err := decodeBase64("public_key", req.PublicKey)
 	if err != nil {
 		return nil, err
 	}
-	rcpt, err := req.Recipient.input()
+	rcpt, err := recipientOf(req.Recipient)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.deriveSharedSecret(ctx, &deriveInput{keyID: req.KeyID, peer: peer, recipient: rcpt})
+	out, err := s.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: req.KeyID, Peer: peer, Recipient: rcpt})
 	if err != nil {
 		return nil, err
 	}
 	return &DeriveSharedSecretResponse{
-		KeyID:                 out.keyID,
+		KeyID:                 out.KeyID,
 		KeyAgreementAlgorithm: "ECDH",
-		SharedSecret:          b64(out.secret),
-		CiphertextRecipient:   b64(out.forRecipient),
+		SharedSecret:          b64(out.Secret),
+		CiphertextRecipient:   b64(out.ForRecipient),
 	}, nil
 }
 
@@ -414,19 +414,17 @@ func b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func (s *Server) hwCreateECDataKeyPair(ctx context.Context, project string, body []byte) (any, error) {
-	return s.hwDataKeyPair(ctx, body, ecPairSpecs)
+func (s *Server) hwCreateECDataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return s.hwDataKeyPair(ctx, c, body, core.IsECPairSpec)
 }
 
-func (s *Server) hwCreateRSADataKeyPair(ctx context.Context, project string, body []byte) (any, error) {
-	specs := map[string]bool{}
-	for k := range rsaPairSpecs {
-		specs[k] = true
-	}
-	return s.hwDataKeyPair(ctx, body, specs)
+func (s *Server) hwCreateRSADataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return s.hwDataKeyPair(ctx, c, body, core.IsRSAPairSpec)
 }
 
-func (s *Server) hwDataKeyPair(ctx context.Context, body []byte, specs map[string]bool) (any, error) {
+// hwDataKeyPair serves a data key pair operation whose key specs are those
+// that isSpec accepts.
+func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpec func(string) bool) (any, error) {
 	var req DataKeyPairRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -435,10 +433,10 @@ func (s *Server) hwDataKeyPair(ctx context.Context, body []byte, specs map[strin
 		return nil, err
 	}
 	if req.KeySpec == "" {
-		return nil, errorf(kindMissingParameter, "key_spec is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "key_spec is missing")
 	}
-	if !specs[req.KeySpec] {
-		return nil, errorf(kindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
+	if !isSpec(req.KeySpec) {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
 	}
 	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
 		return nil, err
@@ -449,32 +447,32 @@ func (s *Server) hwDataKeyPair(ctx context.Context, body []byte, specs map[strin
 	if err := checkNoPin(req.Pin, req.PinType); err != nil {
 		return nil, err
 	}
-	rcpt, err := req.Recipient.input()
+	rcpt, err := recipientOf(req.Recipient)
 	if err != nil {
 		return nil, err
 	}
 	plaintext := req.WithPlainText == nil || *req.WithPlainText
 	if rcpt != nil && req.WithPlainText != nil && *req.WithPlainText {
-		return nil, errorf(kindInvalidParameter, "with_plain_text and recipient are mutually exclusive")
+		return nil, core.Errorf(core.KindInvalidParameter, "with_plain_text and recipient are mutually exclusive")
 	}
-	out, err := s.dataKeyPair(ctx, &dataKeyPairInput{
-		keyID: req.KeyID, spec: req.KeySpec, plaintext: plaintext && rcpt == nil,
-		aad: []byte(req.AdditionalAuthenticatedData), recipient: rcpt,
+	out, err := s.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{
+		KeyID: req.KeyID, Spec: req.KeySpec, Plaintext: plaintext && rcpt == nil,
+		AAD: []byte(req.AdditionalAuthenticatedData), Recipient: rcpt,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &DataKeyPairResponse{
-		KeyID:                out.keyID,
-		KeySpec:              out.spec,
-		PublicKey:            b64(out.public),
-		PrivateKeyCipherText: b64(out.privateCiphertext),
-		PrivateKeyPlainText:  b64(out.privatePlaintext),
-		CiphertextRecipient:  b64(out.forRecipient),
+		KeyID:                out.KeyID,
+		KeySpec:              out.Spec,
+		PublicKey:            b64(out.Public),
+		PrivateKeyCipherText: b64(out.PrivateCiphertext),
+		PrivateKeyPlainText:  b64(out.PrivatePlaintext),
+		CiphertextRecipient:  b64(out.ForRecipient),
 	}, nil
 }
 
-func (s *Server) hwEncryptDatakey(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwEncryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req EncryptDatakeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -498,19 +496,19 @@ func (s *Server) hwEncryptDatakey(ctx context.Context, project string, body []by
 		return nil, err
 	}
 	if req.KeySpec != "" {
-		return nil, errorf(kindUnsupported, "key_spec applies only to level-4 cryptography testing")
+		return nil, core.Errorf(core.KindUnsupported, "key_spec applies only to level-4 cryptography testing")
 	}
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	blob, err := s.encryptDatakey(ctx, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
+	blob, err := s.core.EncryptDatakey(ctx, c, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
 	return &EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
 }
 
-func (s *Server) hwDecryptDatakey(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwDecryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req DecryptDatakeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -532,14 +530,14 @@ func (s *Server) hwDecryptDatakey(ctx context.Context, project string, body []by
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	dek, digest, err := s.decryptDatakey(ctx, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
+	dek, digest, err := s.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
 	return &DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
 }
 
-func (s *Server) hwGetParametersForImport(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req GetParametersForImportRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -550,19 +548,19 @@ func (s *Server) hwGetParametersForImport(ctx context.Context, project string, b
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	p, err := s.getParametersForImport(ctx, req.KeyID, req.WrappingAlgorithm)
+	p, err := s.core.GetParametersForImport(ctx, c, req.KeyID, req.WrappingAlgorithm)
 	if err != nil {
 		return nil, err
 	}
 	return &GetParametersForImportResponse{
-		KeyID:          p.keyID,
-		ImportToken:    b64(p.token),
-		ExpirationTime: p.expires.Unix(),
-		PublicKey:      b64(p.public),
+		KeyID:          p.KeyID,
+		ImportToken:    b64(p.Token),
+		ExpirationTime: p.Expires.Unix(),
+		PublicKey:      b64(p.Public),
 	}, nil
 }
 
-func (s *Server) hwImportKeyMaterial(ctx context.Context, project string, body []byte) (any, error) {
+func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req ImportKeyMaterialRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
@@ -571,20 +569,20 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, project string, body [
 		return nil, err
 	}
 	if req.ImportToken == "" {
-		return nil, errorf(kindMissingParameter, "import_token is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "import_token is missing")
 	}
 	if !matchBase64Rule(req.ImportToken, 200, 6144) {
-		return nil, errorf(kindInvalidParameter, "import_token does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+		return nil, core.Errorf(core.KindInvalidParameter, "import_token does not match ^[0-9a-zA-Z+/=]{200,6144}$")
 	}
 	token, err := decodeBase64("import_token", req.ImportToken)
 	if err != nil {
-		return nil, errorf(kindInvalidImportToken, "import_token is not base64")
+		return nil, core.Errorf(core.KindInvalidImportToken, "import_token is not base64")
 	}
 	if req.EncryptedKeyMaterial == "" {
-		return nil, errorf(kindMissingParameter, "encrypted_key_material is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "encrypted_key_material is missing")
 	}
 	if !matchBase64Rule(req.EncryptedKeyMaterial, 344, 360) {
-		return nil, errorf(kindInvalidParameter, "encrypted_key_material does not match ^[0-9a-zA-Z+/=]{344,360}$")
+		return nil, core.Errorf(core.KindInvalidParameter, "encrypted_key_material does not match ^[0-9a-zA-Z+/=]{344,360}$")
 	}
 	material, err := decodeBase64("encrypted_key_material", req.EncryptedKeyMaterial)
 	if err != nil {
@@ -593,7 +591,7 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, project string, body [
 	var private []byte
 	if req.EncryptedPrivatekey != "" {
 		if !matchBase64Rule(req.EncryptedPrivatekey, 200, 6144) {
-			return nil, errorf(kindInvalidParameter, "encrypted_privatekey does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+			return nil, core.Errorf(core.KindInvalidParameter, "encrypted_privatekey does not match ^[0-9a-zA-Z+/=]{200,6144}$")
 		}
 		if private, err = decodeBase64("encrypted_privatekey", req.EncryptedPrivatekey); err != nil {
 			return nil, err
@@ -602,18 +600,49 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, project string, body [
 	var expires int64
 	if req.ExpirationTime != nil {
 		if expires = *req.ExpirationTime; expires <= 0 {
-			return nil, errorf(kindInvalidParameter, "expiration_time is not a positive timestamp")
+			return nil, core.Errorf(core.KindInvalidParameter, "expiration_time is not a positive timestamp")
 		}
 	}
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	err = s.importKeyMaterial(ctx, &importInput{
-		keyID: req.KeyID, token: token, encryptedMaterial: material,
-		encryptedPrivate: private, expires: expires,
+	err = s.core.ImportKeyMaterial(ctx, c, &core.ImportInput{
+		KeyID: req.KeyID, Token: token, EncryptedMaterial: material,
+		EncryptedPrivate: private, Expires: expires,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
+
+// pcrPolicy parses recipient_attestation: "PCR0".."PCR31" -> hex of 32, 48
+// or 64 bytes.
+func pcrPolicy(m map[string]string) (map[int][]byte, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[int][]byte, len(m))
+	for k, v := range m {
+		idx, ok := strings.CutPrefix(k, "PCR")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil || n < 0 || n > 31 || strconv.Itoa(n) != idx {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation key %q is not PCR0..PCR31", k)
+		}
+		b, err := decodeHex("recipient_attestation."+k, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) != 32 && len(b) != 48 && len(b) != 64 {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation.%s is not 32, 48 or 64 bytes", k)
+		}
+		out[n] = b
+	}
+	return out, nil
+}
+
+// Key states, with Huawei's numbering.
+const (
+	stateEnabled       = 2
+	statePendingImport = 5
+)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // The request and response bodies of the Huawei REST front end, with the
@@ -214,7 +216,6 @@ type ImportKeyMaterialRequest struct {
 
 // The rules of the seed pages.
 var (
-	keyIDPattern     = regexp.MustCompile(`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`)
 	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
 	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
 	keyStatePattern  = regexp.MustCompile(`^[1-5]$`)
@@ -227,7 +228,6 @@ const (
 	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
 	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
 	maxListLimit      = 1000 // list-keys limit
-	maxDocumentLen    = 32 << 10
 )
 
 // matchBase64Rule checks a rule ^[0-9a-zA-Z+/=]{min,max}$ of the seed pages
@@ -238,24 +238,24 @@ func matchBase64Rule(s string, min, max int) bool {
 
 func checkKeyID(id string) error {
 	if id == "" {
-		return errorf(kindMissingParameter, "key_id is missing")
+		return core.Errorf(core.KindMissingParameter, "key_id is missing")
 	}
-	if len(id) != 36 || !keyIDPattern.MatchString(id) {
-		return errorf(kindInvalidKeyID, "key_id is not a 36-byte key ID")
+	if !core.ValidKeyID(id) {
+		return core.Errorf(core.KindInvalidKeyID, "key_id is not a 36-byte key ID")
 	}
 	return nil
 }
 
 func checkSequence(seq string) error {
 	if seq != "" && len(seq) != sequenceLen {
-		return errorf(kindInvalidSequence, "sequence is not a 36-byte serial number")
+		return core.Errorf(core.KindInvalidSequence, "sequence is not a 36-byte serial number")
 	}
 	return nil
 }
 
 func checkAAD(aad string) error {
 	if len(aad) > maxAADLen {
-		return errorf(kindInvalidParameter, "additional_authenticated_data is longer than %d bytes", maxAADLen)
+		return core.Errorf(core.KindInvalidParameter, "additional_authenticated_data is longer than %d bytes", maxAADLen)
 	}
 	return nil
 }
@@ -263,7 +263,7 @@ func checkAAD(aad string) error {
 // checkNoPin refuses the level-4 PIN fields, which this server does not model.
 func checkNoPin(pin, pinType string) error {
 	if pin != "" || pinType != "" {
-		return errorf(kindUnsupported, "pin and pin_type are not supported")
+		return core.Errorf(core.KindUnsupported, "pin and pin_type are not supported")
 	}
 	return nil
 }
@@ -271,11 +271,11 @@ func checkNoPin(pin, pinType string) error {
 // decodeBase64 decodes a standard padded base64 field.
 func decodeBase64(field, s string) ([]byte, error) {
 	if s == "" {
-		return nil, errorf(kindMissingParameter, "%s is missing", field)
+		return nil, core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return nil, errorf(kindInvalidParameter, "%s is not base64", field)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is not base64", field)
 	}
 	return b, nil
 }
@@ -283,11 +283,11 @@ func decodeBase64(field, s string) ([]byte, error) {
 // decodeHex decodes a hex field of either case.
 func decodeHex(field, s string) ([]byte, error) {
 	if s == "" {
-		return nil, errorf(kindMissingParameter, "%s is missing", field)
+		return nil, core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, errorf(kindInvalidParameter, "%s is not hex", field)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is not hex", field)
 	}
 	return b, nil
 }
@@ -296,31 +296,31 @@ func decodeHex(field, s string) ([]byte, error) {
 // signs are refused: the field is compared against the data it describes.
 func parseLength(field, s string, max int) (int, error) {
 	if s == "" {
-		return 0, errorf(kindMissingParameter, "%s is missing", field)
+		return 0, core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > max || strconv.Itoa(n) != s {
-		return 0, errorf(kindInvalidParameter, "%s is not an integer in 1..%d", field, max)
+		return 0, core.Errorf(core.KindInvalidParameter, "%s is not an integer in 1..%d", field, max)
 	}
 	return n, nil
 }
 
-// recipientInput converts a Recipient to the typed layer's form.
-func (r *Recipient) input() (*recipientInput, error) {
+// recipientOf converts a Recipient to the core's form.
+func recipientOf(r *Recipient) (*core.Recipient, error) {
 	if r == nil {
 		return nil, nil
 	}
 	if r.AttestationDocument == "" {
-		return nil, errorf(kindMissingParameter, "recipient.attestation_document is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "recipient.attestation_document is missing")
 	}
-	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(maxDocumentLen) {
-		return nil, errorf(kindInvalidParameter, "recipient.attestation_document is longer than %d bytes", maxDocumentLen)
+	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
+		return nil, core.Errorf(core.KindInvalidParameter, "recipient.attestation_document is longer than %d bytes", core.MaxDocumentLen)
 	}
 	doc, err := decodeBase64("recipient.attestation_document", r.AttestationDocument)
 	if err != nil {
 		return nil, err
 	}
-	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+	return &core.Recipient{Document: doc, Algorithm: r.KeyEncryptionAlgorithm}, nil
 }
 
 // The wire models that carry a secret in plaintext print it redacted, so

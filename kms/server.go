@@ -14,8 +14,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/qtenclave/qtenclave/attestation"
-	"github.com/qtenclave/qtenclave/kms/internal/store"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -59,9 +58,8 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	store *store.Store
-	creds *credentials        // behind a pointer: %v of a Server shows no secret
-	roots []*x509.Certificate // nil: attestation's embedded roots
+	core  *core.KMS
+	creds *core.Credentials // behind a pointer: %v of a Server shows no secret
 	log   *slog.Logger
 }
 
@@ -90,31 +88,20 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{log: opts.Logger, creds: new(credentials)}
-	if len(opts.Roots) > 0 {
-		s.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
-	}
+	s := &Server{log: opts.Logger, creds: core.NewCredentials(opts.Token, opts.AccessKey, opts.SecretKey)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if opts.Token != "" {
-		s.creds.tokenHash = hashSecret(opts.Token)
-	}
-	if opts.AccessKey != "" {
-		s.creds.akHash = hashSecret(opts.AccessKey)
-		s.creds.ak = opts.AccessKey
-		s.creds.sk = []byte(opts.SecretKey)
-	}
-	st, err := store.Open(opts.DataDir)
+	k, err := core.New(core.Options{DataDir: opts.DataDir, Roots: opts.Roots})
 	if err != nil {
 		return nil, err
 	}
-	s.store = st
+	s.core = k
 	return s, nil
 }
 
 // Close releases the key store.
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error { return s.core.Close() }
 
 // Serve answers HTTP requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (for up to
@@ -203,14 +190,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
-			k, msg := kindOf(failure)
+			k, msg := core.KindOf(failure)
 			code := huaweiErrors[k].code
 			if aws {
 				e, _ := awsErrorOf(failure)
 				code = e.typ
 			}
 			attrs = append(attrs, "code", code, "error", msg)
-			if k == kindInternal {
+			if k == core.KindInternal {
 				attrs = append(attrs, "cause", failure.Error())
 			}
 		}
@@ -222,26 +209,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.Method != http.MethodPost {
-		fail(errorf(kindMethodNotAllowed, "method %s is not allowed", r.Method))
+		fail(core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, maxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			fail(errorf(kindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
+			fail(core.Errorf(core.KindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
 		} else {
-			fail(errorf(kindMalformedRequest, "request body could not be read"))
+			fail(core.Errorf(core.KindMalformedRequest, "request body could not be read"))
 		}
 		return
 	}
-	if err := s.authenticate(r, body); err != nil {
+	caller, err := s.authenticate(r, body, api)
+	if err != nil {
 		fail(err)
 		return
 	}
 	if aws {
-		failure = s.serveAWS(sw, r, body)
+		failure = s.serveAWS(sw, r, body, caller)
 		return
 	}
-	op, failure = s.serveHuawei(sw, r, body)
+	op, failure = s.serveHuawei(sw, r, body, caller)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // This file verifies AWS Signature Version 4 (the "AWS4-HMAC-SHA256"
@@ -53,7 +54,7 @@ const (
 	maxSigV4Region = 32
 )
 
-// Causes of a SigV4 failure, wrapped in a kindUnauthenticated *opError. The
+// Causes of a SigV4 failure, wrapped in a core.KindUnauthenticated *core.Error. The
 // AWS front end maps them to the __type AWS uses; none of them says which
 // part of a signature or key was wrong.
 var (
@@ -176,14 +177,14 @@ func validRegion(s string) bool {
 }
 
 // verifySigV4 checks r's AWS4-HMAC-SHA256 signature over body with the
-// server's access key pair. It returns nil or a kindUnauthenticated error
+// server's access key pair. It returns nil or a core.KindUnauthenticated error
 // that wraps one of the errSigV4 causes.
 func (s *Server) verifySigV4(r *http.Request, body []byte) error {
 	return verifySigV4At(r, body, s.creds, time.Now())
 }
 
 // verifySigV4At is verifySigV4 with the credentials and the time given.
-func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Time) error {
+func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now time.Time) error {
 	a, err := parseSigV4Authorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return sigV4Error(err)
@@ -222,12 +223,12 @@ func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Ti
 	if err != nil {
 		return sigV4Error(errSigV4Malformed)
 	}
-	want := httpsig.SigV4Sign(creds.sk, a.date, a.region, sigV4Service, httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
+	want := httpsig.SigV4Sign(creds.SecretKey(), a.date, a.region, sigV4Service, httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
 
 	// Both comparisons run in full whatever the outcome of the other, so the
 	// timing tells neither whether the key ID was known nor how much of the
 	// signature matched.
-	keyOK := equalSecret(creds.akHash, a.accessKey)
+	keyOK := creds.MatchAccessKey(a.accessKey)
 	sigOK := hmac.Equal(want, a.signature)
 	switch {
 	case !keyOK:
@@ -242,5 +243,5 @@ func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Ti
 // error. The message names the cause only: never a key, a signature or a
 // header value.
 func sigV4Error(cause error) error {
-	return wrapf(kindUnauthenticated, cause, "%v", cause)
+	return core.Wrapf(core.KindUnauthenticated, cause, "%v", cause)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // Test credentials only: they protect nothing.
@@ -62,8 +63,8 @@ func newTestSigV4Request() *http.Request {
 	return r
 }
 
-func testSigV4Credentials(secret string) *credentials {
-	return &credentials{akHash: hashSecret(testSigV4AccessKey), ak: testSigV4AccessKey, sk: []byte(secret)}
+func testSigV4Credentials(secret string) *core.Credentials {
+	return core.NewCredentials("", testSigV4AccessKey, secret)
 }
 
 func verifyTestSigV4(r *http.Request, body string, now time.Time) error {
@@ -183,8 +184,8 @@ func TestSigV4Rejects(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
-			if k, _ := kindOf(err); k != kindUnauthenticated {
-				t.Errorf("kind = %v, want kindUnauthenticated", k)
+			if k, _ := core.KindOf(err); k != core.KindUnauthenticated {
+				t.Errorf("kind = %v, want core.KindUnauthenticated", k)
 			}
 			for _, s := range []string{testSigV4SecretKey, secret, testSigV4Signature, testSigV4AccessKey} {
 				if msg := fmt.Sprintf("%+v", err); strings.Contains(msg, s) {
@@ -261,7 +262,7 @@ func BenchmarkSigV4(b *testing.B) {
 		}
 		for b.Loop() {
 			sum = sha256.Sum256(body)
-			_ = httpsig.SigV4Sign(creds.sk, "20261123", "eu-west-0", "kms", httpsig.SigV4StringToSign(testSigV4Date, "20261123/eu-west-0/kms/aws4_request", canonical))
+			_ = httpsig.SigV4Sign(creds.SecretKey(), "20261123", "eu-west-0", "kms", httpsig.SigV4StringToSign(testSigV4Date, "20261123/eu-west-0/kms/aws4_request", canonical))
 		}
 		if base := b.Elapsed() / time.Duration(b.N); base > 0 && ours > 0 {
 			b.ReportMetric(float64(ours)/float64(base), "ours/baseline")
