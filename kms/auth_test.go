@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // signedRequest builds a describe-key request signed like the Huawei SDK
@@ -106,11 +107,11 @@ func TestAuthentication(t *testing.T) {
 		})
 	}
 	// The client signs the same way.
-	_, err := k.signed.DescribeKey(context.Background(), &KeyRequest{KeyID: id})
+	_, err := k.signed.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	require.NoError(t, err)
 	bad := *k.signed
 	bad.SecretKey = "wrong"
-	_, err = bad.DescribeKey(context.Background(), &KeyRequest{KeyID: id})
+	_, err = bad.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	requireAPIError(t, err, 401, "APIGW.0301")
 }
 
@@ -119,23 +120,23 @@ func TestSecretsNotPrinted(t *testing.T) {
 	ctx := context.Background()
 	id := k.createKey(t, "AES_256", "", "")
 	dek := bytes.Repeat([]byte{0xd3}, 32)
-	_, err := k.signed.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
+	_, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
 	require.NoError(t, err)
-	_, err = k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "31"})
+	_, err = k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "31"})
 	require.Error(t, err)
 	opts := Options{Token: testToken, AccessKey: testAK, SecretKey: testSK}
 	printed := []string{
 		fmt.Sprintf("%+v", opts), fmt.Sprintf("%v", opts), fmt.Sprintf("%#v", opts), fmt.Sprintf("%s", opts),
 		fmt.Sprintf("%+v", k.client), fmt.Sprintf("%+v", k.signed), fmt.Sprintf("%#v", k.signed), fmt.Sprintf("%v", *k.signed),
 		fmt.Sprintf("%+v", k.srv), fmt.Sprintf("%+v", *k.srv),
-		fmt.Sprintf("%+v", &APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
+		fmt.Sprintf("%+v", &huawei.APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
 		k.logs.String(),
 	}
 	secretModels := []any{
-		DataKeyPairResponse{PrivateKeyPlainText: testToken}, &DataKeyPairResponse{PrivateKeyPlainText: testToken},
-		DeriveSharedSecretResponse{SharedSecret: testToken}, &DeriveSharedSecretResponse{SharedSecret: testToken},
-		DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &DecryptDatakeyResponse{DataKey: testToken},
-		EncryptDatakeyRequest{PlainText: testToken}, &EncryptDatakeyRequest{PlainText: testToken},
+		huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken}, &huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken},
+		huawei.DeriveSharedSecretResponse{SharedSecret: testToken}, &huawei.DeriveSharedSecretResponse{SharedSecret: testToken},
+		huawei.DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &huawei.DecryptDatakeyResponse{DataKey: testToken},
+		huawei.EncryptDatakeyRequest{PlainText: testToken}, &huawei.EncryptDatakeyRequest{PlainText: testToken},
 	}
 	for _, m := range secretModels {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {

@@ -21,6 +21,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/recipient"
 )
@@ -145,7 +146,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	}
 
 	// The same key through the Huawei front end.
-	hk, err := k.client.DescribeKey(t.Context(), &KeyRequest{KeyID: id})
+	hk, err := k.client.DescribeKey(t.Context(), &huawei.KeyRequest{KeyID: id})
 	require.NoError(t, err)
 	require.Equal(t, "AES_256", hk.KeyInfo.KeySpec)
 
@@ -562,9 +563,9 @@ func TestAWSRecipient(t *testing.T) {
 func TestAWSDisabled(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
-	params, err := k.client.GetParametersForImport(t.Context(), &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	req, err := huawei.WrapKeyMaterial(params, make([]byte, 32))
 	require.NoError(t, err)
 	exp := time.Now().Unix() + 2
 	req.ExpirationTime = &exp

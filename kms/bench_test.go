@@ -12,6 +12,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -58,7 +59,7 @@ func BenchmarkDeriveSharedSecretRecipient(b *testing.B) {
 	// The parts' ECDH runs from the peer's side: parsing a PKCS#8 private
 	// key and an SPKI public key, then the P-256 scalar multiplication, as
 	// the server does from its side.
-	pk, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+	pk, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func BenchmarkDeriveSharedSecretRecipient(b *testing.B) {
 		defer tr.CloseIdleConnections()
 		c := *k.client
 		c.HTTPClient = &http.Client{Transport: tr}
-		req := &DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peerSPKI), Recipient: rcpt}
+		req := &huawei.DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peerSPKI), Recipient: rcpt}
 		var lat latencies
 		start := time.Now()
 		b.RunParallel(func(pb *testing.PB) {

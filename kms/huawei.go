@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
@@ -211,7 +212,7 @@ func jsonFields(t reflect.Type) map[string]bool {
 // Handlers: decode, validate in field order, call the typed layer, encode.
 
 func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req CreateKeyRequest
+	var req huawei.CreateKeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -238,12 +239,12 @@ func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string,
 	if err != nil {
 		return nil, err
 	}
-	return &CreateKeyResponse{KeyInfo: KeyInfo{KeyID: key.ID, DomainID: project}}, nil
+	return &huawei.CreateKeyResponse{KeyInfo: huawei.KeyInfo{KeyID: key.ID, DomainID: project}}, nil
 }
 
 // keyRequest decodes and validates the body of describe-key and get-publickey.
-func keyRequest(body []byte) (*KeyRequest, error) {
-	var req KeyRequest
+func keyRequest(body []byte) (*huawei.KeyRequest, error) {
+	var req huawei.KeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -265,15 +266,15 @@ func (s *Server) hwDescribeKey(ctx context.Context, c core.Caller, project strin
 	if err != nil {
 		return nil, err
 	}
-	return &DescribeKeyResponse{KeyInfo: keyDetails(key, project)}, nil
+	return &huawei.DescribeKeyResponse{KeyInfo: keyDetails(key, project)}, nil
 }
 
-func keyDetails(rec *core.Key, project string) KeyDetails {
+func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
 	keyType := "1" // symmetric
 	if !rec.Symmetric() {
 		keyType = "2"
 	}
-	d := KeyDetails{
+	d := huawei.KeyDetails{
 		KeyID:                rec.ID,
 		DomainID:             project,
 		KeyAlias:             rec.Alias,
@@ -296,7 +297,7 @@ func keyDetails(rec *core.Key, project string) KeyDetails {
 }
 
 func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req ListKeysRequest
+	var req huawei.ListKeysRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -338,7 +339,7 @@ func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, 
 			match = append(match, rec)
 		}
 	}
-	resp := &ListKeysResponse{Keys: []string{}, KeyDetails: []KeyDetails{}, Truncated: "false", Total: len(match)}
+	resp := &huawei.ListKeysResponse{Keys: []string{}, KeyDetails: []huawei.KeyDetails{}, Truncated: "false", Total: len(match)}
 	if start > len(match) {
 		start = len(match)
 	}
@@ -368,11 +369,11 @@ func (s *Server) hwGetPublicKey(ctx context.Context, c core.Caller, project stri
 	if rec.State == core.StatePendingImport {
 		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", rec.ID)
 	}
-	return &GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
+	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }
 
 func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req DeriveSharedSecretRequest
+	var req huawei.DeriveSharedSecretRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -398,7 +399,7 @@ func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, projec
 	if err != nil {
 		return nil, err
 	}
-	return &DeriveSharedSecretResponse{
+	return &huawei.DeriveSharedSecretResponse{
 		KeyID:                 out.KeyID,
 		KeyAgreementAlgorithm: "ECDH",
 		SharedSecret:          b64(out.Secret),
@@ -425,7 +426,7 @@ func (s *Server) hwCreateRSADataKeyPair(ctx context.Context, c core.Caller, proj
 // hwDataKeyPair serves a data key pair operation whose key specs are those
 // that isSpec accepts.
 func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpec func(string) bool) (any, error) {
-	var req DataKeyPairRequest
+	var req huawei.DataKeyPairRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -462,7 +463,7 @@ func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, 
 	if err != nil {
 		return nil, err
 	}
-	return &DataKeyPairResponse{
+	return &huawei.DataKeyPairResponse{
 		KeyID:                out.KeyID,
 		KeySpec:              out.Spec,
 		PublicKey:            b64(out.Public),
@@ -473,7 +474,7 @@ func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, 
 }
 
 func (s *Server) hwEncryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req EncryptDatakeyRequest
+	var req huawei.EncryptDatakeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -505,11 +506,11 @@ func (s *Server) hwEncryptDatakey(ctx context.Context, c core.Caller, project st
 	if err != nil {
 		return nil, err
 	}
-	return &EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
+	return &huawei.EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
 }
 
 func (s *Server) hwDecryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req DecryptDatakeyRequest
+	var req huawei.DecryptDatakeyRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -534,11 +535,11 @@ func (s *Server) hwDecryptDatakey(ctx context.Context, c core.Caller, project st
 	if err != nil {
 		return nil, err
 	}
-	return &DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
+	return &huawei.DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
 }
 
 func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req GetParametersForImportRequest
+	var req huawei.GetParametersForImportRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}
@@ -552,7 +553,7 @@ func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, pr
 	if err != nil {
 		return nil, err
 	}
-	return &GetParametersForImportResponse{
+	return &huawei.GetParametersForImportResponse{
 		KeyID:          p.KeyID,
 		ImportToken:    b64(p.Token),
 		ExpirationTime: p.Expires.Unix(),
@@ -561,7 +562,7 @@ func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, pr
 }
 
 func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req ImportKeyMaterialRequest
+	var req huawei.ImportKeyMaterialRequest
 	if err := decodeJSON(body, &req); err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@
 //
 //	srv, err := kms.NewServer(kms.Options{DataDir: dir, Token: token})
 //	go srv.Serve(ctx, listener)
-//	c := &kms.Client{Endpoint: "http://" + addr, ProjectID: project, Token: token}
-//	key, err := c.CreateKey(ctx, &kms.CreateKeyRequest{KeyAlias: "k", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT"})
+//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: token}
+//	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "k", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT"})
 //
 // The server answers the Huawei REST API (POST /v1.0/{project_id}/kms/<op>,
 // as the official Huawei Cloud SDK sends it) and, on the same listener, the

@@ -15,6 +15,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -60,8 +61,8 @@ func (e *enclave) document(t testing.TB, change func(*attestationtest.Options)) 
 	return base64.StdEncoding.EncodeToString(doc)
 }
 
-func (e *enclave) recipient(t testing.TB, change func(*attestationtest.Options)) *Recipient {
-	return &Recipient{AttestationDocument: e.document(t, change), KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256"}
+func (e *enclave) recipient(t testing.TB, change func(*attestationtest.Options)) *huawei.Recipient {
+	return &huawei.Recipient{AttestationDocument: e.document(t, change), KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256"}
 }
 
 func newAttestedKMS(t testing.TB) *testKMS {
@@ -75,7 +76,7 @@ func TestDeriveSharedSecret(t *testing.T) {
 	for _, tc := range ecCases {
 		t.Run(tc.create, func(t *testing.T) {
 			id := k.createKey(t, tc.create, "KEY_AGREEMENT", "")
-			pk, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+			pk, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 			require.NoError(t, err)
 			kmsPub, err := keyspec.ParsePublicKey(mustB64(t, pk.PublicKey))
 			require.NoError(t, err)
@@ -86,7 +87,7 @@ func TestDeriveSharedSecret(t *testing.T) {
 			want, err := peer.ECDH(kmsPub)
 			require.NoError(t, err)
 
-			req := &DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peer.PublicKey().MarshalPKIX())}
+			req := &huawei.DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peer.PublicKey().MarshalPKIX())}
 			plain, err := k.signed.DeriveSharedSecret(ctx, req)
 			require.NoError(t, err)
 			require.Equal(t, want, mustB64(t, plain.SharedSecret))
@@ -119,7 +120,7 @@ func TestECDataKeyPair(t *testing.T) {
 	cmk := k.createKey(t, "SM4", "", "")
 	for spec := range pairFiles {
 		t.Run(spec, func(t *testing.T) {
-			plain, err := k.client.CreateECDataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
+			plain, err := k.client.CreateECDataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
 			require.NoError(t, err)
 			require.Equal(t, spec, plain.KeySpec)
 			priv, err := keyspec.ParsePrivateKey(mustB64(t, plain.PrivateKeyPlainText))
@@ -127,7 +128,7 @@ func TestECDataKeyPair(t *testing.T) {
 			require.Equal(t, plain.PublicKey, b64(priv.PublicKey().MarshalPKIX()))
 			require.Equal(t, mustB64(t, plain.PrivateKeyPlainText), k.decrypt(t, cmk, mustB64(t, plain.PrivateKeyCipherText), []byte("aad")))
 
-			sealed, err := k.client.CreateECDataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, Recipient: e.recipient(t, nil)})
+			sealed, err := k.client.CreateECDataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, Recipient: e.recipient(t, nil)})
 			require.NoError(t, err)
 			require.Empty(t, sealed.PrivateKeyPlainText)
 			require.Empty(t, sealed.WrappedPrivateKey)
@@ -140,7 +141,7 @@ func TestECDataKeyPair(t *testing.T) {
 		})
 	}
 	// RSA data key pairs take a recipient too.
-	sealed, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", Recipient: e.recipient(t, nil)})
+	sealed, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", Recipient: e.recipient(t, nil)})
 	require.NoError(t, err)
 	der, err := recipient.OpenPrivateKey(mustB64(t, sealed.CiphertextRecipient), e.key, recipient.OpenOptions{})
 	require.NoError(t, err)
@@ -152,10 +153,10 @@ func TestImportECKey(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range ecCases {
 		id := k.createKey(t, tc.create, "KEY_AGREEMENT", "external")
-		p, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+		p, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 		require.NoError(t, err)
 		imported := readTestKey(t, tc.peerFile)
-		req, err := WrapKeyMaterial(p, imported)
+		req, err := huawei.WrapKeyMaterial(p, imported)
 		require.NoError(t, err)
 		if tc.create == "SECP256K1" {
 			// A secp256k1 PKCS#8 key as OpenSSL writes it is 135 bytes: wrapped,
@@ -173,10 +174,10 @@ func TestImportECKey(t *testing.T) {
 		require.NoError(t, err)
 		want, err := other.ECDH(mine.PublicKey())
 		require.NoError(t, err)
-		got, err := k.client.DeriveSharedSecret(ctx, &DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(other.PublicKey().MarshalPKIX())})
+		got, err := k.client.DeriveSharedSecret(ctx, &huawei.DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(other.PublicKey().MarshalPKIX())})
 		require.NoError(t, err)
 		require.Equal(t, want, mustB64(t, got.SharedSecret), tc.create)
-		pk, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+		pk, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, b64(mine.PublicKey().MarshalPKIX()), pk.PublicKey)
 	}
@@ -190,7 +191,7 @@ func TestCreateKeyEveryUsage(t *testing.T) {
 		{"SM2", "SIGN_VERIFY"}, {"SM2", "ENCRYPT_DECRYPT"}, {"RSA_2048", "ENCRYPT_DECRYPT"},
 	} {
 		id := k.createKey(t, tc.spec, tc.usage, "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, tc.usage, d.KeyInfo.KeyUsage)
 		require.Equal(t, "2", d.KeyInfo.KeyType)
@@ -206,7 +207,7 @@ func TestRecipientBadInputs(t *testing.T) {
 	cmk := k.createKey(t, "AES_256", "", "")
 	// A key whose recipients must run the enclave image with this PCR0.
 	pcr0 := strings.Repeat("ab", 48)
-	resp, err := k.client.CreateKey(ctx, &CreateKeyRequest{KeyAlias: "pcr", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT", RecipientAttestation: map[string]string{"PCR0": pcr0}})
+	resp, err := k.client.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "pcr", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT", RecipientAttestation: map[string]string{"PCR0": pcr0}})
 	require.NoError(t, err)
 	pinned := resp.KeyInfo.KeyID
 
@@ -219,16 +220,16 @@ func TestRecipientBadInputs(t *testing.T) {
 	offCurve[len(offCurve)-1] ^= 1
 	rsaSPKI := e.spki
 
-	derive := func(key, pub string, r *Recipient) string {
+	derive := func(key, pub string, r *huawei.Recipient) string {
 		return js(map[string]any{"key_id": key, "key_agreement_algorithm": "ECDH", "public_key": pub, "recipient": r})
 	}
 	deriveNoRcpt := func(key, pub string) string {
 		return js(map[string]any{"key_id": key, "key_agreement_algorithm": "ECDH", "public_key": pub})
 	}
-	pair := func(r *Recipient) string {
+	pair := func(r *huawei.Recipient) string {
 		return js(map[string]any{"key_id": cmk, "key_spec": "ECC_NIST_P256", "recipient": r})
 	}
-	doc := func(change func(*attestationtest.Options)) *Recipient { return e.recipient(t, change) }
+	doc := func(change func(*attestationtest.Options)) *huawei.Recipient { return e.recipient(t, change) }
 	good := b64(peerSPKI)
 	const (
 		s400 = http.StatusBadRequest
@@ -244,8 +245,8 @@ func TestRecipientBadInputs(t *testing.T) {
 		{"signing key", "derive-shared-secret", deriveNoRcpt(signing, good), s400, "KMS.0702"},
 
 		// The recipient.
-		{"algorithm", "derive-shared-secret", derive(p256, good, &Recipient{AttestationDocument: doc(nil).AttestationDocument, KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_1"}), s400, "KMS.0308"},
-		{"not a document", "derive-shared-secret", derive(p256, good, &Recipient{AttestationDocument: b64([]byte("not cbor"))}), s400, "KMS.0901"},
+		{"algorithm", "derive-shared-secret", derive(p256, good, &huawei.Recipient{AttestationDocument: doc(nil).AttestationDocument, KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_1"}), s400, "KMS.0308"},
+		{"not a document", "derive-shared-secret", derive(p256, good, &huawei.Recipient{AttestationDocument: b64([]byte("not cbor"))}), s400, "KMS.0901"},
 		{"duplicate key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.DuplicateKey })), s400, "KMS.0901"},
 		{"tampered payload", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedPayload })), s403, "KMS.0902"},
 		{"tampered signature", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedSignature })), s403, "KMS.0902"},
@@ -264,7 +265,7 @@ func TestRecipientBadInputs(t *testing.T) {
 	runBadCases(t, k, cases)
 
 	// The PCR-pinned key accepts a document with the right PCR0.
-	_, err = k.client.DeriveSharedSecret(ctx, &DeriveSharedSecretRequest{KeyID: pinned, KeyAgreementAlgorithm: "ECDH", PublicKey: good,
+	_, err = k.client.DeriveSharedSecret(ctx, &huawei.DeriveSharedSecretRequest{KeyID: pinned, KeyAgreementAlgorithm: "ECDH", PublicKey: good,
 		Recipient: e.recipient(t, func(o *attestationtest.Options) {
 			o.PCRs = map[int][]byte{0: mustHex(t, pcr0), 1: make([]byte, 48), 2: make([]byte, 48)}
 		})})

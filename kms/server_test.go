@@ -29,6 +29,7 @@ import (
 	"github.com/emmansun/gmsm/sm4"
 	"github.com/stretchr/testify/require"
 
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
@@ -44,8 +45,8 @@ const (
 type testKMS struct {
 	srv    *Server
 	url    string
-	client *Client // X-Auth-Token
-	signed *Client // SDK-HMAC-SHA256
+	client *huawei.Client // X-Auth-Token
+	signed *huawei.Client // SDK-HMAC-SHA256
 	logs   *syncBuffer
 }
 
@@ -81,8 +82,8 @@ func newTestKMS(t testing.TB, opts Options) *testKMS {
 	return &testKMS{
 		srv:    srv,
 		url:    hs.URL,
-		client: &Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
-		signed: &Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
+		client: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
+		signed: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
 		logs:   logs,
 	}
 }
@@ -104,7 +105,7 @@ func (k *testKMS) post(t testing.TB, op, body string) (int, []byte) {
 
 func (k *testKMS) createKey(t testing.TB, spec, usage, origin string) string {
 	t.Helper()
-	resp, err := k.client.CreateKey(context.Background(), &CreateKeyRequest{KeyAlias: "test-" + spec, KeySpec: spec, KeyUsage: usage, Origin: origin})
+	resp, err := k.client.CreateKey(context.Background(), &huawei.CreateKeyRequest{KeyAlias: "test-" + spec, KeySpec: spec, KeyUsage: usage, Origin: origin})
 	require.NoError(t, err)
 	require.Regexp(t, keyIDRegexp, resp.KeyInfo.KeyID)
 	return resp.KeyInfo.KeyID
@@ -113,7 +114,7 @@ func (k *testKMS) createKey(t testing.TB, spec, usage, origin string) string {
 // keyCount returns the number of keys of every spec.
 func (k *testKMS) keyCount(t testing.TB) int {
 	t.Helper()
-	resp, err := k.client.ListKeys(context.Background(), &ListKeysRequest{KeySpec: "ALL"})
+	resp, err := k.client.ListKeys(context.Background(), &huawei.ListKeysRequest{KeySpec: "ALL"})
 	require.NoError(t, err)
 	return resp.Total
 }
@@ -144,22 +145,22 @@ func TestCreateDescribeListSymmetric(t *testing.T) {
 	ctx := context.Background()
 	for _, spec := range []string{"AES_256", "SM4"} {
 		id := k.createKey(t, spec, "", "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, spec, d.KeyInfo.KeySpec)
 		require.Equal(t, "ENCRYPT_DECRYPT", d.KeyInfo.KeyUsage)
 		require.Equal(t, "2", d.KeyInfo.KeyState)
 		require.Equal(t, "kms", d.KeyInfo.Origin)
 	}
-	l, err := k.client.ListKeys(ctx, &ListKeysRequest{})
+	l, err := k.client.ListKeys(ctx, &huawei.ListKeysRequest{})
 	require.NoError(t, err)
 	require.Equal(t, 1, l.Total, "list-keys defaults to AES_256")
-	l, err = k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1"})
+	l, err = k.client.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL", Limit: "1"})
 	require.NoError(t, err)
 	require.Equal(t, 2, l.Total)
 	require.Len(t, l.Keys, 1)
 	require.Equal(t, "true", l.Truncated)
-	l2, err := k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1", Marker: l.NextMarker})
+	l2, err := k.client.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL", Limit: "1", Marker: l.NextMarker})
 	require.NoError(t, err)
 	require.Len(t, l2.Keys, 1)
 	require.Equal(t, "false", l2.Truncated)
@@ -173,13 +174,13 @@ func TestDatakeyRoundTrip(t *testing.T) {
 		id := k.createKey(t, spec, "", "")
 		for _, n := range []int{1, 32, 64, 1024} {
 			dek := bytes.Repeat([]byte{byte(n)}, n)
-			enc, err := k.signed.EncryptDatakey(ctx, &EncryptDatakeyRequest{
+			enc, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{
 				KeyID: id, PlainText: dekPlainText(spec, dek), DatakeyPlainLength: itoa(n),
 				AdditionalAuthenticatedData: "123aad",
 			})
 			require.NoError(t, err, "%s/%d", spec, n)
 			require.Equal(t, itoa(n), enc.DatakeyLength)
-			dec, err := k.signed.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+			dec, err := k.signed.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{
 				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
 				AdditionalAuthenticatedData: "123aad",
 			})
@@ -187,7 +188,7 @@ func TestDatakeyRoundTrip(t *testing.T) {
 			require.Equal(t, hex.EncodeToString(dek), dec.DataKey)
 			require.Equal(t, dekPlainText(spec, dek)[2*n:], dec.DatakeyDgst)
 			// The AAD is bound to the ciphertext.
-			_, err = k.client.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+			_, err = k.client.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{
 				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
 				AdditionalAuthenticatedData: "other",
 			})
@@ -201,7 +202,7 @@ func TestRSADataKeyPair(t *testing.T) {
 	ctx := context.Background()
 	cmk := k.createKey(t, "AES_256", "", "")
 	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
-		resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
+		resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
 		require.NoError(t, err, spec)
 		require.Equal(t, spec, resp.KeySpec)
 		require.NotEmpty(t, resp.PrivateKeyPlainText, "with_plain_text defaults to true")
@@ -213,7 +214,7 @@ func TestRSADataKeyPair(t *testing.T) {
 		require.Equal(t, priv, k.decrypt(t, cmk, mustB64(t, resp.PrivateKeyCipherText), []byte("aad")))
 	}
 	f := false
-	resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
+	resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
 	require.NoError(t, err)
 	require.Empty(t, resp.PrivateKeyPlainText)
 	require.NotEmpty(t, resp.PrivateKeyCipherText)
@@ -224,10 +225,10 @@ func TestCreateKeyRSAAndPublicKey(t *testing.T) {
 	ctx := context.Background()
 	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
 		id := k.createKey(t, spec, "", "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "SIGN_VERIFY", d.KeyInfo.KeyUsage, "asymmetric keys default to SIGN_VERIFY")
-		p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+		p, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.NotEmpty(t, mustB64(t, p.PublicKey))
 	}
@@ -246,28 +247,28 @@ func TestImportKeyMaterial(t *testing.T) {
 	}
 	for _, tc := range cases {
 		id := k.createKey(t, tc.spec, "", "external")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "5", d.KeyInfo.KeyState)
 		require.Equal(t, "external", d.KeyInfo.Origin)
-		params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+		params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 		require.NoError(t, err)
 		require.Regexp(t, `^[0-9a-zA-Z+/=]+$`, params.ImportToken)
 		require.True(t, len(params.ImportToken) >= 200 && len(params.ImportToken) <= 6144, "import_token is 200 to 6144 characters")
-		req, err := WrapKeyMaterial(params, tc.key)
+		req, err := huawei.WrapKeyMaterial(params, tc.key)
 		require.NoError(t, err)
 		require.Regexp(t, `^[0-9a-zA-Z+/=]{344,360}$`, req.EncryptedKeyMaterial)
 		exp := params.ExpirationTime + 3600
 		req.ExpirationTime = &exp
 		require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
-		d, err = k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err = k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "2", d.KeyInfo.KeyState)
 		// A second import is refused: the key no longer waits for material.
 		err = k.client.ImportKeyMaterial(ctx, req)
 		requireAPIError(t, err, 400, "KMS.0310")
 		if tc.spec == "RSA_2048" {
-			p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+			p, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 			require.NoError(t, err)
 			require.Equal(t, base64.StdEncoding.EncodeToString(rsaPublicOf(t, tc.key)), p.PublicKey)
 			continue
@@ -275,7 +276,7 @@ func TestImportKeyMaterial(t *testing.T) {
 		// The imported key is the one the server uses: a DEK encrypted
 		// under it decrypts with the imported bytes.
 		dek := bytes.Repeat([]byte{1}, 32)
-		enc, err := k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
+		enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
 		require.NoError(t, err)
 		blob, _ := hex.DecodeString(enc.CipherText)
 		require.Equal(t, dek, openTestBlob(t, tc.spec, tc.key, blob, nil))
@@ -333,7 +334,7 @@ func openTestBlob(t testing.TB, spec string, key, blob, aad []byte) []byte {
 
 func requireAPIError(t testing.TB, err error, status int, code string) {
 	t.Helper()
-	var ae *APIError
+	var ae *huawei.APIError
 	require.True(t, errors.As(err, &ae), "want *APIError, got %v", err)
 	require.Equal(t, status, ae.StatusCode, ae.Message)
 	require.Equal(t, code, ae.Code, ae.Message)
@@ -358,14 +359,14 @@ func TestImportedMaterialExpires(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	ctx := context.Background()
 	id := k.createKey(t, "AES_256", "", "external")
-	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	req, err := huawei.WrapKeyMaterial(params, make([]byte, 32))
 	require.NoError(t, err)
 	exp := time.Now().Unix() + 2
 	req.ExpirationTime = &exp
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
-	enc := &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
+	enc := &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
 	_, err = k.client.EncryptDatakey(ctx, enc)
 	require.NoError(t, err)
 	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
@@ -382,9 +383,9 @@ func TestStoreAtRest(t *testing.T) {
 	material := bytes.Repeat([]byte("0123456789abcdef"), 2) // a recognizable AES-256 key
 	k := newTestKMS(t, Options{DataDir: dir})
 	id := k.createKey(t, "AES_256", "", "external")
-	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, material)
+	req, err := huawei.WrapKeyMaterial(params, material)
 	require.NoError(t, err)
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
 	require.NoError(t, k.srv.Close())
@@ -400,9 +401,9 @@ func TestStoreAtRest(t *testing.T) {
 	srv, err := NewServer(Options{DataDir: dir, Token: testToken})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
-	c := &Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()}
+	c := &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()}
 	dek := []byte("0123456789abcdef")
-	enc, err := c.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "16"})
+	enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "16"})
 	require.NoError(t, err)
 	blob, err := hex.DecodeString(enc.CipherText)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package kms
+package huawei
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ import (
 	"github.com/qtenclave/qtenclave/internal/kwp"
 )
 
-// Client calls a KMS's Huawei REST API: this package's Server, or Huawei
+// Client calls a KMS's Huawei REST API: package kms's Server, or Huawei
 // Cloud KMS itself. It authenticates with Token when set, otherwise with an
 // SDK-HMAC-SHA256 signature made from AccessKey and SecretKey.
 type Client struct {
@@ -79,7 +79,7 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 	hr.Header.Set("X-Project-Id", c.ProjectID)
 	switch {
 	case c.Token != "":
-		hr.Header.Set(authTokenHeader, c.Token)
+		hr.Header.Set("X-Auth-Token", c.Token)
 	case c.AccessKey != "":
 		httpsig.SignSDK(hr, body, c.AccessKey, c.SecretKey, []string{"host", "x-project-id", "x-sdk-date"}, time.Now())
 	}
