@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // signedRequest builds a describe-key request signed like the Huawei SDK
@@ -152,4 +154,54 @@ func TestSecretsNotPrinted(t *testing.T) {
 		}
 	}
 	require.Contains(t, k.logs.String(), `"op":"encrypt-datakey"`)
+}
+
+// recording is a front end that records the caller of every request it
+// serves.
+type recording struct {
+	frontEnd
+	mu      *sync.Mutex
+	callers *[]core.Caller
+}
+
+func (f recording) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	f.mu.Lock()
+	*f.callers = append(*f.callers, c)
+	f.mu.Unlock()
+	return f.frontEnd.Serve(w, r, body, c)
+}
+
+// TestCallerArrives: the caller that authentication establishes (which
+// credential, through which front end) is what the front end receives, and
+// hands to every core operation.
+func TestCallerArrives(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	var mu sync.Mutex
+	var got []core.Caller
+	k.srv.huawei = recording{k.srv.huawei, &mu, &got}
+	k.srv.aws = recording{k.srv.aws, &mu, &got}
+
+	_, err := k.client.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.NoError(t, err)
+	_, err = k.signed.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.NoError(t, err)
+	k.aws(t, "ListKeys", map[string]any{})
+	status, out := k.awsDo(t, awsRequest{target: "ListKeys", body: `{}`, sign: func(r *http.Request, _ []byte) {
+		r.Header.Set("X-Auth-Token", testToken)
+	}})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	// Refused requests reach no front end.
+	bad := *k.signed
+	bad.SecretKey = "wrong"
+	_, err = bad.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.Error(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []core.Caller{
+		{API: "huawei", Credential: core.CredentialToken},
+		{API: "huawei", Credential: core.CredentialAKSK, AccessKey: testAK},
+		{API: "aws", Credential: core.CredentialSigV4, AccessKey: testAK},
+		{API: "aws", Credential: core.CredentialToken},
+	}, got)
 }

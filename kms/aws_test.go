@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +27,12 @@ import (
 
 // awsTestRegion is the region the tests sign for; the server takes any.
 const awsTestRegion = "cn-north-4"
+
+const (
+	awsContentType  = "application/x-amz-json-1.1"
+	awsAccountID    = "000000000000" // the account of every key of the server
+	awsMaxPlaintext = 4096
+)
 
 // signAWSTest signs r as the AWS SDK does, over host, content-type,
 // x-amz-date, x-amz-target and body, with the test access key pair at now.
@@ -65,7 +70,7 @@ func (k *testKMS) awsDo(t testing.TB, req awsRequest) (int, map[string]any) {
 	require.NoError(t, err)
 	target := req.target
 	if !strings.Contains(target, ".") {
-		target = awsTargetPrefix + target
+		target = "TrentService." + target
 	}
 	r.Header.Set("X-Amz-Target", target)
 	r.Header.Set("Content-Type", cmp.Or(req.contentType, awsContentType))
@@ -407,7 +412,7 @@ func TestAWSErrors(t *testing.T) {
 		}}, auth, "IncompleteSignatureException"},
 		{"bad signature", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, "wrong secret", time.Now())}, deny, "InvalidSignatureException"},
 		{"unknown access key", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith("AKIDUNKNOWN", testSK, time.Now())}, deny, "UnrecognizedClientException"},
-		{"stale date", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, testSK, time.Now().Add(-maxClockSkew-time.Minute))}, deny, "InvalidSignatureException"},
+		{"stale date", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, testSK, time.Now().Add(-core.MaxClockSkew-time.Minute))}, deny, "InvalidSignatureException"},
 		{"body changed after signing", awsRequest{target: "DescribeKey", body: `{}`, sign: func(r *http.Request, _ []byte) {
 			signAWSTest(r, []byte(`{"KeyId":"x"}`), testAK, testSK, time.Now())
 		}}, deny, "InvalidSignatureException"},
@@ -429,43 +434,6 @@ func TestAWSToken(t *testing.T) {
 	}})
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	require.Len(t, blob(t, out["Plaintext"]), 8)
-}
-
-// TestAWSContext: the encryption context's encoding is injective, so two
-// different contexts never bind the same bytes.
-func TestAWSContext(t *testing.T) {
-	seen := map[string]map[string]string{}
-	for _, c := range []map[string]string{
-		nil, {"a": ""}, {"": "a"}, {"ab": "c"}, {"a": "bc"}, {"a": "b", "c": "d"}, {"a": "bc", "": "d"},
-		{"a\x01": "b"}, {"a": "\x01b"},
-	} {
-		aad, err := awsContext(c)
-		require.NoError(t, err)
-		if prev, ok := seen[string(aad)]; ok {
-			t.Fatalf("%v and %v bind the same bytes %x", prev, c, aad)
-		}
-		seen[string(aad)] = c
-	}
-	big := map[string]string{"k": strings.Repeat("v", awsMaxContextBytes)}
-	_, err := awsContext(big)
-	require.Error(t, err)
-}
-
-// TestAWSErrorTypes: every kind has an AWS wire form, and the message of an
-// internal error never carries its cause.
-func TestAWSErrorTypes(t *testing.T) {
-	for k := core.KindInternal; k <= core.KindInvalidState; k++ {
-		if _, ok := awsErrors[k]; !ok {
-			t.Errorf("kind %d has no AWS error", k)
-		}
-	}
-	e, msg := awsErrorOf(fmt.Errorf("disk on fire: %w", io.ErrUnexpectedEOF))
-	require.Equal(t, awsError{http.StatusInternalServerError, "KMSInternalException"}, e)
-	require.NotContains(t, msg, "disk")
-	rec := httptest.NewRecorder()
-	writeAWSError(rec, core.Errorf(core.KindNotFound, "key x does not exist"))
-	require.Equal(t, http.StatusBadRequest, rec.Code)
-	require.JSONEq(t, `{"__type":"NotFoundException","message":"key x does not exist"}`, rec.Body.String())
 }
 
 // TestAWSRecipient: seed 001's example request with RecipientInfo (the

@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
@@ -279,7 +280,7 @@ func TestRecipientBadInputs(t *testing.T) {
 
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
-	b, err := decodeHex("hex", s)
+	b, err := hex.DecodeString(s)
 	require.NoError(t, err)
 	return b
 }

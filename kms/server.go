@@ -14,7 +14,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/qtenclave/qtenclave/kms/internal/awsapi"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/huaweiapi"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -58,9 +60,26 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	core  *core.KMS
-	creds *core.Credentials // behind a pointer: %v of a Server shows no secret
-	log   *slog.Logger
+	core   *core.KMS
+	creds  *core.Credentials // behind a pointer: %v of a Server shows no secret
+	huawei frontEnd
+	aws    frontEnd
+	log    *slog.Logger
+}
+
+// frontEnd is a wire API of the server (huaweiapi.API, awsapi.API).
+type frontEnd interface {
+	// Operation names the operation that r asks for, for the log: a
+	// known name or a bounded copy of the caller's.
+	Operation(r *http.Request) string
+	// Serve answers an authenticated request whose body was read within
+	// the limit; it returns the operation's name and its error, for the
+	// log.
+	Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (op string, err error)
+	// WriteError answers with err in the wire's error shape.
+	WriteError(w http.ResponseWriter, err error)
+	// ErrorCode returns err's code on the wire, for the log.
+	ErrorCode(err error) string
 }
 
 // Limits of the HTTP server.
@@ -96,7 +115,7 @@ func NewServer(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.core = k
+	s.core, s.huawei, s.aws = k, huaweiapi.New(k), awsapi.New(k)
 	return s, nil
 }
 
@@ -160,18 +179,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", rid)
 	sw := &statusWriter{ResponseWriter: w}
 
-	aws := r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != ""
-	api, op := "huawei", ""
-	writeError := s.writeHuaweiError
-	if _, name, ok := parseHuaweiPath(r.URL.Path); ok && huaweiOps[name] != nil {
-		op = name // only known names: the path is caller input
-	}
-	if aws {
-		api, op = "aws", r.Header.Get("X-Amz-Target")
-		op = op[:min(len(op), 64)] // caller input: bounded in the log
+	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
+	// X-Amz-Target, anything else is for the Huawei REST API.
+	api, fe := "huawei", s.huawei
+	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
+		api, fe = "aws", s.aws
 		w.Header().Set("X-Amzn-Requestid", rid)
-		writeError = func(w http.ResponseWriter, err error) { writeAWSError(w, err) }
 	}
+	op := fe.Operation(r)
+	writeError := fe.WriteError
 	var failure error
 	defer func() {
 		// A panic in a handler is a bug, never the caller's doing: answer
@@ -191,12 +207,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
 			k, msg := core.KindOf(failure)
-			code := huaweiErrors[k].code
-			if aws {
-				e, _ := awsErrorOf(failure)
-				code = e.typ
-			}
-			attrs = append(attrs, "code", code, "error", msg)
+			attrs = append(attrs, "code", fe.ErrorCode(failure), "error", msg)
 			if k == core.KindInternal {
 				attrs = append(attrs, "cause", failure.Error())
 			}
@@ -227,9 +238,5 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	if aws {
-		failure = s.serveAWS(sw, r, body, caller)
-		return
-	}
-	op, failure = s.serveHuawei(sw, r, body, caller)
+	op, failure = fe.Serve(sw, r, body, caller)
 }

@@ -341,6 +341,8 @@ func requireAPIError(t testing.TB, err error, status int, code string) {
 	require.NotEmpty(t, ae.RequestID)
 }
 
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
 func mustB64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
@@ -418,17 +420,24 @@ func TestStoreAtRest(t *testing.T) {
 	require.True(t, os.IsNotExist(err), "no new master key was made")
 }
 
+// panicking is a front end whose operations panic with value p.
+type panicking struct {
+	frontEnd
+	p any
+}
+
+func (f panicking) Serve(http.ResponseWriter, *http.Request, []byte, core.Caller) (string, error) {
+	panic(f.p)
+}
+
 // TestHandlerPanicIs500: a panicking handler (a bug) answers 500 with the
 // error JSON and KMS.0105 rather than dropping the connection, and the log
 // names the panic's kind without its value.
 func TestHandlerPanicIs500(t *testing.T) {
 	const secretish = "value-that-must-not-be-logged"
-	huaweiOps["panic-for-test"] = func(*Server, context.Context, core.Caller, string, []byte) (any, error) {
-		panic(errors.New(secretish))
-	}
-	t.Cleanup(func() { delete(huaweiOps, "panic-for-test") })
 	k := newTestKMS(t, Options{})
-	status, body := k.post(t, "panic-for-test", `{}`)
+	k.srv.huawei = panicking{k.srv.huawei, errors.New(secretish)}
+	status, body := k.post(t, "describe-key", `{}`)
 	require.Equal(t, http.StatusInternalServerError, status, "%s", body)
 	var e struct {
 		Error struct {
@@ -440,4 +449,5 @@ func TestHandlerPanicIs500(t *testing.T) {
 	require.NotContains(t, string(body), secretish)
 	require.NotContains(t, k.logs.String(), secretish)
 	require.Contains(t, k.logs.String(), `"status":500`)
+	require.Contains(t, k.logs.String(), `"op":"describe-key"`)
 }

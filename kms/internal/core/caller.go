@@ -3,7 +3,13 @@ package core
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"time"
 )
+
+// MaxClockSkew bounds how far a signed request's date may be from the
+// server's clock. The signature covers the date, and the date is the only
+// thing that limits replay; 15 minutes is what AWS and Huawei allow.
+const MaxClockSkew = 15 * time.Minute
 
 // Caller is who made a request, as the server authenticated it: which
 // credential let it in and through which front end. Every operation

@@ -1,4 +1,4 @@
-package kms
+package huaweiapi
 
 import (
 	"encoding/base64"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
 )
 
 // The rules of the seed pages.
@@ -64,18 +65,6 @@ func checkNoPin(pin, pinType string) error {
 	return nil
 }
 
-// decodeBase64 decodes a standard padded base64 field.
-func decodeBase64(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, core.Errorf(core.KindMissingParameter, "%s is missing", field)
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
-		return nil, core.Errorf(core.KindInvalidParameter, "%s is not base64", field)
-	}
-	return b, nil
-}
-
 // decodeHex decodes a hex field of either case.
 func decodeHex(field, s string) ([]byte, error) {
 	if s == "" {
@@ -112,7 +101,7 @@ func recipientOf(r *huawei.Recipient) (*core.Recipient, error) {
 	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
 		return nil, core.Errorf(core.KindInvalidParameter, "recipient.attestation_document is longer than %d bytes", core.MaxDocumentLen)
 	}
-	doc, err := decodeBase64("recipient.attestation_document", r.AttestationDocument)
+	doc, err := wire.Base64("recipient.attestation_document", r.AttestationDocument)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,63 @@
-package kms
+// Package awsapi is the AWS front end of the local KMS: AWS KMS's JSON 1.1
+// protocol, so that the AWS SDKs can use the server unmodified apart from
+// the endpoint and credentials.
+//
+//	POST /
+//	Content-Type: application/x-amz-json-1.1
+//	X-Amz-Target: TrentService.<Operation>
+//
+// The server (package kms) reads a request's body within its limit,
+// authenticates it and hands it to Serve. Each operation decodes its body
+// into an aws*Request (strictly, with package wire; through decodeAWSKeyed
+// when it acts on a key), calls the core as the Huawei front end does, and
+// encodes an aws*Response. VerifySignature checks AWS Signature Version 4,
+// which the AWS SDKs authenticate with.
+//
+// # Operations and errors
+//
+// It serves CreateKey, DescribeKey, ListKeys, GetPublicKey,
+// DeriveSharedSecret, GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt
+// and GenerateRandom. Errors are {"__type": .., "message": ..}, which the
+// AWS SDKs turn into typed errors, with AWS KMS's own exceptions
+// (awsErrorOf):
+//
+//	400 SerializationException          the body is not a JSON object of the operation's members
+//	413 ValidationException             the body is larger than 64 KiB
+//	400 ValidationException             a member is missing or breaks its enum, length or range; the
+//	                                    attestation document is malformed or carries no RSA key
+//	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
+//	400 DisabledException               the key is not enabled (its imported material expired)
+//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation
+//	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
+//	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
+//	400 KMSInvalidStateException        the key still waits for its key material
+//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC and
+//	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
+//	                                    key's public key
+//	400 InvalidMarkerException          Marker is not one this server gave
+//	403 AccessDeniedException           the document's signature, chain, validity, age or PCR policy fails
+//	400 UnknownOperationException       X-Amz-Target names no operation (405 for a method other than POST)
+//	415 UnsupportedMediaTypeException   Content-Type is not application/x-amz-json-1.1
+//	401 MissingAuthenticationTokenException  no credentials, or no valid X-Auth-Token
+//	401 IncompleteSignatureException    the AWS4-HMAC-SHA256 Authorization is malformed
+//	403 UnrecognizedClientException     the signature's access key is unknown
+//	403 InvalidSignatureException       the signature does not match, or its date is too far off
+//	500 KMSInternalException            internal error
+//
+// InvalidPublicKeyException is seed 001's; the AWS SDK reads it as a generic
+// API error with that code.
+//
+// # Seed 001's shape
+//
+// Seed 001 describes DeriveSharedSecret differently from the real AWS client
+// (KMS-WIRE.md). Both are accepted, and the differences are handled in
+// exactly these places: the top-level RecipientInfo blob (the attestation
+// document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
+// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
+// KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
+// a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's form
+// arn:verenc:ACCOUNT:key/ID.
+package awsapi
 
 import (
 	"context"
@@ -12,31 +71,8 @@ import (
 	"strings"
 
 	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
 )
-
-// The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
-// use this server unmodified apart from the endpoint and credentials.
-//
-//	POST /
-//	Content-Type: application/x-amz-json-1.1
-//	X-Amz-Target: TrentService.<Operation>
-//
-// Each operation decodes its body into an aws*Request (strictly, with the
-// Huawei front end's decodeJSON; through decodeAWSKeyed when it acts on a
-// key), calls the typed operation layer (ops.go) as the Huawei front end
-// does, and encodes an aws*Response. Errors are {"__type": ..., "message":
-// ...} with the status of awsErrorOf.
-//
-// # Seed 001's shape
-//
-// Seed 001 describes DeriveSharedSecret differently from the real AWS client
-// (KMS-WIRE.md). Both are accepted, and the differences are handled in
-// exactly these places: the top-level RecipientInfo blob (the attestation
-// document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
-// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
-// KeyAgreementAlgorithm optional (ECDH) in awsDeriveSharedSecret. KeyId may
-// be a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's
-// form arn:verenc:ACCOUNT:key/ID.
 
 const (
 	awsContentType  = "application/x-amz-json-1.1"
@@ -56,46 +92,70 @@ const (
 	awsMaxContextBytes   = 8192
 )
 
-// awsOperations maps an X-Amz-Target operation to its handler. A handler
+// API is the AWS front end of a core.KMS.
+type API struct {
+	core *core.KMS
+}
+
+// New returns the AWS front end of k.
+func New(k *core.KMS) *API { return &API{core: k} }
+
+// handler serves one operation: it decodes body, checks its members, calls
+// the core and returns the response body.
+type handler func(a *API, ctx context.Context, c core.Caller, body []byte) (any, error)
+
+// operations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
-var awsOperations = map[string]func(s *Server, ctx context.Context, c core.Caller, body []byte) (any, error){
-	"CreateKey":           (*Server).awsCreateKey,
-	"DescribeKey":         (*Server).awsDescribeKey,
-	"ListKeys":            (*Server).awsListKeys,
-	"GetPublicKey":        (*Server).awsGetPublicKey,
-	"DeriveSharedSecret":  (*Server).awsDeriveSharedSecret,
-	"GenerateDataKeyPair": (*Server).awsGenerateDataKeyPair,
-	"GenerateDataKey":     (*Server).awsGenerateDataKey,
-	"Encrypt":             (*Server).awsEncrypt,
-	"Decrypt":             (*Server).awsDecrypt,
-	"GenerateRandom":      (*Server).awsGenerateRandom,
+var operations = map[string]handler{
+	"CreateKey":           (*API).createKey,
+	"DescribeKey":         (*API).describeKey,
+	"ListKeys":            (*API).listKeys,
+	"GetPublicKey":        (*API).getPublicKey,
+	"DeriveSharedSecret":  (*API).deriveSharedSecret,
+	"GenerateDataKeyPair": (*API).generateDataKeyPair,
+	"GenerateDataKey":     (*API).generateDataKey,
+	"Encrypt":             (*API).encrypt,
+	"Decrypt":             (*API).decrypt,
+	"GenerateRandom":      (*API).generateRandom,
 }
 
-// serveAWS answers an authenticated AWS JSON 1.1 request (POST / with
-// X-Amz-Target); the router has read the body within its limit. It returns
-// the error it answered with, for the router's log.
-func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) error {
-	v, err := s.awsDispatch(r.Context(), c, r.Header, body)
+// Operation returns the X-Amz-Target of r, bounded, for the log.
+func (a *API) Operation(r *http.Request) string {
+	op := r.Header.Get("X-Amz-Target")
+	return op[:min(len(op), 64)] // caller input: bounded in the log
+}
+
+// Serve answers an authenticated AWS JSON 1.1 request (POST / with
+// X-Amz-Target) whose body the server has read within its limit. It returns
+// the operation's X-Amz-Target and the error it answered with, for the log.
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	v, err := a.dispatch(r.Context(), c, r.Header, body)
 	writeAWS(w, v, err)
-	return err
+	return a.Operation(r), err
 }
 
-// writeAWSError writes err as an AWS JSON error. The router uses it for the
+// WriteError writes err as an AWS JSON error. The server uses it for the
 // failures that come before an operation runs (method, body, credentials).
-func writeAWSError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
+func (a *API) WriteError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
 
-// awsDispatch runs the operation that an authenticated AWS request names and
+// ErrorCode returns the __type that err is answered with, for the log.
+func (a *API) ErrorCode(err error) string {
+	e, _ := awsErrorOf(err)
+	return e.typ
+}
+
+// dispatch runs the operation that an authenticated AWS request names and
 // returns its response body or error.
-func (s *Server) awsDispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
+func (a *API) dispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
 		return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
-	handler := awsOperations[op]
+	handler := operations[op]
 	if !ok || handler == nil {
 		return nil, core.Errorf(core.KindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
 	}
-	return handler(s, ctx, c, body)
+	return handler(a, ctx, c, body)
 }
 
 // writeAWS writes an AWS response: v as JSON, or err as its __type.
@@ -156,7 +216,7 @@ func awsKeyID(field, keyID string) (string, error) {
 			return "", core.Errorf(core.KindNotFound, "%s names another account", field)
 		}
 	}
-	if err := checkKeyID(id); err != nil {
+	if !core.ValidKeyID(id) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
@@ -177,7 +237,7 @@ func awsBlob(field, s string, max int) ([]byte, error) {
 	if len(s) > base64.StdEncoding.EncodedLen(max) {
 		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, max)
 	}
-	b, err := decodeBase64(field, s)
+	b, err := wire.Base64(field, s)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +310,7 @@ func decodeAWSKeyed[R any, P interface {
 	keyed() (k *awsKeyed, optional bool)
 }](body []byte) (*R, string, error) {
 	in := P(new(R))
-	if err := decodeJSON(body, in); err != nil {
+	if err := wire.Decode(body, in); err != nil {
 		return nil, "", err
 	}
 	k, optional := in.keyed()
@@ -350,16 +410,16 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	return &core.CreateKeyInput{Spec: ours, Usage: usage, Origin: origin, Description: in.Description}, nil
 }
 
-func (s *Server) awsCreateKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) createKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsCreateKeyRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	ci, err := awsCreateKeyInput(&in)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.core.CreateKey(ctx, c, ci)
+	key, err := a.core.CreateKey(ctx, c, ci)
 	if err != nil {
 		return nil, err
 	}
@@ -419,21 +479,21 @@ func awsOrigin(origin string) string {
 	return "AWS_KMS"
 }
 
-func (s *Server) awsDescribeKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) describeKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.core.DescribeKey(ctx, c, id)
+	key, err := a.core.DescribeKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
 }
 
-func (s *Server) awsListKeys(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) listKeys(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsListKeysRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	limit := awsDefaultListLimit
@@ -442,7 +502,7 @@ func (s *Server) awsListKeys(ctx context.Context, c core.Caller, body []byte) (a
 			return nil, core.Errorf(core.KindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
 		}
 	}
-	recs, err := s.core.ListKeys(ctx, c) // sorted by creation, then ID
+	recs, err := a.core.ListKeys(ctx, c) // sorted by creation, then ID
 	if err != nil {
 		return nil, err
 	}
@@ -465,12 +525,12 @@ func (s *Server) awsListKeys(ctx context.Context, c core.Caller, body []byte) (a
 	return out, nil
 }
 
-func (s *Server) awsGetPublicKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.core.GetPublicKey(ctx, c, id)
+	rec, err := a.core.GetPublicKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +554,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, c core.Caller, body []byte
 	}, nil
 }
 
-func (s *Server) awsDeriveSharedSecret(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](body)
 	if err != nil {
 		return nil, err
@@ -512,7 +572,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, c core.Caller, body 
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: id, Peer: peer, Recipient: r})
+	out, err := a.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: id, Peer: peer, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +585,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, c core.Caller, body 
 	}, nil
 }
 
-func (s *Server) awsGenerateDataKeyPair(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](body)
 	if err != nil {
 		return nil, err
@@ -544,7 +604,7 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, c core.Caller, body
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{KeyID: id, Spec: in.KeyPairSpec, Plaintext: true, AAD: aad, Recipient: r})
+	out, err := a.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{KeyID: id, Spec: in.KeyPairSpec, Plaintext: true, AAD: aad, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
@@ -586,7 +646,7 @@ func awsNumberOfBytes(n *int) (int, error) {
 	return *n, nil
 }
 
-func (s *Server) awsGenerateDataKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](body)
 	if err != nil {
 		return nil, err
@@ -603,7 +663,7 @@ func (s *Server) awsGenerateDataKey(ctx context.Context, c core.Caller, body []b
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.GenerateDataKey(ctx, c, id, n, aad, r)
+	out, err := a.core.GenerateDataKey(ctx, c, id, n, aad, r)
 	if err != nil {
 		return nil, err
 	}
@@ -625,7 +685,7 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 	return core.Errorf(core.KindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
 }
 
-func (s *Server) awsEncrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsEncryptRequest](body)
 	if err != nil {
 		return nil, err
@@ -642,14 +702,14 @@ func (s *Server) awsEncrypt(ctx context.Context, c core.Caller, body []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	blob, err := s.core.Encrypt(ctx, c, id, pt, aad)
+	blob, err := a.core.Encrypt(ctx, c, id, pt, aad)
 	if err != nil {
 		return nil, err
 	}
 	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
 }
 
-func (s *Server) awsDecrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDecryptRequest](body) // id is "" when KeyId is absent
 	if err != nil {
 		return nil, err
@@ -669,7 +729,7 @@ func (s *Server) awsDecrypt(ctx context.Context, c core.Caller, body []byte) (an
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.Decrypt(ctx, c, id, blob, aad, r)
+	out, err := a.core.Decrypt(ctx, c, id, blob, aad, r)
 	if err != nil {
 		return nil, err
 	}
@@ -681,9 +741,9 @@ func (s *Server) awsDecrypt(ctx context.Context, c core.Caller, body []byte) (an
 	}, nil
 }
 
-func (s *Server) awsGenerateRandom(ctx context.Context, c core.Caller, body []byte) (any, error) {
+func (a *API) generateRandom(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsGenerateRandomRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	n, err := awsNumberOfBytes(in.NumberOfBytes)
@@ -694,7 +754,7 @@ func (s *Server) awsGenerateRandom(ctx context.Context, c core.Caller, body []by
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.GenerateRandom(ctx, c, n, r)
+	out, err := a.core.GenerateRandom(ctx, c, n, r)
 	if err != nil {
 		return nil, err
 	}

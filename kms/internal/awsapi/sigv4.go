@@ -1,4 +1,4 @@
-package kms
+package awsapi
 
 import (
 	"crypto/hmac"
@@ -17,7 +17,7 @@ import (
 // This file verifies AWS Signature Version 4 (the "AWS4-HMAC-SHA256"
 // Authorization header), which is how the AWS SDKs authenticate to the AWS
 // front end. It follows AWS's published algorithm, as the AWS SDK for Go v2
-// signer implements it:
+// signer implements it (package httpsig computes it):
 //
 //	canonical request = method, canonical URI, canonical query, canonical
 //	                    headers, signed-header list, hex SHA-256(body)
@@ -33,7 +33,7 @@ import (
 // # What is required
 //
 // The header-based form only (no presigned query strings), an X-Amz-Date
-// within maxClockSkew of the server's clock and on the scope's date, and
+// within core.MaxClockSkew of the server's clock and on the scope's date, and
 // host, x-amz-date and every other x-amz-* header of the request among the
 // signed headers, so that neither the operation (X-Amz-Target) nor the date
 // can be changed without breaking the signature. The payload is always hashed
@@ -176,14 +176,14 @@ func validRegion(s string) bool {
 	return true
 }
 
-// verifySigV4 checks r's AWS4-HMAC-SHA256 signature over body with the
-// server's access key pair. It returns nil or a core.KindUnauthenticated error
+// VerifySignature checks r's AWS4-HMAC-SHA256 signature over body with
+// creds' access key pair. It returns nil or a core.KindUnauthenticated error
 // that wraps one of the errSigV4 causes.
-func (s *Server) verifySigV4(r *http.Request, body []byte) error {
-	return verifySigV4At(r, body, s.creds, time.Now())
+func VerifySignature(r *http.Request, body []byte, creds *core.Credentials) error {
+	return verifySigV4At(r, body, creds, time.Now())
 }
 
-// verifySigV4At is verifySigV4 with the credentials and the time given.
+// verifySigV4At is VerifySignature at the time given.
 func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now time.Time) error {
 	a, err := parseSigV4Authorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -209,7 +209,7 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	if err != nil || amzDate[:len(sigV4ScopeLayout)] != a.date {
 		return sigV4Error(errSigV4Malformed)
 	}
-	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
+	if d := now.Sub(t); d > core.MaxClockSkew || d < -core.MaxClockSkew {
 		return sigV4Error(errSigV4Expired)
 	}
 

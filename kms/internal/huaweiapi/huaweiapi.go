@@ -1,74 +1,139 @@
-package kms
+// Package huaweiapi is the Huawei REST front end of the local KMS: POST
+// /v1.0/{project_id}/kms/<operation> with a JSON body, as the official
+// Huawei Cloud SDK sends it. The server (package kms) reads a request's
+// body within its limit, authenticates it and hands it to Serve, which
+// decodes the body strictly into the models of package huawei, checks each
+// field in order against the seed pages' rules, calls the core and encodes
+// the response. Rules about keys (state, usage, spec) are the core's.
+//
+// VerifySignature checks the AK/SK signature (SDK-HMAC-SHA256) that the
+// official SDK sends instead of an X-Auth-Token.
+//
+// # Operations and errors
+//
+// It serves create-key, describe-key, list-keys, get-publickey,
+// derive-shared-secret, create-ec-datakey-pair, create-rsa-datakey-pair,
+// encrypt-datakey, decrypt-datakey, get-parameters-for-import and
+// import-key-material. It answers errors as
+// {"error": {"error_code": .., "error_msg": ..}}, the shape the official SDK
+// reads, with these codes (Huawei's own where Huawei publishes one):
+//
+//	400 KMS.0201  the URL names no operation (also 405 for a method other than POST)
+//	400 KMS.0202  the body is not a JSON object of the operation's fields
+//	400 KMS.0203  the body is larger than 64 KiB
+//	400 KMS.0204  a mandatory field is missing
+//	400 KMS.0205  key_id is not a 36-byte key ID
+//	400 KMS.0206  sequence is not 36 bytes
+//	400 KMS.0209  the key is not enabled (its imported material expired)
+//	400 KMS.0308  a field breaks its enum, pattern, length or range, or is not supported
+//	400 KMS.0309  import on a key whose origin is not external
+//	400 KMS.0310  import on a key that does not wait for key material
+//	400 KMS.0311  encrypted_key_material or encrypted_privatekey does not decrypt
+//	400 KMS.1101  key_alias breaks its pattern
+//	404 KMS.0701  no key has that ID
+//	400 KMS.0702  the key's usage or kind does not allow the operation
+//	400 KMS.0703  the peer's or the imported key is of another spec
+//	400 KMS.0704  public_key is not a valid DER SubjectPublicKeyInfo on its curve
+//	400 KMS.0705  plain_text's digest does not match its data key
+//	400 KMS.0706  a ciphertext does not decrypt (key, AAD or bytes)
+//	400 KMS.0707  import_token is forged, expired or for another key
+//	400 KMS.0708  the key still waits for its key material
+//	400 KMS.0901  the attestation document is malformed
+//	403 KMS.0902  the document's signature, chain, validity, age or PCR policy fails
+//	400 KMS.0903  the document carries no RSA-2048/3072/4096 public_key
+//	401 APIGW.0301 no valid X-Auth-Token or signature
+//	500 KMS.0105  internal error
+//
+// # What is not checked
+//
+// enterprise_project_id, keystore_id and vm_id are accepted and ignored;
+// sequence is checked for its length only. The level-4 fields pin, pin_type
+// and encrypt-datakey's key_spec are refused as not supported.
+package huaweiapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io"
-	"maps"
 	"mime"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 
 	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
 )
 
-// The Huawei REST front end: POST /v1.0/{project_id}/kms/<operation> with a
-// JSON body; errors as {"error": {"error_code": .., "error_msg": ..}}.
-
-type huaweiHandler func(s *Server, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
-
-var huaweiOps = map[string]huaweiHandler{
-	"create-key":                (*Server).hwCreateKey,
-	"describe-key":              (*Server).hwDescribeKey,
-	"list-keys":                 (*Server).hwListKeys,
-	"get-publickey":             (*Server).hwGetPublicKey,
-	"derive-shared-secret":      (*Server).hwDeriveSharedSecret,
-	"create-ec-datakey-pair":    (*Server).hwCreateECDataKeyPair,
-	"create-rsa-datakey-pair":   (*Server).hwCreateRSADataKeyPair,
-	"encrypt-datakey":           (*Server).hwEncryptDatakey,
-	"decrypt-datakey":           (*Server).hwDecryptDatakey,
-	"get-parameters-for-import": (*Server).hwGetParametersForImport,
-	"import-key-material":       (*Server).hwImportKeyMaterial,
+// API is the Huawei front end of a core.KMS.
+type API struct {
+	core *core.KMS
 }
 
-// serveHuawei answers an authenticated request and returns the operation's
-// name and its error, for the log.
-func (s *Server) serveHuawei(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
-	project, op, ok := parseHuaweiPath(r.URL.Path)
-	h := huaweiOps[op]
+// New returns the Huawei front end of k.
+func New(k *core.KMS) *API { return &API{core: k} }
+
+// handler serves one operation: it decodes body, checks its fields in
+// order, calls the core and returns the response body.
+type handler func(a *API, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
+
+var operations = map[string]handler{
+	"create-key":                (*API).createKey,
+	"describe-key":              (*API).describeKey,
+	"list-keys":                 (*API).listKeys,
+	"get-publickey":             (*API).getPublicKey,
+	"derive-shared-secret":      (*API).deriveSharedSecret,
+	"create-ec-datakey-pair":    (*API).createECDataKeyPair,
+	"create-rsa-datakey-pair":   (*API).createRSADataKeyPair,
+	"encrypt-datakey":           (*API).encryptDatakey,
+	"decrypt-datakey":           (*API).decryptDatakey,
+	"get-parameters-for-import": (*API).getParametersForImport,
+	"import-key-material":       (*API).importKeyMaterial,
+}
+
+// Operation returns the name of the operation that r's path names, or "" if
+// it names none: the path is caller input, so only known names are
+// returned, for the log.
+func (a *API) Operation(r *http.Request) string {
+	if _, op, ok := parsePath(r.URL.Path); ok && operations[op] != nil {
+		return op
+	}
+	return ""
+}
+
+// Serve answers an authenticated request whose body the server has read
+// within its limit, and returns the operation's name and its error, for the
+// log.
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	project, op, ok := parsePath(r.URL.Path)
+	h := operations[op]
 	if !ok || h == nil || r.URL.RawQuery != "" {
 		err := core.Errorf(core.KindUnknownOperation, "request URL names no operation")
-		s.writeHuaweiError(w, err)
+		a.WriteError(w, err)
 		return "", err
 	}
 	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
 		err := core.Errorf(core.KindUnknownOperation, "X-Project-Id does not match the URL")
-		s.writeHuaweiError(w, err)
+		a.WriteError(w, err)
 		return op, err
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		err := core.Errorf(core.KindMalformedRequest, "Content-Type is not application/json")
-		s.writeHuaweiError(w, err)
+		a.WriteError(w, err)
 		return op, err
 	}
-	resp, err := h(s, r.Context(), c, project, body)
+	resp, err := h(a, r.Context(), c, project, body)
 	if err != nil {
-		s.writeHuaweiError(w, err)
+		a.WriteError(w, err)
 		return op, err
 	}
 	writeJSON(w, http.StatusOK, resp)
 	return op, nil
 }
 
-// parseHuaweiPath splits /v1.0/{project_id}/kms/{op}.
-func parseHuaweiPath(path string) (project, op string, ok bool) {
+// parsePath splits /v1.0/{project_id}/kms/{op}.
+func parsePath(path string) (project, op string, ok bool) {
 	parts := strings.Split(path, "/")
 	if len(parts) != 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" {
 		return "", "", false
@@ -85,7 +150,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-func (s *Server) writeHuaweiError(w http.ResponseWriter, err error) {
+// WriteError answers with err as {"error": {"error_code": .., "error_msg":
+// ..}} and its status.
+func (a *API) WriteError(w http.ResponseWriter, err error) {
 	k, msg := core.KindOf(err)
 	e := huaweiErrors[k]
 	var body struct {
@@ -98,122 +165,17 @@ func (s *Server) writeHuaweiError(w http.ResponseWriter, err error) {
 	writeJSON(w, e.status, &body)
 }
 
-// Strict JSON. encoding/json matches field names case-insensitively, keeps
-// the last of duplicate keys and ignores unknown ones; a KMS request is
-// refused for any of these instead, so that what is validated is what the
-// caller meant.
-
-// maxJSONDepth bounds nesting: the deepest request is an object holding the
-// recipient object.
-const maxJSONDepth = 4
-
-func decodeJSON(body []byte, v any) error {
-	if len(body) == 0 {
-		return nil // no body: no fields (the SDK sends none for an empty list-keys)
-	}
-	allowed := jsonFields(reflect.TypeOf(v).Elem())
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return core.Errorf(core.KindMalformedRequest, "request body is not a JSON object")
-	}
-	if err := checkObject(dec, allowed, 1); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return core.Errorf(core.KindMalformedRequest, "request body has data after the JSON object")
-	}
-	strict := json.NewDecoder(bytes.NewReader(body))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return core.Errorf(core.KindMalformedRequest, "field %s has the wrong JSON type", te.Field)
-		}
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
-	return nil
+// ErrorCode returns the error_code that err is answered with, for the log.
+func (a *API) ErrorCode(err error) string {
+	k, _ := core.KindOf(err)
+	return huaweiErrors[k].code
 }
 
-// checkObject reads the members of an object whose '{' was just read,
-// refusing duplicate keys at any depth and, when allowed is not nil, keys
-// that are not exactly one of its field names.
-func checkObject(dec *json.Decoder, allowed map[string]bool, depth int) error {
-	if depth > maxJSONDepth {
-		return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-		}
-		key := tok.(string)
-		if seen[key] {
-			return core.Errorf(core.KindMalformedRequest, "field %.64q appears twice", key)
-		}
-		seen[key] = true
-		if allowed != nil && !allowed[key] {
-			return core.Errorf(core.KindMalformedRequest, "field %.64q is not a field of this operation", key)
-		}
-		if err := skipValue(dec, depth); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
-	return nil
-}
+// Handlers: decode, validate in field order, call the core, encode.
 
-func skipValue(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
-	switch tok {
-	case json.Delim('{'):
-		return checkObject(dec, nil, depth+1)
-	case json.Delim('['):
-		if depth+1 > maxJSONDepth {
-			return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
-		}
-		for dec.More() {
-			if err := skipValue(dec, depth+1); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-		}
-	}
-	return nil
-}
-
-// jsonFields returns the JSON names of a struct's fields, embedded
-// structs' included.
-func jsonFields(t reflect.Type) map[string]bool {
-	m := make(map[string]bool, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
-			maps.Copy(m, jsonFields(f.Type)) // embedded: its fields are the outer object's
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = true
-		}
-	}
-	return m
-}
-
-// Handlers: decode, validate in field order, call the typed layer, encode.
-
-func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) createKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.CreateKeyRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if req.KeyAlias == "" {
@@ -232,7 +194,7 @@ func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string,
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.core.CreateKey(ctx, c, &core.CreateKeyInput{
+	key, err := a.core.CreateKey(ctx, c, &core.CreateKeyInput{
 		Alias: req.KeyAlias, Spec: req.KeySpec, Usage: req.KeyUsage,
 		Description: req.KeyDescription, Origin: req.Origin, PCRs: pcrs,
 	})
@@ -245,7 +207,7 @@ func (s *Server) hwCreateKey(ctx context.Context, c core.Caller, project string,
 // keyRequest decodes and validates the body of describe-key and get-publickey.
 func keyRequest(body []byte) (*huawei.KeyRequest, error) {
 	var req huawei.KeyRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -257,12 +219,12 @@ func keyRequest(body []byte) (*huawei.KeyRequest, error) {
 	return &req, nil
 }
 
-func (s *Server) hwDescribeKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) describeKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	req, err := keyRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.core.DescribeKey(ctx, c, req.KeyID)
+	key, err := a.core.DescribeKey(ctx, c, req.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -296,9 +258,9 @@ func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
 	return d
 }
 
-func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) listKeys(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.ListKeysRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	limit := maxListLimit
@@ -329,7 +291,7 @@ func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, 
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	all, err := s.core.ListKeys(ctx, c)
+	all, err := a.core.ListKeys(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -354,12 +316,12 @@ func (s *Server) hwListKeys(ctx context.Context, c core.Caller, project string, 
 	return resp, nil
 }
 
-func (s *Server) hwGetPublicKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) getPublicKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	req, err := keyRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.core.GetPublicKey(ctx, c, req.KeyID)
+	rec, err := a.core.GetPublicKey(ctx, c, req.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -372,9 +334,9 @@ func (s *Server) hwGetPublicKey(ctx context.Context, c core.Caller, project stri
 	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }
 
-func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.DeriveSharedSecretRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -387,7 +349,7 @@ func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, projec
 	default:
 		return nil, core.Errorf(core.KindInvalidParameter, "key_agreement_algorithm %q is not ECDH", req.KeyAgreementAlgorithm)
 	}
-	peer, err := decodeBase64("public_key", req.PublicKey)
+	peer, err := wire.Base64("public_key", req.PublicKey)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +357,7 @@ func (s *Server) hwDeriveSharedSecret(ctx context.Context, c core.Caller, projec
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: req.KeyID, Peer: peer, Recipient: rcpt})
+	out, err := a.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: req.KeyID, Peer: peer, Recipient: rcpt})
 	if err != nil {
 		return nil, err
 	}
@@ -415,19 +377,19 @@ func b64(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func (s *Server) hwCreateECDataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	return s.hwDataKeyPair(ctx, c, body, core.IsECPairSpec)
+func (a *API) createECDataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return a.dataKeyPair(ctx, c, body, core.IsECPairSpec)
 }
 
-func (s *Server) hwCreateRSADataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	return s.hwDataKeyPair(ctx, c, body, core.IsRSAPairSpec)
+func (a *API) createRSADataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return a.dataKeyPair(ctx, c, body, core.IsRSAPairSpec)
 }
 
-// hwDataKeyPair serves a data key pair operation whose key specs are those
+// dataKeyPair serves a data key pair operation whose key specs are those
 // that isSpec accepts.
-func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpec func(string) bool) (any, error) {
+func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpec func(string) bool) (any, error) {
 	var req huawei.DataKeyPairRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -456,7 +418,7 @@ func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, 
 	if rcpt != nil && req.WithPlainText != nil && *req.WithPlainText {
 		return nil, core.Errorf(core.KindInvalidParameter, "with_plain_text and recipient are mutually exclusive")
 	}
-	out, err := s.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{
+	out, err := a.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{
 		KeyID: req.KeyID, Spec: req.KeySpec, Plaintext: plaintext && rcpt == nil,
 		AAD: []byte(req.AdditionalAuthenticatedData), Recipient: rcpt,
 	})
@@ -473,9 +435,9 @@ func (s *Server) hwDataKeyPair(ctx context.Context, c core.Caller, body []byte, 
 	}, nil
 }
 
-func (s *Server) hwEncryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.EncryptDatakeyRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -502,16 +464,16 @@ func (s *Server) hwEncryptDatakey(ctx context.Context, c core.Caller, project st
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	blob, err := s.core.EncryptDatakey(ctx, c, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
+	blob, err := a.core.EncryptDatakey(ctx, c, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
 	return &huawei.EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
 }
 
-func (s *Server) hwDecryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.DecryptDatakeyRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -531,16 +493,16 @@ func (s *Server) hwDecryptDatakey(ctx context.Context, c core.Caller, project st
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	dek, digest, err := s.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
+	dek, digest, err := a.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
 	return &huawei.DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
 }
 
-func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) getParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.GetParametersForImportRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -549,7 +511,7 @@ func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, pr
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	p, err := s.core.GetParametersForImport(ctx, c, req.KeyID, req.WrappingAlgorithm)
+	p, err := a.core.GetParametersForImport(ctx, c, req.KeyID, req.WrappingAlgorithm)
 	if err != nil {
 		return nil, err
 	}
@@ -561,9 +523,9 @@ func (s *Server) hwGetParametersForImport(ctx context.Context, c core.Caller, pr
 	}, nil
 }
 
-func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+func (a *API) importKeyMaterial(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
 	var req huawei.ImportKeyMaterialRequest
-	if err := decodeJSON(body, &req); err != nil {
+	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
 	if err := checkKeyID(req.KeyID); err != nil {
@@ -575,7 +537,7 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project
 	if !matchBase64Rule(req.ImportToken, 200, 6144) {
 		return nil, core.Errorf(core.KindInvalidParameter, "import_token does not match ^[0-9a-zA-Z+/=]{200,6144}$")
 	}
-	token, err := decodeBase64("import_token", req.ImportToken)
+	token, err := wire.Base64("import_token", req.ImportToken)
 	if err != nil {
 		return nil, core.Errorf(core.KindInvalidImportToken, "import_token is not base64")
 	}
@@ -585,7 +547,7 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project
 	if !matchBase64Rule(req.EncryptedKeyMaterial, 344, 360) {
 		return nil, core.Errorf(core.KindInvalidParameter, "encrypted_key_material does not match ^[0-9a-zA-Z+/=]{344,360}$")
 	}
-	material, err := decodeBase64("encrypted_key_material", req.EncryptedKeyMaterial)
+	material, err := wire.Base64("encrypted_key_material", req.EncryptedKeyMaterial)
 	if err != nil {
 		return nil, err
 	}
@@ -594,7 +556,7 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project
 		if !matchBase64Rule(req.EncryptedPrivatekey, 200, 6144) {
 			return nil, core.Errorf(core.KindInvalidParameter, "encrypted_privatekey does not match ^[0-9a-zA-Z+/=]{200,6144}$")
 		}
-		if private, err = decodeBase64("encrypted_privatekey", req.EncryptedPrivatekey); err != nil {
+		if private, err = wire.Base64("encrypted_privatekey", req.EncryptedPrivatekey); err != nil {
 			return nil, err
 		}
 	}
@@ -607,7 +569,7 @@ func (s *Server) hwImportKeyMaterial(ctx context.Context, c core.Caller, project
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	err = s.core.ImportKeyMaterial(ctx, c, &core.ImportInput{
+	err = a.core.ImportKeyMaterial(ctx, c, &core.ImportInput{
 		KeyID: req.KeyID, Token: token, EncryptedMaterial: material,
 		EncryptedPrivate: private, Expires: expires,
 	})

@@ -1,4 +1,4 @@
-package kms
+package huaweiapi
 
 import (
 	"net/http"

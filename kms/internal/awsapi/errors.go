@@ -1,4 +1,4 @@
-package kms
+package awsapi
 
 import (
 	"errors"

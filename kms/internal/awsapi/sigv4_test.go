@@ -1,4 +1,4 @@
-package kms
+package awsapi
 
 import (
 	"crypto/sha256"
@@ -76,7 +76,7 @@ func TestSigV4KnownRequest(t *testing.T) {
 		t.Fatalf("verify: %v", err)
 	}
 	// Within the skew bound on either side.
-	for _, d := range []time.Duration{-maxClockSkew, maxClockSkew} {
+	for _, d := range []time.Duration{-core.MaxClockSkew, core.MaxClockSkew} {
 		if err := verifyTestSigV4(newTestSigV4Request(), testSigV4Body, testSigV4Now.Add(d)); err != nil {
 			t.Errorf("verify at %v: %v", d, err)
 		}
@@ -112,8 +112,8 @@ func TestSigV4Rejects(t *testing.T) {
 		{name: "other region", edit: func(r *http.Request) {
 			r.Header.Set("Authorization", auth(testSigV4AccessKey+"/20261123/us-east-1/kms/aws4_request", testSigV4Signed, testSigV4Signature))
 		}, want: errSigV4BadSignature},
-		{name: "stale", now: testSigV4Now.Add(maxClockSkew + time.Second), want: errSigV4Expired},
-		{name: "future", now: testSigV4Now.Add(-maxClockSkew - time.Second), want: errSigV4Expired},
+		{name: "stale", now: testSigV4Now.Add(core.MaxClockSkew + time.Second), want: errSigV4Expired},
+		{name: "future", now: testSigV4Now.Add(-core.MaxClockSkew - time.Second), want: errSigV4Expired},
 		{name: "unsigned x-amz header", edit: func(r *http.Request) { r.Header.Set("X-Amz-Security-Token", "t") }, want: errSigV4Malformed},
 		{name: "content hash mismatch", edit: func(r *http.Request) {
 			r.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
