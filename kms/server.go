@@ -85,7 +85,7 @@ type frontEnd interface {
 // Limits of the HTTP server.
 const (
 	// maxBodyBytes bounds a request body: the largest legitimate one is an
-	// attestation document (at most maxDocumentLen bytes, base64-encoded)
+	// attestation document (at most core.MaxDocumentLen bytes, base64-encoded)
 	// inside a small JSON object.
 	maxBodyBytes      = 64 << 10
 	maxHeaderBytes    = 16 << 10
