@@ -2,6 +2,12 @@
 // states, specs and usages, the typed operations that both front ends call,
 // and every rule about keys, ciphertexts, imports and recipients, held once.
 //
+// For most uses, open a KMS with New and call its operations, each with the
+// Caller that the server authenticated:
+//
+//	k, err := core.New(core.Options{DataDir: dir})
+//	key, err := k.CreateKey(ctx, caller, &core.CreateKeyInput{Spec: "EC_P256", Usage: core.UsageKeyAgreement})
+//
 // A front end decodes a request of its wire into an operation's input,
 // checks the rules that belong to its wire (field names, patterns, lengths),
 // calls one method of KMS with the authenticated Caller, and encodes the

@@ -5,13 +5,16 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/kms/internal/wire"
 )
 
-// The rules of the seed pages.
+// The field rules of the seed pages. Each handler checks a request field by
+// field, in order, and answers the KMS error of the first rule broken; rules
+// about keys (state, usage, spec) are the core's, for both front ends.
 var (
 	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
 	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
@@ -106,4 +109,29 @@ func recipientOf(r *huawei.Recipient) (*core.Recipient, error) {
 		return nil, err
 	}
 	return &core.Recipient{Document: doc, Algorithm: r.KeyEncryptionAlgorithm}, nil
+}
+
+// pcrPolicy parses recipient_attestation: "PCR0".."PCR31" -> hex of 32, 48
+// or 64 bytes.
+func pcrPolicy(m map[string]string) (map[int][]byte, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[int][]byte, len(m))
+	for k, v := range m {
+		idx, ok := strings.CutPrefix(k, "PCR")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil || n < 0 || n > 31 || strconv.Itoa(n) != idx {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation key %q is not PCR0..PCR31", k)
+		}
+		b, err := decodeHex("recipient_attestation."+k, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) != 32 && len(b) != 48 && len(b) != 64 {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation.%s is not 32, 48 or 64 bytes", k)
+		}
+		out[n] = b
+	}
+	return out, nil
 }

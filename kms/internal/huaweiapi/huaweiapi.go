@@ -578,34 +578,3 @@ func (a *API) importKeyMaterial(ctx context.Context, c core.Caller, project stri
 	}
 	return struct{}{}, nil
 }
-
-// pcrPolicy parses recipient_attestation: "PCR0".."PCR31" -> hex of 32, 48
-// or 64 bytes.
-func pcrPolicy(m map[string]string) (map[int][]byte, error) {
-	if len(m) == 0 {
-		return nil, nil
-	}
-	out := make(map[int][]byte, len(m))
-	for k, v := range m {
-		idx, ok := strings.CutPrefix(k, "PCR")
-		n, err := strconv.Atoi(idx)
-		if !ok || err != nil || n < 0 || n > 31 || strconv.Itoa(n) != idx {
-			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation key %q is not PCR0..PCR31", k)
-		}
-		b, err := decodeHex("recipient_attestation."+k, v)
-		if err != nil {
-			return nil, err
-		}
-		if len(b) != 32 && len(b) != 48 && len(b) != 64 {
-			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation.%s is not 32, 48 or 64 bytes", k)
-		}
-		out[n] = b
-	}
-	return out, nil
-}
-
-// Key states, with Huawei's numbering.
-const (
-	stateEnabled       = 2
-	statePendingImport = 5
-)
