@@ -67,7 +67,7 @@ func TestKWPWycheproof(t *testing.T) {
 	t.Logf("aes_kwp_test.json: %d valid, %d invalid", count["valid"], count["invalid"])
 }
 
-func FuzzUnWrap(f *testing.F) {
+func FuzzUnwrapKWP(f *testing.F) {
 	key := bytes.Repeat([]byte{7}, 32)
 	w, _ := Wrap(key, []byte("a private key of some length....."))
 	f.Add(w)
