@@ -22,6 +22,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/kms"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
@@ -42,7 +43,7 @@ var specs = []struct {
 // report of what was checked.
 type flow struct {
 	ctx    context.Context
-	kms    *kms.Client
+	kms    *huawei.Client
 	kmsURL string
 	rep    *report
 
@@ -85,7 +86,7 @@ func (f *flow) connect(cfg config) (stop func(), err error) {
 	t0 := time.Now()
 	if cfg.kmsURL != "" {
 		f.rep.KMS, f.kmsURL = cfg.kmsURL, cfg.kmsURL
-		f.kms = &kms.Client{Endpoint: cfg.kmsURL, ProjectID: cfg.projectID,
+		f.kms = &huawei.Client{Endpoint: cfg.kmsURL, ProjectID: cfg.projectID,
 			Token: cfg.token, AccessKey: cfg.accessKey, SecretKey: cfg.secretKey}
 		return func() {}, nil
 	}
@@ -107,7 +108,7 @@ func (f *flow) connect(cfg config) (stop func(), err error) {
 	url := "http://" + ln.Addr().String()
 	f.kmsURL = url
 	f.rep.KMS = url + " (in-process)"
-	f.kms = &kms.Client{Endpoint: url, ProjectID: cfg.projectID, Token: token,
+	f.kms = &huawei.Client{Endpoint: url, ProjectID: cfg.projectID, Token: token,
 		HTTPClient: &http.Client{Timeout: 30 * time.Second}}
 	f.rep.add("start local KMS", "", t0, "listening on "+url+", trusting the attestation test root", nil)
 	return func() { cancel(); <-done; srv.Close() }, nil
@@ -167,8 +168,8 @@ func (f *flow) attest() (string, error) {
 		len(doc), verified.Platform, verified.PCRs[0]), nil
 }
 
-func (f *flow) recipient() *kms.Recipient {
-	return &kms.Recipient{
+func (f *flow) recipient() *huawei.Recipient {
+	return &huawei.Recipient{
 		AttestationDocument:    base64.StdEncoding.EncodeToString(f.doc),
 		KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
 	}
@@ -186,7 +187,7 @@ func (f *flow) createCMKs() (string, error) {
 }
 
 func (f *flow) createKey(alias, spec, usage string, pcrs map[string]string) (string, error) {
-	resp, err := f.kms.CreateKey(f.ctx, &kms.CreateKeyRequest{
+	resp, err := f.kms.CreateKey(f.ctx, &huawei.CreateKeyRequest{
 		KeyAlias: alias, KeySpec: spec, KeyUsage: usage, RecipientAttestation: pcrs})
 	if err != nil {
 		return "", f.kmsError(fmt.Sprintf("create-key %s %s", spec, usage), err)
@@ -206,7 +207,7 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pub, err := f.kms.GetPublicKey(f.ctx, &kms.KeyRequest{KeyID: keyID})
+	pub, err := f.kms.GetPublicKey(f.ctx, &huawei.KeyRequest{KeyID: keyID})
 	if err != nil {
 		return "", f.kmsError("get-publickey", err)
 	}
@@ -218,7 +219,7 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := f.kms.DeriveSharedSecret(f.ctx, &kms.DeriveSharedSecretRequest{
+	resp, err := f.kms.DeriveSharedSecret(f.ctx, &huawei.DeriveSharedSecretRequest{
 		KeyID:                 keyID,
 		KeyAgreementAlgorithm: "ECDH",
 		PublicKey:             base64.StdEncoding.EncodeToString(mine.PublicKey().MarshalPKIX()),
@@ -252,7 +253,7 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 // the PKCS#8 private key, checks it against the public key the KMS
 // returned, and uses it for ECDH with a peer.
 func (f *flow) createECDataKeyPair(pairSpec string) (string, error) {
-	resp, err := f.kms.CreateECDataKeyPair(f.ctx, &kms.DataKeyPairRequest{
+	resp, err := f.kms.CreateECDataKeyPair(f.ctx, &huawei.DataKeyPairRequest{
 		KeyID: f.aesCMK, KeySpec: pairSpec, Recipient: f.recipient()})
 	if err != nil {
 		return "", f.kmsError("create-ec-datakey-pair", err)
@@ -307,7 +308,7 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 	h := digest()
 	h.Write(dek)
 	sum := h.Sum(nil)
-	enc, err := f.kms.EncryptDatakey(f.ctx, &kms.EncryptDatakeyRequest{
+	enc, err := f.kms.EncryptDatakey(f.ctx, &huawei.EncryptDatakeyRequest{
 		KeyID:              cmk,
 		PlainText:          hex.EncodeToString(append(append([]byte{}, dek...), sum...)),
 		DatakeyPlainLength: strconv.Itoa(len(dek)),
@@ -315,7 +316,7 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 	if err != nil {
 		return "", f.kmsError("encrypt-datakey", err)
 	}
-	dec, err := f.kms.DecryptDatakey(f.ctx, &kms.DecryptDatakeyRequest{
+	dec, err := f.kms.DecryptDatakey(f.ctx, &huawei.DecryptDatakeyRequest{
 		KeyID:               cmk,
 		CipherText:          enc.CipherText,
 		DatakeyCipherLength: strconv.Itoa(len(dek)),
@@ -340,13 +341,13 @@ func (f *flow) importKeyMaterial() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	params, err := f.kms.GetParametersForImport(f.ctx, &kms.GetParametersForImportRequest{
+	params, err := f.kms.GetParametersForImport(f.ctx, &huawei.GetParametersForImportRequest{
 		KeyID: keyID, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	if err != nil {
 		return "", f.kmsError("get-parameters-for-import", err)
 	}
 	material := randomBytes(32)
-	req, err := kms.WrapKeyMaterial(params, material)
+	req, err := huawei.WrapKeyMaterial(params, material)
 	if err != nil {
 		return "", err
 	}
@@ -360,7 +361,7 @@ func (f *flow) importKeyMaterial() (string, error) {
 }
 
 func (f *flow) createKeyWithOrigin(alias, spec, origin string) (string, error) {
-	resp, err := f.kms.CreateKey(f.ctx, &kms.CreateKeyRequest{KeyAlias: alias, KeySpec: spec, Origin: origin})
+	resp, err := f.kms.CreateKey(f.ctx, &huawei.CreateKeyRequest{KeyAlias: alias, KeySpec: spec, Origin: origin})
 	if err != nil {
 		return "", f.kmsError(fmt.Sprintf("create-key %s origin %s", spec, origin), err)
 	}
@@ -398,11 +399,11 @@ func (f *flow) expectRefusal(keyID string, doc []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	resp, err := f.kms.DeriveSharedSecret(f.ctx, &kms.DeriveSharedSecretRequest{
+	resp, err := f.kms.DeriveSharedSecret(f.ctx, &huawei.DeriveSharedSecretRequest{
 		KeyID:                 keyID,
 		KeyAgreementAlgorithm: "ECDH",
 		PublicKey:             base64.StdEncoding.EncodeToString(peer.PublicKey().MarshalPKIX()),
-		Recipient: &kms.Recipient{
+		Recipient: &huawei.Recipient{
 			AttestationDocument:    base64.StdEncoding.EncodeToString(doc),
 			KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256",
 		},
@@ -410,7 +411,7 @@ func (f *flow) expectRefusal(keyID string, doc []byte) (string, error) {
 	if err == nil {
 		return "", fmt.Errorf("the KMS accepted the document and wrapped %d bytes", len(resp.CiphertextRecipient)+len(resp.SharedSecret))
 	}
-	var apiErr *kms.APIError
+	var apiErr *huawei.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 {
 		return "", fmt.Errorf("the KMS failed instead of refusing: %w", err)
 	}
@@ -434,7 +435,7 @@ func randomBytes(n int) []byte {
 // kmsError says which KMS refused which operation, and why, in the words a
 // person needs: "KMS at URL refused derive-shared-secret: kms: 403 ...".
 func (f *flow) kmsError(op string, err error) error {
-	var apiErr *kms.APIError
+	var apiErr *huawei.APIError
 	if errors.As(err, &apiErr) {
 		return fmt.Errorf("KMS at %s refused %s: %w", f.kmsURL, op, err)
 	}

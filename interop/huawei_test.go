@@ -19,7 +19,7 @@ import (
 	hwkms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
-	"github.com/qtenclave/qtenclave/kms"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // newHuaweiClient returns the Huawei Cloud SDK's KMS client for the local
@@ -243,7 +243,7 @@ func TestHuaweiImport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wrapped, err := kms.WrapKeyMaterial(&kms.GetParametersForImportResponse{
+		wrapped, err := huawei.WrapKeyMaterial(&huawei.GetParametersForImportResponse{
 			KeyID: *params.KeyId, ImportToken: *params.ImportToken, ExpirationTime: *params.ExpirationTime, PublicKey: *params.PublicKey,
 		}, tc.material)
 		if err != nil {

@@ -9,10 +9,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // signedRequest builds a describe-key request signed like the Huawei SDK
@@ -24,11 +29,7 @@ func signedRequest(t *testing.T, k *testKMS, ak, sk string, date time.Time, body
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("User-Agent", "huaweicloud-usdk-go/3.0")
 	req.Header.Set("X-Project-Id", testProject)
-	d := date.UTC().Format(sdkDateFormat)
-	req.Header.Set("X-Sdk-Date", d)
-	signed := []string{"user-agent", "x-project-id", "x-sdk-date"}
-	sig := sdkSignature([]byte(sk), "POST", req.URL, req.URL.Host, req.Header, signed, d, []byte(body))
-	req.Header.Set("Authorization", fmt.Sprintf("SDK-HMAC-SHA256 Access=%s, SignedHeaders=%s, Signature=%s", ak, strings.Join(signed, ";"), hex.EncodeToString(sig)))
+	httpsig.SignSDK(req, []byte(body), ak, sk, []string{"user-agent", "x-project-id", "x-sdk-date"}, date)
 	if mutate != nil {
 		mutate(req)
 	}
@@ -60,7 +61,7 @@ func TestAuthentication(t *testing.T) {
 		{"body changed", signedRequest(t, k, testAK, testSK, now, body, setBody(strings.TrimSuffix(body, "\n"))), 401},
 		{"signed header changed", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) { r.Header.Set("User-Agent", "x") }), 401},
 		{"date changed", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
-			r.Header.Set("X-Sdk-Date", now.Add(time.Second).UTC().Format(sdkDateFormat))
+			r.Header.Set("X-Sdk-Date", now.Add(time.Second).UTC().Format(httpsig.SDKDateFormat))
 		}), 401},
 		{"date missing", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) { r.Header.Del("X-Sdk-Date") }), 401},
 		{"date not signed", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
@@ -108,25 +109,12 @@ func TestAuthentication(t *testing.T) {
 		})
 	}
 	// The client signs the same way.
-	_, err := k.signed.DescribeKey(context.Background(), &KeyRequest{KeyID: id})
+	_, err := k.signed.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	require.NoError(t, err)
 	bad := *k.signed
 	bad.SecretKey = "wrong"
-	_, err = bad.DescribeKey(context.Background(), &KeyRequest{KeyID: id})
+	_, err = bad.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	requireAPIError(t, err, 401, "APIGW.0301")
-}
-
-// TestCanonicalRequest pins the SDK-HMAC-SHA256 computation to a signature
-// computed independently with openssl from the KMS-WIRE.md recipe.
-func TestCanonicalRequest(t *testing.T) {
-	u, _ := url.Parse("http://127.0.0.1:8080/v1.0/" + testProject + "/kms/describe-key")
-	h := http.Header{}
-	h.Set("User-Agent", "huaweicloud-usdk-go/3.0")
-	h.Set("X-Project-Id", testProject)
-	h.Set("X-Sdk-Date", "20261123T120000Z")
-	body := []byte(`{"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f"}` + "\n")
-	got := sdkSignature([]byte("sk"), "POST", u, u.Host, h, []string{"user-agent", "x-project-id", "x-sdk-date"}, "20261123T120000Z", body)
-	require.Equal(t, sdkSignatureKAT, hex.EncodeToString(got))
 }
 
 func TestSecretsNotPrinted(t *testing.T) {
@@ -134,23 +122,23 @@ func TestSecretsNotPrinted(t *testing.T) {
 	ctx := context.Background()
 	id := k.createKey(t, "AES_256", "", "")
 	dek := bytes.Repeat([]byte{0xd3}, 32)
-	_, err := k.signed.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
+	_, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
 	require.NoError(t, err)
-	_, err = k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "31"})
+	_, err = k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "31"})
 	require.Error(t, err)
 	opts := Options{Token: testToken, AccessKey: testAK, SecretKey: testSK}
 	printed := []string{
 		fmt.Sprintf("%+v", opts), fmt.Sprintf("%v", opts), fmt.Sprintf("%#v", opts), fmt.Sprintf("%s", opts),
 		fmt.Sprintf("%+v", k.client), fmt.Sprintf("%+v", k.signed), fmt.Sprintf("%#v", k.signed), fmt.Sprintf("%v", *k.signed),
 		fmt.Sprintf("%+v", k.srv), fmt.Sprintf("%+v", *k.srv),
-		fmt.Sprintf("%+v", &APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
+		fmt.Sprintf("%+v", &huawei.APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
 		k.logs.String(),
 	}
 	secretModels := []any{
-		DataKeyPairResponse{PrivateKeyPlainText: testToken}, &DataKeyPairResponse{PrivateKeyPlainText: testToken},
-		DeriveSharedSecretResponse{SharedSecret: testToken}, &DeriveSharedSecretResponse{SharedSecret: testToken},
-		DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &DecryptDatakeyResponse{DataKey: testToken},
-		EncryptDatakeyRequest{PlainText: testToken}, &EncryptDatakeyRequest{PlainText: testToken},
+		huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken}, &huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken},
+		huawei.DeriveSharedSecretResponse{SharedSecret: testToken}, &huawei.DeriveSharedSecretResponse{SharedSecret: testToken},
+		huawei.DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &huawei.DecryptDatakeyResponse{DataKey: testToken},
+		huawei.EncryptDatakeyRequest{PlainText: testToken}, &huawei.EncryptDatakeyRequest{PlainText: testToken},
 	}
 	for _, m := range secretModels {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
@@ -168,6 +156,52 @@ func TestSecretsNotPrinted(t *testing.T) {
 	require.Contains(t, k.logs.String(), `"op":"encrypt-datakey"`)
 }
 
-// sdkSignatureKAT was computed with openssl (dgst -sha256, -hmac) from the
-// canonical request of KMS-WIRE.md, not with this package.
-const sdkSignatureKAT = "4939bd250a337d8973a9a9062bb887365f15776d0b60549995ba65765bca0725"
+// recording is a front end that records the caller of every request it
+// serves.
+type recording struct {
+	frontEnd
+	mu      *sync.Mutex
+	callers *[]core.Caller
+}
+
+func (f recording) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	f.mu.Lock()
+	*f.callers = append(*f.callers, c)
+	f.mu.Unlock()
+	return f.frontEnd.Serve(w, r, body, c)
+}
+
+// TestCallerArrives: the caller that authentication establishes (which
+// credential, through which front end) is what the front end receives, and
+// hands to every core operation.
+func TestCallerArrives(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	var mu sync.Mutex
+	var got []core.Caller
+	k.srv.huawei = recording{k.srv.huawei, &mu, &got}
+	k.srv.aws = recording{k.srv.aws, &mu, &got}
+
+	_, err := k.client.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.NoError(t, err)
+	_, err = k.signed.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.NoError(t, err)
+	k.aws(t, "ListKeys", map[string]any{})
+	status, out := k.awsDo(t, awsRequest{target: "ListKeys", body: `{}`, sign: func(r *http.Request, _ []byte) {
+		r.Header.Set("X-Auth-Token", testToken)
+	}})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	// Refused requests reach no front end.
+	bad := *k.signed
+	bad.SecretKey = "wrong"
+	_, err = bad.ListKeys(t.Context(), &huawei.ListKeysRequest{})
+	require.Error(t, err)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []core.Caller{
+		{API: "huawei", Credential: core.CredentialToken},
+		{API: "huawei", Credential: core.CredentialAKSK, AccessKey: testAK},
+		{API: "aws", Credential: core.CredentialSigV4, AccessKey: testAK},
+		{API: "aws", Credential: core.CredentialToken},
+	}, got)
+}

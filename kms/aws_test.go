@@ -3,15 +3,12 @@ package kms
 import (
 	"cmp"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -21,12 +18,21 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
 // awsTestRegion is the region the tests sign for; the server takes any.
 const awsTestRegion = "cn-north-4"
+
+const (
+	awsContentType  = "application/x-amz-json-1.1"
+	awsAccountID    = "000000000000" // the account of every key of the server
+	awsMaxPlaintext = 4096
+)
 
 // signAWSTest signs r as the AWS SDK does, over host, content-type,
 // x-amz-date, x-amz-target and body, with the test access key pair at now.
@@ -34,8 +40,6 @@ const awsTestRegion = "cn-north-4"
 // against published vectors (sigv4_test.go) and the AWS SDK's signer
 // (interop module).
 func signAWSTest(r *http.Request, body []byte, ak, sk string, now time.Time) {
-	date := now.UTC().Format(sigV4DateLayout)
-	r.Header.Set("X-Amz-Date", date)
 	signed := []string{"host", "x-amz-date"}
 	for name := range r.Header {
 		if l := strings.ToLower(name); l == "content-type" || l == "x-amz-target" {
@@ -43,14 +47,9 @@ func signAWSTest(r *http.Request, body []byte, ak, sk string, now time.Time) {
 		}
 	}
 	slices.Sort(signed)
-	sum := sha256.Sum256(body)
-	canonical, err := sigV4CanonicalRequest(r, signed, hex.EncodeToString(sum[:]))
-	if err != nil {
+	if err := httpsig.SignSigV4(r, body, ak, sk, awsTestRegion, "kms", signed, now); err != nil {
 		panic(err)
 	}
-	scope := date[:8] + "/" + awsTestRegion + "/kms/aws4_request"
-	sig := sigV4Sign([]byte(sk), date[:8], awsTestRegion, sigV4StringToSign(date, scope, canonical))
-	r.Header.Set("Authorization", sigV4Scheme+" Credential="+ak+"/"+scope+", SignedHeaders="+strings.Join(signed, ";")+", Signature="+hex.EncodeToString(sig))
 }
 
 // awsRequest is a raw AWS front-end request; zero fields take the defaults
@@ -71,7 +70,7 @@ func (k *testKMS) awsDo(t testing.TB, req awsRequest) (int, map[string]any) {
 	require.NoError(t, err)
 	target := req.target
 	if !strings.Contains(target, ".") {
-		target = awsTargetPrefix + target
+		target = "TrentService." + target
 	}
 	r.Header.Set("X-Amz-Target", target)
 	r.Header.Set("Content-Type", cmp.Or(req.contentType, awsContentType))
@@ -133,7 +132,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	out := k.aws(t, "CreateKey", map[string]any{"Description": "test key"})
 	md := out["KeyMetadata"].(map[string]any)
 	id := md["KeyId"].(string)
-	require.Regexp(t, keyIDPattern, id)
+	require.Regexp(t, keyIDRegexp, id)
 	require.Equal(t, "arn:verenc:"+awsAccountID+":key/"+id, md["Arn"])
 	require.Equal(t, awsAccountID, md["AWSAccountId"])
 	require.Equal(t, "SYMMETRIC_DEFAULT", md["KeySpec"])
@@ -152,7 +151,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	}
 
 	// The same key through the Huawei front end.
-	hk, err := k.client.DescribeKey(t.Context(), &KeyRequest{KeyID: id})
+	hk, err := k.client.DescribeKey(t.Context(), &huawei.KeyRequest{KeyID: id})
 	require.NoError(t, err)
 	require.Equal(t, "AES_256", hk.KeyInfo.KeySpec)
 
@@ -409,11 +408,11 @@ func TestAWSErrors(t *testing.T) {
 
 		{"no credentials", awsRequest{target: "DescribeKey", body: `{}`, sign: func(*http.Request, []byte) {}}, auth, "MissingAuthenticationTokenException"},
 		{"malformed signature", awsRequest{target: "DescribeKey", body: `{}`, sign: func(r *http.Request, _ []byte) {
-			r.Header.Set("Authorization", sigV4Scheme+" Credential=x")
+			r.Header.Set("Authorization", httpsig.SigV4Scheme+" Credential=x")
 		}}, auth, "IncompleteSignatureException"},
 		{"bad signature", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, "wrong secret", time.Now())}, deny, "InvalidSignatureException"},
 		{"unknown access key", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith("AKIDUNKNOWN", testSK, time.Now())}, deny, "UnrecognizedClientException"},
-		{"stale date", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, testSK, time.Now().Add(-maxClockSkew-time.Minute))}, deny, "InvalidSignatureException"},
+		{"stale date", awsRequest{target: "DescribeKey", body: `{}`, sign: signWith(testAK, testSK, time.Now().Add(-core.MaxClockSkew-time.Minute))}, deny, "InvalidSignatureException"},
 		{"body changed after signing", awsRequest{target: "DescribeKey", body: `{}`, sign: func(r *http.Request, _ []byte) {
 			signAWSTest(r, []byte(`{"KeyId":"x"}`), testAK, testSK, time.Now())
 		}}, deny, "InvalidSignatureException"},
@@ -435,43 +434,6 @@ func TestAWSToken(t *testing.T) {
 	}})
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	require.Len(t, blob(t, out["Plaintext"]), 8)
-}
-
-// TestAWSContext: the encryption context's encoding is injective, so two
-// different contexts never bind the same bytes.
-func TestAWSContext(t *testing.T) {
-	seen := map[string]map[string]string{}
-	for _, c := range []map[string]string{
-		nil, {"a": ""}, {"": "a"}, {"ab": "c"}, {"a": "bc"}, {"a": "b", "c": "d"}, {"a": "bc", "": "d"},
-		{"a\x01": "b"}, {"a": "\x01b"},
-	} {
-		aad, err := awsContext(c)
-		require.NoError(t, err)
-		if prev, ok := seen[string(aad)]; ok {
-			t.Fatalf("%v and %v bind the same bytes %x", prev, c, aad)
-		}
-		seen[string(aad)] = c
-	}
-	big := map[string]string{"k": strings.Repeat("v", awsMaxContextBytes)}
-	_, err := awsContext(big)
-	require.Error(t, err)
-}
-
-// TestAWSErrorTypes: every kind has an AWS wire form, and the message of an
-// internal error never carries its cause.
-func TestAWSErrorTypes(t *testing.T) {
-	for k := kindInternal; k <= kindInvalidState; k++ {
-		if _, ok := awsErrors[k]; !ok {
-			t.Errorf("kind %d has no AWS error", k)
-		}
-	}
-	e, msg := awsErrorOf(fmt.Errorf("disk on fire: %w", io.ErrUnexpectedEOF))
-	require.Equal(t, awsError{http.StatusInternalServerError, "KMSInternalException"}, e)
-	require.NotContains(t, msg, "disk")
-	rec := httptest.NewRecorder()
-	writeAWSError(rec, errorf(kindNotFound, "key x does not exist"))
-	require.Equal(t, http.StatusBadRequest, rec.Code)
-	require.JSONEq(t, `{"__type":"NotFoundException","message":"key x does not exist"}`, rec.Body.String())
 }
 
 // TestAWSRecipient: seed 001's example request with RecipientInfo (the
@@ -569,9 +531,9 @@ func TestAWSRecipient(t *testing.T) {
 func TestAWSDisabled(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
-	params, err := k.client.GetParametersForImport(t.Context(), &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	req, err := huawei.WrapKeyMaterial(params, make([]byte, 32))
 	require.NoError(t, err)
 	exp := time.Now().Unix() + 2
 	req.ExpirationTime = &exp

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // badCase is one broken rule: a body sent to an operation and the status and
@@ -69,15 +71,15 @@ func TestBadInputs(t *testing.T) {
 	extRSA := k.createKey(t, "RSA_2048", "", "external")
 	unknown := "00000000-0000-4000-8000-000000000000"
 
-	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: ext, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: ext, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	paramsRSA, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: extRSA, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	paramsRSA, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: extRSA, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	good, err := WrapKeyMaterial(params, make([]byte, 32))
+	good, err := huawei.WrapKeyMaterial(params, make([]byte, 32))
 	require.NoError(t, err)
-	goodRSA, err := WrapKeyMaterial(paramsRSA, readTestKey(t, "test_rsa2048_key.pem"))
+	goodRSA, err := huawei.WrapKeyMaterial(paramsRSA, readTestKey(t, "test_rsa2048_key.pem"))
 	require.NoError(t, err)
-	wrongSpec, err := WrapKeyMaterial(paramsRSA, readTestKey(t, "test_p256_key.pem"))
+	wrongSpec, err := huawei.WrapKeyMaterial(paramsRSA, readTestKey(t, "test_p256_key.pem"))
 	require.NoError(t, err)
 	forged := strings.Repeat("A", 400)
 	tok := mustB64(t, params.ImportToken)
@@ -85,7 +87,7 @@ func TestBadInputs(t *testing.T) {
 	tampered := base64.StdEncoding.EncodeToString(tok)
 
 	dek := make([]byte, 32)
-	enc, err := k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: aes, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
+	enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: aes, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
 	require.NoError(t, err)
 	ct, _ := hex.DecodeString(enc.CipherText)
 	ct[len(ct)-1] ^= 1
@@ -227,7 +229,7 @@ func TestBadInputs(t *testing.T) {
 
 	// No failed import changed a key: both still wait for material.
 	for _, id := range []string{ext, extRSA} {
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "5", d.KeyInfo.KeyState, id)
 	}
@@ -235,7 +237,7 @@ func TestBadInputs(t *testing.T) {
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, good))
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, goodRSA))
 	// After the import, the key no longer takes parameters.
-	_, err = k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: ext, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	_, err = k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: ext, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	requireAPIError(t, err, 400, "KMS.0310")
 }
 

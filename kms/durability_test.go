@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // serveDirEnv makes the test binary a KMS server on that data directory (see
@@ -45,7 +47,7 @@ func serveForTest(dir string) int {
 }
 
 // startChild starts a server process on dir and returns it and a client.
-func startChild(t *testing.T, dir string) (*exec.Cmd, *Client) {
+func startChild(t *testing.T, dir string) (*exec.Cmd, *huawei.Client) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), serveDirEnv+"="+dir)
@@ -59,7 +61,7 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, *Client) {
 	require.True(t, ok, line)
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
-	return cmd, &Client{Endpoint: "http://" + addr, ProjectID: testProject, Token: testToken, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return cmd, &huawei.Client{Endpoint: "http://" + addr, ProjectID: testProject, Token: testToken, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // TestKillDuringWrites kills the server with SIGKILL while 8 clients create
@@ -91,7 +93,7 @@ func TestKillDuringWrites(t *testing.T) {
 				if w == 0 {
 					origin = "external"
 				}
-				resp, err := c.CreateKey(ctx, &CreateKeyRequest{KeyAlias: fmt.Sprintf("k%d-%d", w, i), KeySpec: spec, Origin: origin})
+				resp, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: fmt.Sprintf("k%d-%d", w, i), KeySpec: spec, Origin: origin})
 				if err != nil {
 					return // the server died: this one was not acknowledged
 				}
@@ -101,11 +103,11 @@ func TestKillDuringWrites(t *testing.T) {
 				if origin != "external" {
 					continue
 				}
-				p, err := c.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: resp.KeyInfo.KeyID, WrappingAlgorithm: keyEncryptionAlgorithm})
+				p, err := c.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: resp.KeyInfo.KeyID, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 				if err != nil {
 					return
 				}
-				req, err := WrapKeyMaterial(p, make([]byte, keySpecs[spec].keyLen))
+				req, err := huawei.WrapKeyMaterial(p, make([]byte, map[string]int{"AES_256": 32, "SM4": 16}[spec]))
 				if err != nil {
 					return
 				}
@@ -141,17 +143,17 @@ func TestKillDuringWrites(t *testing.T) {
 		cmd2.Wait()
 	}()
 	for id, spec := range acked {
-		d, err := c2.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := c2.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err, id)
 		require.Equal(t, spec, d.KeyInfo.KeySpec)
 		if d.KeyInfo.Origin == "external" && !imported[id] {
 			continue // its import was not acknowledged: either state is right
 		}
 		require.Equal(t, "2", d.KeyInfo.KeyState, id)
-		_, err = c2.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 16)), DatakeyPlainLength: "16"})
+		_, err = c2.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 16)), DatakeyPlainLength: "16"})
 		require.NoError(t, err, id)
 	}
-	l, err := c2.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL"})
+	l, err := c2.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL"})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, l.Total, len(acked))
 	t.Logf("%d keys acknowledged (%d imported) before SIGKILL; all intact after restart; %d in the store", len(acked), len(imported), l.Total)

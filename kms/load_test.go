@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // TestLoad sends 10,000 requests from 64 concurrent clients over loopback,
@@ -69,33 +71,33 @@ func TestLoad(t *testing.T) {
 }
 
 // loadOp runs the i-th operation of the mix.
-func loadOp(ctx context.Context, c *Client, i int, aes, sm4, rsa string) error {
+func loadOp(ctx context.Context, c *huawei.Client, i int, aes, sm4, rsa string) error {
 	switch i % 8 {
 	case 0:
-		_, err := c.CreateKey(ctx, &CreateKeyRequest{KeyAlias: "load", KeySpec: "AES_256"})
+		_, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "load", KeySpec: "AES_256"})
 		return err
 	case 1, 2:
 		id, spec := aes, "AES_256"
 		if i%16 < 8 {
 			id, spec = sm4, "SM4"
 		}
-		enc, err := c.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 32)), DatakeyPlainLength: "32", AdditionalAuthenticatedData: "load"})
+		enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 32)), DatakeyPlainLength: "32", AdditionalAuthenticatedData: "load"})
 		if err != nil {
 			return err
 		}
-		_, err = c.DecryptDatakey(ctx, &DecryptDatakeyRequest{KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: "32", AdditionalAuthenticatedData: "load"})
+		_, err = c.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: "32", AdditionalAuthenticatedData: "load"})
 		return err
 	case 3, 4:
-		_, err := c.DescribeKey(ctx, &KeyRequest{KeyID: aes})
+		_, err := c.DescribeKey(ctx, &huawei.KeyRequest{KeyID: aes})
 		return err
 	case 5:
-		_, err := c.GetPublicKey(ctx, &KeyRequest{KeyID: rsa})
+		_, err := c.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: rsa})
 		return err
 	case 6:
-		_, err := c.ListKeys(ctx, &ListKeysRequest{Limit: "10"})
+		_, err := c.ListKeys(ctx, &huawei.ListKeysRequest{Limit: "10"})
 		return err
 	default:
-		_, err := c.DescribeKey(ctx, &KeyRequest{KeyID: sm4})
+		_, err := c.DescribeKey(ctx, &huawei.KeyRequest{KeyID: sm4})
 		return err
 	}
 }

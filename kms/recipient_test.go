@@ -5,16 +5,19 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/recipient"
-	"github.com/stretchr/testify/require"
 )
 
 // The EC create-key specs, the data key pair spec of each, and a peer test key.
@@ -59,8 +62,8 @@ func (e *enclave) document(t testing.TB, change func(*attestationtest.Options)) 
 	return base64.StdEncoding.EncodeToString(doc)
 }
 
-func (e *enclave) recipient(t testing.TB, change func(*attestationtest.Options)) *Recipient {
-	return &Recipient{AttestationDocument: e.document(t, change), KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256"}
+func (e *enclave) recipient(t testing.TB, change func(*attestationtest.Options)) *huawei.Recipient {
+	return &huawei.Recipient{AttestationDocument: e.document(t, change), KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_256"}
 }
 
 func newAttestedKMS(t testing.TB) *testKMS {
@@ -74,7 +77,7 @@ func TestDeriveSharedSecret(t *testing.T) {
 	for _, tc := range ecCases {
 		t.Run(tc.create, func(t *testing.T) {
 			id := k.createKey(t, tc.create, "KEY_AGREEMENT", "")
-			pk, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+			pk, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 			require.NoError(t, err)
 			kmsPub, err := keyspec.ParsePublicKey(mustB64(t, pk.PublicKey))
 			require.NoError(t, err)
@@ -85,7 +88,7 @@ func TestDeriveSharedSecret(t *testing.T) {
 			want, err := peer.ECDH(kmsPub)
 			require.NoError(t, err)
 
-			req := &DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peer.PublicKey().MarshalPKIX())}
+			req := &huawei.DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(peer.PublicKey().MarshalPKIX())}
 			plain, err := k.signed.DeriveSharedSecret(ctx, req)
 			require.NoError(t, err)
 			require.Equal(t, want, mustB64(t, plain.SharedSecret))
@@ -118,17 +121,15 @@ func TestECDataKeyPair(t *testing.T) {
 	cmk := k.createKey(t, "SM4", "", "")
 	for spec := range pairFiles {
 		t.Run(spec, func(t *testing.T) {
-			plain, err := k.client.CreateECDataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
+			plain, err := k.client.CreateECDataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
 			require.NoError(t, err)
 			require.Equal(t, spec, plain.KeySpec)
 			priv, err := keyspec.ParsePrivateKey(mustB64(t, plain.PrivateKeyPlainText))
 			require.NoError(t, err)
 			require.Equal(t, plain.PublicKey, b64(priv.PublicKey().MarshalPKIX()))
-			ct, _, err := k.srv.decrypt(ctx, cmk, mustB64(t, plain.PrivateKeyCipherText), []byte("aad"))
-			require.NoError(t, err)
-			require.Equal(t, mustB64(t, plain.PrivateKeyPlainText), ct)
+			require.Equal(t, mustB64(t, plain.PrivateKeyPlainText), k.decrypt(t, cmk, mustB64(t, plain.PrivateKeyCipherText), []byte("aad")))
 
-			sealed, err := k.client.CreateECDataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, Recipient: e.recipient(t, nil)})
+			sealed, err := k.client.CreateECDataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, Recipient: e.recipient(t, nil)})
 			require.NoError(t, err)
 			require.Empty(t, sealed.PrivateKeyPlainText)
 			require.Empty(t, sealed.WrappedPrivateKey)
@@ -137,19 +138,15 @@ func TestECDataKeyPair(t *testing.T) {
 			opened, err := keyspec.ParsePrivateKey(der)
 			require.NoError(t, err)
 			require.Equal(t, sealed.PublicKey, b64(opened.PublicKey().MarshalPKIX()), "the opened PKCS#8 matches public_key")
-			ct, _, err = k.srv.decrypt(ctx, cmk, mustB64(t, sealed.PrivateKeyCipherText), nil)
-			require.NoError(t, err)
-			require.Equal(t, der, ct, "private_key_cipher_text holds the same key")
+			require.Equal(t, der, k.decrypt(t, cmk, mustB64(t, sealed.PrivateKeyCipherText), nil), "private_key_cipher_text holds the same key")
 		})
 	}
 	// RSA data key pairs take a recipient too.
-	sealed, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", Recipient: e.recipient(t, nil)})
+	sealed, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", Recipient: e.recipient(t, nil)})
 	require.NoError(t, err)
 	der, err := recipient.OpenPrivateKey(mustB64(t, sealed.CiphertextRecipient), e.key, recipient.OpenOptions{})
 	require.NoError(t, err)
-	pub, err := publicOfPKCS8("RSA_2048", der)
-	require.NoError(t, err)
-	require.Equal(t, sealed.PublicKey, b64(pub))
+	require.Equal(t, sealed.PublicKey, b64(rsaPublicOf(t, der)))
 }
 
 func TestImportECKey(t *testing.T) {
@@ -157,10 +154,10 @@ func TestImportECKey(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range ecCases {
 		id := k.createKey(t, tc.create, "KEY_AGREEMENT", "external")
-		p, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+		p, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 		require.NoError(t, err)
 		imported := readTestKey(t, tc.peerFile)
-		req, err := WrapKeyMaterial(p, imported)
+		req, err := huawei.WrapKeyMaterial(p, imported)
 		require.NoError(t, err)
 		if tc.create == "SECP256K1" {
 			// A secp256k1 PKCS#8 key as OpenSSL writes it is 135 bytes: wrapped,
@@ -178,10 +175,10 @@ func TestImportECKey(t *testing.T) {
 		require.NoError(t, err)
 		want, err := other.ECDH(mine.PublicKey())
 		require.NoError(t, err)
-		got, err := k.client.DeriveSharedSecret(ctx, &DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(other.PublicKey().MarshalPKIX())})
+		got, err := k.client.DeriveSharedSecret(ctx, &huawei.DeriveSharedSecretRequest{KeyID: id, KeyAgreementAlgorithm: "ECDH", PublicKey: b64(other.PublicKey().MarshalPKIX())})
 		require.NoError(t, err)
 		require.Equal(t, want, mustB64(t, got.SharedSecret), tc.create)
-		pk, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+		pk, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, b64(mine.PublicKey().MarshalPKIX()), pk.PublicKey)
 	}
@@ -195,7 +192,7 @@ func TestCreateKeyEveryUsage(t *testing.T) {
 		{"SM2", "SIGN_VERIFY"}, {"SM2", "ENCRYPT_DECRYPT"}, {"RSA_2048", "ENCRYPT_DECRYPT"},
 	} {
 		id := k.createKey(t, tc.spec, tc.usage, "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, tc.usage, d.KeyInfo.KeyUsage)
 		require.Equal(t, "2", d.KeyInfo.KeyType)
@@ -211,7 +208,7 @@ func TestRecipientBadInputs(t *testing.T) {
 	cmk := k.createKey(t, "AES_256", "", "")
 	// A key whose recipients must run the enclave image with this PCR0.
 	pcr0 := strings.Repeat("ab", 48)
-	resp, err := k.client.CreateKey(ctx, &CreateKeyRequest{KeyAlias: "pcr", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT", RecipientAttestation: map[string]string{"PCR0": pcr0}})
+	resp, err := k.client.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "pcr", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT", RecipientAttestation: map[string]string{"PCR0": pcr0}})
 	require.NoError(t, err)
 	pinned := resp.KeyInfo.KeyID
 
@@ -224,16 +221,16 @@ func TestRecipientBadInputs(t *testing.T) {
 	offCurve[len(offCurve)-1] ^= 1
 	rsaSPKI := e.spki
 
-	derive := func(key, pub string, r *Recipient) string {
+	derive := func(key, pub string, r *huawei.Recipient) string {
 		return js(map[string]any{"key_id": key, "key_agreement_algorithm": "ECDH", "public_key": pub, "recipient": r})
 	}
 	deriveNoRcpt := func(key, pub string) string {
 		return js(map[string]any{"key_id": key, "key_agreement_algorithm": "ECDH", "public_key": pub})
 	}
-	pair := func(r *Recipient) string {
+	pair := func(r *huawei.Recipient) string {
 		return js(map[string]any{"key_id": cmk, "key_spec": "ECC_NIST_P256", "recipient": r})
 	}
-	doc := func(change func(*attestationtest.Options)) *Recipient { return e.recipient(t, change) }
+	doc := func(change func(*attestationtest.Options)) *huawei.Recipient { return e.recipient(t, change) }
 	good := b64(peerSPKI)
 	const (
 		s400 = http.StatusBadRequest
@@ -249,8 +246,8 @@ func TestRecipientBadInputs(t *testing.T) {
 		{"signing key", "derive-shared-secret", deriveNoRcpt(signing, good), s400, "KMS.0702"},
 
 		// The recipient.
-		{"algorithm", "derive-shared-secret", derive(p256, good, &Recipient{AttestationDocument: doc(nil).AttestationDocument, KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_1"}), s400, "KMS.0308"},
-		{"not a document", "derive-shared-secret", derive(p256, good, &Recipient{AttestationDocument: b64([]byte("not cbor"))}), s400, "KMS.0901"},
+		{"algorithm", "derive-shared-secret", derive(p256, good, &huawei.Recipient{AttestationDocument: doc(nil).AttestationDocument, KeyEncryptionAlgorithm: "RSAES_OAEP_SHA_1"}), s400, "KMS.0308"},
+		{"not a document", "derive-shared-secret", derive(p256, good, &huawei.Recipient{AttestationDocument: b64([]byte("not cbor"))}), s400, "KMS.0901"},
 		{"duplicate key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.DuplicateKey })), s400, "KMS.0901"},
 		{"tampered payload", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedPayload })), s403, "KMS.0902"},
 		{"tampered signature", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.TamperedSignature })), s403, "KMS.0902"},
@@ -269,7 +266,7 @@ func TestRecipientBadInputs(t *testing.T) {
 	runBadCases(t, k, cases)
 
 	// The PCR-pinned key accepts a document with the right PCR0.
-	_, err = k.client.DeriveSharedSecret(ctx, &DeriveSharedSecretRequest{KeyID: pinned, KeyAgreementAlgorithm: "ECDH", PublicKey: good,
+	_, err = k.client.DeriveSharedSecret(ctx, &huawei.DeriveSharedSecretRequest{KeyID: pinned, KeyAgreementAlgorithm: "ECDH", PublicKey: good,
 		Recipient: e.recipient(t, func(o *attestationtest.Options) {
 			o.PCRs = map[int][]byte{0: mustHex(t, pcr0), 1: make([]byte, 48), 2: make([]byte, 48)}
 		})})
@@ -283,7 +280,7 @@ func TestRecipientBadInputs(t *testing.T) {
 
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
-	b, err := decodeHex("hex", s)
+	b, err := hex.DecodeString(s)
 	require.NoError(t, err)
 	return b
 }

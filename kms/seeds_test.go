@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // TestSeedExamples sends the example requests of the seed pages, with only
@@ -23,7 +25,7 @@ func TestSeedExamples(t *testing.T) {
   "additional_authenticated_data" : "123aad"
 }`, "0d0466b0-e727-4d9c-b35d-f84bb474a37f", aes))
 	require.Equal(t, 200, status, "%s", body)
-	var enc EncryptDatakeyResponse
+	var enc huawei.EncryptDatakeyResponse
 	require.NoError(t, json.Unmarshal(body, &enc))
 	require.Equal(t, "64", enc.DatakeyLength)
 
@@ -34,7 +36,7 @@ func TestSeedExamples(t *testing.T) {
   "public_key" : "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE4UPptf7NVo2H+8Mz1V1dMz9x+DGdQSFxwLsqkUSXy4XNgs6bnxMtUB3WuI9GGzIYw21R/+w4lJvNDxYjd/Q1sQ=="
 }`, "f1b8b45f-9f87-43e2-b00c-8a4ca6eb1e39", p256))
 	require.Equal(t, 200, status, "%s", body)
-	var der DeriveSharedSecretResponse
+	var der huawei.DeriveSharedSecretResponse
 	require.NoError(t, json.Unmarshal(body, &der))
 	require.Len(t, mustB64(t, der.SharedSecret), 32)
 
@@ -53,7 +55,7 @@ func TestSeedExamples(t *testing.T) {
 	require.Contains(t, string(body), "KMS.0206")
 	status, body = k.post(t, "create-ec-datakey-pair", strings.Replace(example, `"sequence" : "sequence"`, `"sequence" : "919c82d4-8046-4722-9094-35c3c6524cff"`, 1))
 	require.Equal(t, 200, status, "%s", body)
-	var pair DataKeyPairResponse
+	var pair huawei.DataKeyPairResponse
 	require.NoError(t, json.Unmarshal(body, &pair))
 	require.NotEmpty(t, pair.PrivateKeyPlainText)
 	require.NotEmpty(t, pair.PrivateKeyCipherText)

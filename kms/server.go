@@ -11,11 +11,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"time"
 
-	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/kms/internal/awsapi"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/huaweiapi"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -59,17 +60,32 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	store  *keyStore
-	sealer *sealer
-	creds  *credentials        // behind a pointer: %v of a Server shows no secret
-	roots  []*x509.Certificate // nil: attestation's embedded roots
+	core   *core.KMS
+	creds  *core.Credentials // behind a pointer: %v of a Server shows no secret
+	huawei frontEnd
+	aws    frontEnd
 	log    *slog.Logger
+}
+
+// frontEnd is a wire API of the server (huaweiapi.API, awsapi.API).
+type frontEnd interface {
+	// Operation names the operation that r asks for, for the log: a
+	// known name or a bounded copy of the caller's.
+	Operation(r *http.Request) string
+	// Serve answers an authenticated request whose body was read within
+	// the limit; it returns the operation's name and its error, for the
+	// log.
+	Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (op string, err error)
+	// WriteError answers with err in the wire's error shape.
+	WriteError(w http.ResponseWriter, err error)
+	// ErrorCode returns err's code on the wire, for the log.
+	ErrorCode(err error) string
 }
 
 // Limits of the HTTP server.
 const (
 	// maxBodyBytes bounds a request body: the largest legitimate one is an
-	// attestation document (at most maxDocumentLen bytes, base64-encoded)
+	// attestation document (at most core.MaxDocumentLen bytes, base64-encoded)
 	// inside a small JSON object.
 	maxBodyBytes      = 64 << 10
 	maxHeaderBytes    = 16 << 10
@@ -91,50 +107,20 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{log: opts.Logger, creds: new(credentials)}
-	if len(opts.Roots) > 0 {
-		s.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
-	}
+	s := &Server{log: opts.Logger, creds: core.NewCredentials(opts.Token, opts.AccessKey, opts.SecretKey)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if opts.Token != "" {
-		s.creds.tokenHash = hashSecret(opts.Token)
-	}
-	if opts.AccessKey != "" {
-		s.creds.akHash = hashSecret(opts.AccessKey)
-		s.creds.ak = opts.AccessKey
-		s.creds.sk = []byte(opts.SecretKey)
-	}
-	var master []byte
-	if opts.DataDir == "" {
-		master = make([]byte, masterKeyLen)
-		rand.Read(master)
-		s.store = newMemStore()
-	} else {
-		if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("kms: data directory: %w", err)
-		}
-		var err error
-		if master, err = loadMasterKey(opts.DataDir); err != nil {
-			return nil, err
-		}
-		if s.store, err = openBoltStore(opts.DataDir); err != nil {
-			return nil, err
-		}
-	}
-	sl, err := newSealer(master)
-	clear(master)
+	k, err := core.New(core.Options{DataDir: opts.DataDir, Roots: opts.Roots})
 	if err != nil {
-		s.store.close()
 		return nil, err
 	}
-	s.sealer = sl
+	s.core, s.huawei, s.aws = k, huaweiapi.New(k), awsapi.New(k)
 	return s, nil
 }
 
 // Close releases the key store.
-func (s *Server) Close() error { return s.store.close() }
+func (s *Server) Close() error { return s.core.Close() }
 
 // Serve answers HTTP requests on ln until ctx is done, then shuts down
 // gracefully: it stops accepting, lets requests in flight finish (for up to
@@ -193,18 +179,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Request-Id", rid)
 	sw := &statusWriter{ResponseWriter: w}
 
-	aws := r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != ""
-	api, op := "huawei", ""
-	writeError := s.writeHuaweiError
-	if _, name, ok := parseHuaweiPath(r.URL.Path); ok && huaweiOps[name] != nil {
-		op = name // only known names: the path is caller input
-	}
-	if aws {
-		api, op = "aws", r.Header.Get("X-Amz-Target")
-		op = op[:min(len(op), 64)] // caller input: bounded in the log
+	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
+	// X-Amz-Target, anything else is for the Huawei REST API.
+	api, fe := "huawei", s.huawei
+	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
+		api, fe = "aws", s.aws
 		w.Header().Set("X-Amzn-Requestid", rid)
-		writeError = func(w http.ResponseWriter, err error) { writeAWSError(w, err) }
 	}
+	op := fe.Operation(r)
+	writeError := fe.WriteError
 	var failure error
 	defer func() {
 		// A panic in a handler is a bug, never the caller's doing: answer
@@ -223,14 +206,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		attrs := []any{"id", rid, "api", api, "op", op, "status", sw.status, "duration", time.Since(start)}
 		if failure != nil {
-			k, msg := kindOf(failure)
-			code := huaweiErrors[k].code
-			if aws {
-				e, _ := awsErrorOf(failure)
-				code = e.typ
-			}
-			attrs = append(attrs, "code", code, "error", msg)
-			if k == kindInternal {
+			k, msg := core.KindOf(failure)
+			attrs = append(attrs, "code", fe.ErrorCode(failure), "error", msg)
+			if k == core.KindInternal {
 				attrs = append(attrs, "cause", failure.Error())
 			}
 		}
@@ -242,26 +220,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if r.Method != http.MethodPost {
-		fail(errorf(kindMethodNotAllowed, "method %s is not allowed", r.Method))
+		fail(core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(sw, r.Body, maxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			fail(errorf(kindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
+			fail(core.Errorf(core.KindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
 		} else {
-			fail(errorf(kindMalformedRequest, "request body could not be read"))
+			fail(core.Errorf(core.KindMalformedRequest, "request body could not be read"))
 		}
 		return
 	}
-	if err := s.authenticate(r, body); err != nil {
+	caller, err := s.authenticate(r, body, api)
+	if err != nil {
 		fail(err)
 		return
 	}
-	if aws {
-		failure = s.serveAWS(sw, r, body)
-		return
-	}
-	op, failure = s.serveHuawei(sw, r, body)
+	op, failure = fe.Serve(sw, r, body, caller)
 }

@@ -3,7 +3,11 @@ package kms
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,13 +19,18 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/sm4"
 	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 const (
@@ -36,8 +45,8 @@ const (
 type testKMS struct {
 	srv    *Server
 	url    string
-	client *Client // X-Auth-Token
-	signed *Client // SDK-HMAC-SHA256
+	client *huawei.Client // X-Auth-Token
+	signed *huawei.Client // SDK-HMAC-SHA256
 	logs   *syncBuffer
 }
 
@@ -73,8 +82,8 @@ func newTestKMS(t testing.TB, opts Options) *testKMS {
 	return &testKMS{
 		srv:    srv,
 		url:    hs.URL,
-		client: &Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
-		signed: &Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
+		client: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
+		signed: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
 		logs:   logs,
 	}
 }
@@ -96,16 +105,16 @@ func (k *testKMS) post(t testing.TB, op, body string) (int, []byte) {
 
 func (k *testKMS) createKey(t testing.TB, spec, usage, origin string) string {
 	t.Helper()
-	resp, err := k.client.CreateKey(context.Background(), &CreateKeyRequest{KeyAlias: "test-" + spec, KeySpec: spec, KeyUsage: usage, Origin: origin})
+	resp, err := k.client.CreateKey(context.Background(), &huawei.CreateKeyRequest{KeyAlias: "test-" + spec, KeySpec: spec, KeyUsage: usage, Origin: origin})
 	require.NoError(t, err)
-	require.Regexp(t, keyIDPattern, resp.KeyInfo.KeyID)
+	require.Regexp(t, keyIDRegexp, resp.KeyInfo.KeyID)
 	return resp.KeyInfo.KeyID
 }
 
 // keyCount returns the number of keys of every spec.
 func (k *testKMS) keyCount(t testing.TB) int {
 	t.Helper()
-	resp, err := k.client.ListKeys(context.Background(), &ListKeysRequest{KeySpec: "ALL"})
+	resp, err := k.client.ListKeys(context.Background(), &huawei.ListKeysRequest{KeySpec: "ALL"})
 	require.NoError(t, err)
 	return resp.Total
 }
@@ -136,22 +145,22 @@ func TestCreateDescribeListSymmetric(t *testing.T) {
 	ctx := context.Background()
 	for _, spec := range []string{"AES_256", "SM4"} {
 		id := k.createKey(t, spec, "", "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, spec, d.KeyInfo.KeySpec)
 		require.Equal(t, "ENCRYPT_DECRYPT", d.KeyInfo.KeyUsage)
 		require.Equal(t, "2", d.KeyInfo.KeyState)
 		require.Equal(t, "kms", d.KeyInfo.Origin)
 	}
-	l, err := k.client.ListKeys(ctx, &ListKeysRequest{})
+	l, err := k.client.ListKeys(ctx, &huawei.ListKeysRequest{})
 	require.NoError(t, err)
 	require.Equal(t, 1, l.Total, "list-keys defaults to AES_256")
-	l, err = k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1"})
+	l, err = k.client.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL", Limit: "1"})
 	require.NoError(t, err)
 	require.Equal(t, 2, l.Total)
 	require.Len(t, l.Keys, 1)
 	require.Equal(t, "true", l.Truncated)
-	l2, err := k.client.ListKeys(ctx, &ListKeysRequest{KeySpec: "ALL", Limit: "1", Marker: l.NextMarker})
+	l2, err := k.client.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL", Limit: "1", Marker: l.NextMarker})
 	require.NoError(t, err)
 	require.Len(t, l2.Keys, 1)
 	require.Equal(t, "false", l2.Truncated)
@@ -165,13 +174,13 @@ func TestDatakeyRoundTrip(t *testing.T) {
 		id := k.createKey(t, spec, "", "")
 		for _, n := range []int{1, 32, 64, 1024} {
 			dek := bytes.Repeat([]byte{byte(n)}, n)
-			enc, err := k.signed.EncryptDatakey(ctx, &EncryptDatakeyRequest{
+			enc, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{
 				KeyID: id, PlainText: dekPlainText(spec, dek), DatakeyPlainLength: itoa(n),
 				AdditionalAuthenticatedData: "123aad",
 			})
 			require.NoError(t, err, "%s/%d", spec, n)
 			require.Equal(t, itoa(n), enc.DatakeyLength)
-			dec, err := k.signed.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+			dec, err := k.signed.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{
 				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
 				AdditionalAuthenticatedData: "123aad",
 			})
@@ -179,7 +188,7 @@ func TestDatakeyRoundTrip(t *testing.T) {
 			require.Equal(t, hex.EncodeToString(dek), dec.DataKey)
 			require.Equal(t, dekPlainText(spec, dek)[2*n:], dec.DatakeyDgst)
 			// The AAD is bound to the ciphertext.
-			_, err = k.client.DecryptDatakey(ctx, &DecryptDatakeyRequest{
+			_, err = k.client.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{
 				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
 				AdditionalAuthenticatedData: "other",
 			})
@@ -193,23 +202,19 @@ func TestRSADataKeyPair(t *testing.T) {
 	ctx := context.Background()
 	cmk := k.createKey(t, "AES_256", "", "")
 	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
-		resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
+		resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
 		require.NoError(t, err, spec)
 		require.Equal(t, spec, resp.KeySpec)
 		require.NotEmpty(t, resp.PrivateKeyPlainText, "with_plain_text defaults to true")
 		require.Empty(t, resp.WrappedPrivateKey)
 		require.Empty(t, resp.CiphertextRecipient)
 		priv := mustB64(t, resp.PrivateKeyPlainText)
-		pub, err := publicOfPKCS8(spec, priv)
-		require.NoError(t, err)
-		require.Equal(t, resp.PublicKey, base64.StdEncoding.EncodeToString(pub))
+		require.Equal(t, resp.PublicKey, base64.StdEncoding.EncodeToString(rsaPublicOf(t, priv)))
 		// private_key_cipher_text opens under the CMK with the AAD.
-		pt, _, err := k.srv.decrypt(ctx, cmk, mustB64(t, resp.PrivateKeyCipherText), []byte("aad"))
-		require.NoError(t, err)
-		require.Equal(t, priv, pt)
+		require.Equal(t, priv, k.decrypt(t, cmk, mustB64(t, resp.PrivateKeyCipherText), []byte("aad")))
 	}
 	f := false
-	resp, err := k.client.CreateRSADataKeyPair(ctx, &DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
+	resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
 	require.NoError(t, err)
 	require.Empty(t, resp.PrivateKeyPlainText)
 	require.NotEmpty(t, resp.PrivateKeyCipherText)
@@ -220,10 +225,10 @@ func TestCreateKeyRSAAndPublicKey(t *testing.T) {
 	ctx := context.Background()
 	for _, spec := range []string{"RSA_2048", "RSA_3072", "RSA_4096"} {
 		id := k.createKey(t, spec, "", "")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "SIGN_VERIFY", d.KeyInfo.KeyUsage, "asymmetric keys default to SIGN_VERIFY")
-		p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+		p, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.NotEmpty(t, mustB64(t, p.PublicKey))
 	}
@@ -242,55 +247,101 @@ func TestImportKeyMaterial(t *testing.T) {
 	}
 	for _, tc := range cases {
 		id := k.createKey(t, tc.spec, "", "external")
-		d, err := k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "5", d.KeyInfo.KeyState)
 		require.Equal(t, "external", d.KeyInfo.Origin)
-		params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+		params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 		require.NoError(t, err)
-		require.True(t, matchBase64Rule(params.ImportToken, 200, 6144))
-		req, err := WrapKeyMaterial(params, tc.key)
+		require.Regexp(t, `^[0-9a-zA-Z+/=]+$`, params.ImportToken)
+		require.True(t, len(params.ImportToken) >= 200 && len(params.ImportToken) <= 6144, "import_token is 200 to 6144 characters")
+		req, err := huawei.WrapKeyMaterial(params, tc.key)
 		require.NoError(t, err)
-		require.True(t, matchBase64Rule(req.EncryptedKeyMaterial, 344, 360))
+		require.Regexp(t, `^[0-9a-zA-Z+/=]{344,360}$`, req.EncryptedKeyMaterial)
 		exp := params.ExpirationTime + 3600
 		req.ExpirationTime = &exp
 		require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
-		d, err = k.client.DescribeKey(ctx, &KeyRequest{KeyID: id})
+		d, err = k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, "2", d.KeyInfo.KeyState)
 		// A second import is refused: the key no longer waits for material.
 		err = k.client.ImportKeyMaterial(ctx, req)
 		requireAPIError(t, err, 400, "KMS.0310")
 		if tc.spec == "RSA_2048" {
-			p, err := k.client.GetPublicKey(ctx, &KeyRequest{KeyID: id})
+			p, err := k.client.GetPublicKey(ctx, &huawei.KeyRequest{KeyID: id})
 			require.NoError(t, err)
-			pub, err := publicOfPKCS8("RSA_2048", tc.key)
-			require.NoError(t, err)
-			require.Equal(t, base64.StdEncoding.EncodeToString(pub), p.PublicKey)
+			require.Equal(t, base64.StdEncoding.EncodeToString(rsaPublicOf(t, tc.key)), p.PublicKey)
 			continue
 		}
 		// The imported key is the one the server uses: a DEK encrypted
 		// under it decrypts with the imported bytes.
 		dek := bytes.Repeat([]byte{1}, 32)
-		enc, err := k.client.EncryptDatakey(ctx, &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
+		enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
 		require.NoError(t, err)
 		blob, _ := hex.DecodeString(enc.CipherText)
-		aead, err := cmkAEAD(tc.spec, tc.key)
-		require.NoError(t, err)
-		pt, err := openBlob(aead, blob, nil)
-		require.NoError(t, err)
-		require.Equal(t, dek, pt)
+		require.Equal(t, dek, openTestBlob(t, tc.spec, tc.key, blob, nil))
 	}
+}
+
+// keyIDRegexp is the key ID format of the seed pages.
+var keyIDRegexp = regexp.MustCompile(`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`)
+
+// testCaller is the caller that tests use when they call the core directly.
+var testCaller = core.Caller{API: "test", Credential: core.CredentialToken}
+
+// decrypt opens a CMK ciphertext with the server's core and returns the
+// plaintext.
+func (k *testKMS) decrypt(t testing.TB, keyID string, blob, aad []byte) []byte {
+	t.Helper()
+	out, err := k.srv.core.Decrypt(context.Background(), testCaller, keyID, blob, aad, nil)
+	require.NoError(t, err)
+	return out.Plaintext
+}
+
+// rsaPublicOf returns the DER SubjectPublicKeyInfo of a PKCS#8 RSA private key.
+func rsaPublicOf(t testing.TB, pkcs8 []byte) []byte {
+	t.Helper()
+	k, err := x509.ParsePKCS8PrivateKey(pkcs8)
+	require.NoError(t, err)
+	rk, ok := k.(*rsa.PrivateKey)
+	require.True(t, ok, "not an RSA key")
+	spki, err := x509.MarshalPKIXPublicKey(&rk.PublicKey)
+	require.NoError(t, err)
+	return spki
+}
+
+// openTestBlob opens a CMK ciphertext independently of the server, from its
+// documented layout: version (1) || key ID (36) || nonce (12) || GCM
+// output, with the 37-byte header and aad as additional data; AES-256-GCM,
+// or SM4-GCM for an SM4 key.
+func openTestBlob(t testing.TB, spec string, key, blob, aad []byte) []byte {
+	t.Helper()
+	var block cipher.Block
+	var err error
+	if spec == "SM4" {
+		block, err = sm4.NewCipher(key)
+	} else {
+		block, err = aes.NewCipher(key)
+	}
+	require.NoError(t, err)
+	gcm, err := cipher.NewGCM(block)
+	require.NoError(t, err)
+	require.Greater(t, len(blob), 1+36+12)
+	pt, err := gcm.Open(nil, blob[37:49], blob[49:], append(blob[:37:37], aad...))
+	require.NoError(t, err)
+	return pt
 }
 
 func requireAPIError(t testing.TB, err error, status int, code string) {
 	t.Helper()
-	var ae *APIError
+	var ae *huawei.APIError
 	require.True(t, errors.As(err, &ae), "want *APIError, got %v", err)
 	require.Equal(t, status, ae.StatusCode, ae.Message)
 	require.Equal(t, code, ae.Code, ae.Message)
 	require.NotEmpty(t, ae.RequestID)
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 func mustB64(t testing.TB, s string) []byte {
 	t.Helper()
@@ -310,14 +361,14 @@ func TestImportedMaterialExpires(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	ctx := context.Background()
 	id := k.createKey(t, "AES_256", "", "external")
-	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, make([]byte, 32))
+	req, err := huawei.WrapKeyMaterial(params, make([]byte, 32))
 	require.NoError(t, err)
 	exp := time.Now().Unix() + 2
 	req.ExpirationTime = &exp
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
-	enc := &EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
+	enc := &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
 	_, err = k.client.EncryptDatakey(ctx, enc)
 	require.NoError(t, err)
 	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
@@ -334,38 +385,49 @@ func TestStoreAtRest(t *testing.T) {
 	material := bytes.Repeat([]byte("0123456789abcdef"), 2) // a recognizable AES-256 key
 	k := newTestKMS(t, Options{DataDir: dir})
 	id := k.createKey(t, "AES_256", "", "external")
-	params, err := k.client.GetParametersForImport(ctx, &GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	params, err := k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
 	require.NoError(t, err)
-	req, err := WrapKeyMaterial(params, material)
+	req, err := huawei.WrapKeyMaterial(params, material)
 	require.NoError(t, err)
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
 	require.NoError(t, k.srv.Close())
 
-	db, err := os.ReadFile(filepath.Join(dir, dbFile))
+	db, err := os.ReadFile(filepath.Join(dir, "keys.db"))
 	require.NoError(t, err)
 	require.False(t, bytes.Contains(db, material), "key material is stored in plaintext")
 	require.False(t, bytes.Contains(db, []byte(base64.StdEncoding.EncodeToString(material))))
-	info, err := os.Stat(filepath.Join(dir, masterKeyFile))
+	info, err := os.Stat(filepath.Join(dir, "master.key"))
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
 
 	srv, err := NewServer(Options{DataDir: dir, Token: testToken})
 	require.NoError(t, err)
-	_, k2, err := srv.symmetricKey(id)
+	hs := httptest.NewServer(srv)
+	c := &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()}
+	dek := []byte("0123456789abcdef")
+	enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "16"})
 	require.NoError(t, err)
-	aead, err := cmkAEAD("AES_256", material)
+	blob, err := hex.DecodeString(enc.CipherText)
 	require.NoError(t, err)
-	blob := sealBlob(k2.aead, id, []byte("x"), nil)
-	pt, err := openBlob(aead, blob, nil)
-	require.NoError(t, err, "the restarted server uses the imported material")
-	require.Equal(t, []byte("x"), pt)
+	require.Equal(t, dek, openTestBlob(t, "AES_256", material, blob, nil), "the restarted server uses the imported material")
+	hs.Close()
 	require.NoError(t, srv.Close())
 
-	require.NoError(t, os.Remove(filepath.Join(dir, masterKeyFile)))
+	require.NoError(t, os.Remove(filepath.Join(dir, "master.key")))
 	_, err = NewServer(Options{DataDir: dir, Token: testToken})
 	require.Error(t, err)
-	_, err = os.Stat(filepath.Join(dir, masterKeyFile))
+	_, err = os.Stat(filepath.Join(dir, "master.key"))
 	require.True(t, os.IsNotExist(err), "no new master key was made")
+}
+
+// panicking is a front end whose operations panic with value p.
+type panicking struct {
+	frontEnd
+	p any
+}
+
+func (f panicking) Serve(http.ResponseWriter, *http.Request, []byte, core.Caller) (string, error) {
+	panic(f.p)
 }
 
 // TestHandlerPanicIs500: a panicking handler (a bug) answers 500 with the
@@ -373,12 +435,9 @@ func TestStoreAtRest(t *testing.T) {
 // names the panic's kind without its value.
 func TestHandlerPanicIs500(t *testing.T) {
 	const secretish = "value-that-must-not-be-logged"
-	huaweiOps["panic-for-test"] = func(*Server, context.Context, string, []byte) (any, error) {
-		panic(errors.New(secretish))
-	}
-	t.Cleanup(func() { delete(huaweiOps, "panic-for-test") })
 	k := newTestKMS(t, Options{})
-	status, body := k.post(t, "panic-for-test", `{}`)
+	k.srv.huawei = panicking{k.srv.huawei, errors.New(secretish)}
+	status, body := k.post(t, "describe-key", `{}`)
 	require.Equal(t, http.StatusInternalServerError, status, "%s", body)
 	var e struct {
 		Error struct {
@@ -390,4 +449,5 @@ func TestHandlerPanicIs500(t *testing.T) {
 	require.NotContains(t, string(body), secretish)
 	require.NotContains(t, k.logs.String(), secretish)
 	require.Contains(t, k.logs.String(), `"status":500`)
+	require.Contains(t, k.logs.String(), `"op":"describe-key"`)
 }

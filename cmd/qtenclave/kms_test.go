@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qtenclave/qtenclave/kms"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // serveKMS runs "qtenclave kms serve args" until stop is called, and returns
@@ -60,15 +60,15 @@ func TestKMSServeGeneratedCredentials(t *testing.T) {
 	ak, _ := strings.CutPrefix(lines[2], "access key: ")
 	sk, _ := strings.CutPrefix(lines[3], "secret key: ")
 	ctx := context.Background()
-	for _, c := range []*kms.Client{
+	for _, c := range []*huawei.Client{
 		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: token},
 		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: ak, SecretKey: sk},
 	} {
-		if _, err := c.CreateKey(ctx, &kms.CreateKeyRequest{KeyAlias: "cli"}); err != nil {
+		if _, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "cli"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := (&kms.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "wrong"}).ListKeys(ctx, &kms.ListKeysRequest{}); err == nil {
+	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "wrong"}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
 		t.Fatal("a wrong token was accepted")
 	}
 	if code := stop(); code != 0 {
@@ -81,8 +81,8 @@ func TestKMSServeDataDirPersists(t *testing.T) {
 	t.Setenv("QTENCLAVE_KMS_TOKEN", "env-token")
 	lines, stop := serveKMS(t, "--data", dir, "--token", "env-token")
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
-	c := &kms.Client{Endpoint: addr, ProjectID: strings.Repeat("b", 32), Token: "env-token"}
-	resp, err := c.CreateKey(context.Background(), &kms.CreateKeyRequest{KeyAlias: "persisted"})
+	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("b", 32), Token: "env-token"}
+	resp, err := c.CreateKey(context.Background(), &huawei.CreateKeyRequest{KeyAlias: "persisted"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestKMSServeDataDirPersists(t *testing.T) {
 	lines, stop = serveKMS(t, "--data", dir, "--token", "env-token")
 	addr, _ = strings.CutPrefix(lines[0], "listening on ")
 	c.Endpoint = addr
-	d, err := c.DescribeKey(context.Background(), &kms.KeyRequest{KeyID: resp.KeyInfo.KeyID})
+	d, err := c.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: resp.KeyInfo.KeyID})
 	if err != nil || d.KeyInfo.KeyAlias != "persisted" {
 		t.Fatalf("key lost across restart: %v", err)
 	}

@@ -1,4 +1,14 @@
-package kms
+// Package kwp implements AES key wrap with padding (RFC 5649), which
+// import-key-material uses for encrypted_privatekey: the private key wrapped
+// under the intermediate AES key that encrypted_key_material carries. The
+// client side wraps (Wrap), the server side unwraps (Unwrap).
+//
+// # Security limits
+//
+// Unwrap returns ErrUnwrap for every failure, whatever the cause, and makes
+// its integrity and padding checks without branching on secret data.
+// Inputs are bounded: at most 8 KiB of plaintext.
+package kwp
 
 import (
 	"crypto/aes"
@@ -7,12 +17,8 @@ import (
 	"errors"
 )
 
-// AES key wrap with padding (RFC 5649), which import-key-material uses for
-// encrypted_privatekey: the private key wrapped under the intermediate key
-// that encrypted_key_material carries.
-
-// errUnwrap is the one error of every failed unwrap, whatever the cause.
-var errUnwrap = errors.New("kms: key unwrap failed")
+// ErrUnwrap is the one error of every failed unwrap, whatever the cause.
+var ErrUnwrap = errors.New("kms: key unwrap failed")
 
 // kwpIV is the alternative initial value's constant half (RFC 5649 §3).
 var kwpIV = [4]byte{0xa6, 0x59, 0x59, 0xa6}
@@ -22,8 +28,8 @@ var kwpIV = [4]byte{0xa6, 0x59, 0x59, 0xa6}
 // characters anyway.
 const maxWrapLen = 8 << 10
 
-// wrapKWP wraps plaintext (1..maxWrapLen bytes) under kek (16, 24 or 32 bytes).
-func wrapKWP(kek, plaintext []byte) ([]byte, error) {
+// Wrap wraps plaintext (1 to 8 KiB) under kek (16, 24 or 32 bytes).
+func Wrap(kek, plaintext []byte) ([]byte, error) {
 	if len(plaintext) == 0 || len(plaintext) > maxWrapLen {
 		return nil, errors.New("kms: key wrap input length out of range")
 	}
@@ -55,15 +61,15 @@ func wrapKWP(kek, plaintext []byte) ([]byte, error) {
 	return out, nil
 }
 
-// unwrapKWP reverses wrapKWP. Every failure returns errUnwrap; the integrity
-// and padding checks are made without branching on secret data.
-func unwrapKWP(kek, wrapped []byte) ([]byte, error) {
+// Unwrap reverses Wrap. Every failure returns ErrUnwrap; the integrity and
+// padding checks are made without branching on secret data.
+func Unwrap(kek, wrapped []byte) ([]byte, error) {
 	if len(wrapped) < 16 || len(wrapped)%8 != 0 || len(wrapped) > maxWrapLen+8 {
-		return nil, errUnwrap
+		return nil, ErrUnwrap
 	}
 	block, err := aes.NewCipher(kek)
 	if err != nil {
-		return nil, errUnwrap
+		return nil, ErrUnwrap
 	}
 	n := len(wrapped)/8 - 1
 	buf := make([]byte, len(wrapped))
@@ -106,7 +112,7 @@ func unwrapKWP(kek, wrapped []byte) ([]byte, error) {
 	ok &= subtle.ConstantTimeByteEq(pad, 0)
 	if ok != 1 {
 		clear(buf)
-		return nil, errUnwrap
+		return nil, ErrUnwrap
 	}
 	out := make([]byte, m)
 	copy(out, buf[8:8+m])

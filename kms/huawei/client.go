@@ -1,4 +1,4 @@
-package kms
+package huawei
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,9 +16,12 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/internal/kwp"
 )
 
-// Client calls a KMS's Huawei REST API: this package's Server, or Huawei
+// Client calls a KMS's Huawei REST API: package kms's Server, or Huawei
 // Cloud KMS itself. It authenticates with Token when set, otherwise with an
 // SDK-HMAC-SHA256 signature made from AccessKey and SecretKey.
 type Client struct {
@@ -77,14 +79,9 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 	hr.Header.Set("X-Project-Id", c.ProjectID)
 	switch {
 	case c.Token != "":
-		hr.Header.Set(authTokenHeader, c.Token)
+		hr.Header.Set("X-Auth-Token", c.Token)
 	case c.AccessKey != "":
-		date := time.Now().UTC().Format(sdkDateFormat)
-		hr.Header.Set(sdkDateHeader, date)
-		signed := []string{"host", "x-project-id", "x-sdk-date"}
-		sig := sdkSignature([]byte(c.SecretKey), hr.Method, hr.URL, hr.URL.Host, hr.Header, signed, date, body)
-		hr.Header.Set("Authorization", fmt.Sprintf("%s Access=%s, SignedHeaders=%s, Signature=%s",
-			sdkHMACScheme, c.AccessKey, strings.Join(signed, ";"), hex.EncodeToString(sig)))
+		httpsig.SignSDK(hr, body, c.AccessKey, c.SecretKey, []string{"host", "x-project-id", "x-sdk-date"}, time.Now())
 	}
 	hc := c.HTTPClient
 	if hc == nil {
@@ -208,7 +205,7 @@ func WrapKeyMaterial(params *GetParametersForImportResponse, key []byte) (*Impor
 		kek := make([]byte, 32)
 		rand.Read(kek)
 		defer clear(kek)
-		wrapped, err := wrapKWP(kek, key)
+		wrapped, err := kwp.Wrap(kek, key)
 		if err != nil {
 			return nil, err
 		}

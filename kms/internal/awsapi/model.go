@@ -1,4 +1,4 @@
-package kms
+package awsapi
 
 // The request and response bodies of the AWS front end (AWS JSON 1.1), with
 // AWS KMS's member names. Blobs travel as standard padded base64 strings and

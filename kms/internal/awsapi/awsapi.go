@@ -1,31 +1,51 @@
-package kms
-
-import (
-	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/binary"
-	"encoding/json"
-	"errors"
-	"mime"
-	"net/http"
-	"slices"
-	"strings"
-	"time"
-)
-
-// The AWS front end: AWS KMS's JSON 1.1 protocol, so that the AWS SDKs can
-// use this server unmodified apart from the endpoint and credentials.
+// Package awsapi is the AWS front end of the local KMS: AWS KMS's JSON 1.1
+// protocol, so that the AWS SDKs can use the server unmodified apart from
+// the endpoint and credentials.
 //
 //	POST /
 //	Content-Type: application/x-amz-json-1.1
 //	X-Amz-Target: TrentService.<Operation>
 //
-// Each operation decodes its body into an aws*Request (strictly, with the
-// Huawei front end's decodeJSON; through decodeAWSKeyed when it acts on a
-// key), calls the typed operation layer (ops.go) as the Huawei front end
-// does, and encodes an aws*Response. Errors are {"__type": ..., "message":
-// ...} with the status of awsErrorOf.
+// The server (package kms) reads a request's body within its limit,
+// authenticates it and hands it to Serve. Each operation decodes its body
+// into an aws*Request (strictly, with package wire; through decodeAWSKeyed
+// when it acts on a key), calls the core as the Huawei front end does, and
+// encodes an aws*Response. VerifySignature checks AWS Signature Version 4,
+// which the AWS SDKs authenticate with.
+//
+// # Operations and errors
+//
+// It serves CreateKey, DescribeKey, ListKeys, GetPublicKey,
+// DeriveSharedSecret, GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt
+// and GenerateRandom. Errors are {"__type": .., "message": ..}, which the
+// AWS SDKs turn into typed errors, with AWS KMS's own exceptions
+// (awsErrorOf):
+//
+//	400 SerializationException          the body is not a JSON object of the operation's members
+//	413 ValidationException             the body is larger than 64 KiB
+//	400 ValidationException             a member is missing or breaks its enum, length or range; the
+//	                                    attestation document is malformed or carries no RSA key
+//	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
+//	400 DisabledException               the key is not enabled (its imported material expired)
+//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation
+//	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
+//	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
+//	400 KMSInvalidStateException        the key still waits for its key material
+//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC and
+//	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
+//	                                    key's public key
+//	400 InvalidMarkerException          Marker is not one this server gave
+//	403 AccessDeniedException           the document's signature, chain, validity, age or PCR policy fails
+//	400 UnknownOperationException       X-Amz-Target names no operation (405 for a method other than POST)
+//	415 UnsupportedMediaTypeException   Content-Type is not application/x-amz-json-1.1
+//	401 MissingAuthenticationTokenException  no credentials, or no valid X-Auth-Token
+//	401 IncompleteSignatureException    the AWS4-HMAC-SHA256 Authorization is malformed
+//	403 UnrecognizedClientException     the signature's access key is unknown
+//	403 InvalidSignatureException       the signature does not match, or its date is too far off
+//	500 KMSInternalException            internal error
+//
+// InvalidPublicKeyException is seed 001's; the AWS SDK reads it as a generic
+// API error with that code.
 //
 // # Seed 001's shape
 //
@@ -34,9 +54,25 @@ import (
 // exactly these places: the top-level RecipientInfo blob (the attestation
 // document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
 // DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
-// KeyAgreementAlgorithm optional (ECDH) in awsDeriveSharedSecret. KeyId may
-// be a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's
-// form arn:verenc:ACCOUNT:key/ID.
+// KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
+// a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's form
+// arn:verenc:ACCOUNT:key/ID.
+package awsapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
+)
 
 const (
 	awsContentType  = "application/x-amz-json-1.1"
@@ -56,46 +92,70 @@ const (
 	awsMaxContextBytes   = 8192
 )
 
-// awsOperations maps an X-Amz-Target operation to its handler. A handler
+// API is the AWS front end of a core.KMS.
+type API struct {
+	core *core.KMS
+}
+
+// New returns the AWS front end of k.
+func New(k *core.KMS) *API { return &API{core: k} }
+
+// handler serves one operation: it decodes body, checks its members, calls
+// the core and returns the response body.
+type handler func(a *API, ctx context.Context, c core.Caller, body []byte) (any, error)
+
+// operations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
-var awsOperations = map[string]func(s *Server, ctx context.Context, body []byte) (any, error){
-	"CreateKey":           (*Server).awsCreateKey,
-	"DescribeKey":         (*Server).awsDescribeKey,
-	"ListKeys":            (*Server).awsListKeys,
-	"GetPublicKey":        (*Server).awsGetPublicKey,
-	"DeriveSharedSecret":  (*Server).awsDeriveSharedSecret,
-	"GenerateDataKeyPair": (*Server).awsGenerateDataKeyPair,
-	"GenerateDataKey":     (*Server).awsGenerateDataKey,
-	"Encrypt":             (*Server).awsEncrypt,
-	"Decrypt":             (*Server).awsDecrypt,
-	"GenerateRandom":      (*Server).awsGenerateRandom,
+var operations = map[string]handler{
+	"CreateKey":           (*API).createKey,
+	"DescribeKey":         (*API).describeKey,
+	"ListKeys":            (*API).listKeys,
+	"GetPublicKey":        (*API).getPublicKey,
+	"DeriveSharedSecret":  (*API).deriveSharedSecret,
+	"GenerateDataKeyPair": (*API).generateDataKeyPair,
+	"GenerateDataKey":     (*API).generateDataKey,
+	"Encrypt":             (*API).encrypt,
+	"Decrypt":             (*API).decrypt,
+	"GenerateRandom":      (*API).generateRandom,
 }
 
-// serveAWS answers an authenticated AWS JSON 1.1 request (POST / with
-// X-Amz-Target); the router has read the body within its limit. It returns
-// the error it answered with, for the router's log.
-func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request, body []byte) error {
-	v, err := s.awsDispatch(r.Context(), r.Header, body)
+// Operation returns the X-Amz-Target of r, bounded, for the log.
+func (a *API) Operation(r *http.Request) string {
+	op := r.Header.Get("X-Amz-Target")
+	return op[:min(len(op), 64)] // caller input: bounded in the log
+}
+
+// Serve answers an authenticated AWS JSON 1.1 request (POST / with
+// X-Amz-Target) whose body the server has read within its limit. It returns
+// the operation's X-Amz-Target and the error it answered with, for the log.
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	v, err := a.dispatch(r.Context(), c, r.Header, body)
 	writeAWS(w, v, err)
-	return err
+	return a.Operation(r), err
 }
 
-// writeAWSError writes err as an AWS JSON error. The router uses it for the
+// WriteError writes err as an AWS JSON error. The server uses it for the
 // failures that come before an operation runs (method, body, credentials).
-func writeAWSError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
+func (a *API) WriteError(w http.ResponseWriter, err error) { writeAWS(w, nil, err) }
 
-// awsDispatch runs the operation that an authenticated AWS request names and
+// ErrorCode returns the __type that err is answered with, for the log.
+func (a *API) ErrorCode(err error) string {
+	e, _ := awsErrorOf(err)
+	return e.typ
+}
+
+// dispatch runs the operation that an authenticated AWS request names and
 // returns its response body or error.
-func (s *Server) awsDispatch(ctx context.Context, h http.Header, body []byte) (any, error) {
+func (a *API) dispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
 	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
-		return nil, wrapf(kindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+		return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
-	handler := awsOperations[op]
+	handler := operations[op]
 	if !ok || handler == nil {
-		return nil, errorf(kindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
+		return nil, core.Errorf(core.KindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
 	}
-	return handler(s, ctx, body)
+	return handler(a, ctx, c, body)
 }
 
 // writeAWS writes an AWS response: v as JSON, or err as its __type.
@@ -128,13 +188,13 @@ var (
 // supported.
 func awsKeyID(field, keyID string) (string, error) {
 	if keyID == "" {
-		return "", errorf(kindMissingParameter, "%s is missing", field)
+		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
 	if len(keyID) > awsMaxKeyID {
-		return "", errorf(kindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
+		return "", core.Errorf(core.KindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
 	}
 	if strings.HasPrefix(keyID, "alias/") {
-		return "", errorf(kindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+		return "", core.Errorf(core.KindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
 	}
 	id := keyID
 	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
@@ -146,18 +206,18 @@ func awsKeyID(field, keyID string) (string, error) {
 		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
 			account, resource = parts[3], parts[4]
 		default:
-			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
 		var ok bool
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
-			return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
 		if account != awsAccountID {
-			return "", errorf(kindNotFound, "%s names another account", field)
+			return "", core.Errorf(core.KindNotFound, "%s names another account", field)
 		}
 	}
-	if err := checkKeyID(id); err != nil {
-		return "", errorf(kindInvalidKeyID, "%s is not a key ID or a key ARN", field)
+	if !core.ValidKeyID(id) {
+		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
 }
@@ -175,14 +235,14 @@ func awsARN(id string) string {
 // awsBlob decodes a required base64 blob member of at most max bytes.
 func awsBlob(field, s string, max int) ([]byte, error) {
 	if len(s) > base64.StdEncoding.EncodedLen(max) {
-		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, max)
 	}
-	b, err := decodeBase64(field, s)
+	b, err := wire.Base64(field, s)
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > max {
-		return nil, errorf(kindInvalidParameter, "%s is longer than %d bytes", field, max)
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, max)
 	}
 	return b, nil
 }
@@ -190,9 +250,9 @@ func awsBlob(field, s string, max int) ([]byte, error) {
 // awsRecipientOf returns the recipient of a request: the AWS SDK's Recipient
 // member, or seed 001's RecipientInfo blob (the attestation document
 // itself), never both.
-func awsRecipientOf(r *awsRecipient, seedInfo string) (*recipientInput, error) {
+func awsRecipientOf(r *awsRecipient, seedInfo string) (*core.Recipient, error) {
 	if r != nil && seedInfo != "" {
-		return nil, errorf(kindInvalidParameter, "Recipient and RecipientInfo are mutually exclusive")
+		return nil, core.Errorf(core.KindInvalidParameter, "Recipient and RecipientInfo are mutually exclusive")
 	}
 	if seedInfo != "" {
 		r = &awsRecipient{AttestationDocument: seedInfo}
@@ -201,13 +261,13 @@ func awsRecipientOf(r *awsRecipient, seedInfo string) (*recipientInput, error) {
 		return nil, nil
 	}
 	if r.AttestationDocument == "" {
-		return nil, errorf(kindMissingParameter, "Recipient.AttestationDocument is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "Recipient.AttestationDocument is missing")
 	}
-	doc, err := awsBlob("Recipient.AttestationDocument", r.AttestationDocument, maxDocumentLen)
+	doc, err := awsBlob("Recipient.AttestationDocument", r.AttestationDocument, core.MaxDocumentLen)
 	if err != nil {
 		return nil, err
 	}
-	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
+	return &core.Recipient{Document: doc, Algorithm: r.KeyEncryptionAlgorithm}, nil
 }
 
 // awsContext returns the additional authenticated data that an
@@ -220,7 +280,7 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 		return nil, nil
 	}
 	if len(ctx) > awsMaxContextEntries {
-		return nil, errorf(kindInvalidParameter, "EncryptionContext has more than %d pairs", awsMaxContextEntries)
+		return nil, core.Errorf(core.KindInvalidParameter, "EncryptionContext has more than %d pairs", awsMaxContextEntries)
 	}
 	keys := make([]string, 0, len(ctx))
 	total := 0
@@ -229,7 +289,7 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 		total += len(k) + len(v)
 	}
 	if total > awsMaxContextBytes {
-		return nil, errorf(kindInvalidParameter, "EncryptionContext is longer than %d bytes", awsMaxContextBytes)
+		return nil, core.Errorf(core.KindInvalidParameter, "EncryptionContext is longer than %d bytes", awsMaxContextBytes)
 	}
 	slices.Sort(keys)
 	aad := make([]byte, 0, total+4*len(keys))
@@ -250,12 +310,12 @@ func decodeAWSKeyed[R any, P interface {
 	keyed() (k *awsKeyed, optional bool)
 }](body []byte) (*R, string, error) {
 	in := P(new(R))
-	if err := decodeJSON(body, in); err != nil {
+	if err := wire.Decode(body, in); err != nil {
 		return nil, "", err
 	}
 	k, optional := in.keyed()
 	if len(k.GrantTokens) > awsMaxGrantTokens {
-		return nil, "", errorf(kindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
+		return nil, "", core.Errorf(core.KindInvalidParameter, "GrantTokens has more than %d tokens", awsMaxGrantTokens)
 	}
 	if optional && k.KeyID == "" {
 		return in, "", nil
@@ -298,12 +358,12 @@ var awsUnsupportedSpecs = map[string]bool{
 	"ML_DSA_44": true, "ML_DSA_65": true, "ML_DSA_87": true, "ECC_NIST_EDWARDS25519": true,
 }
 
-func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
+func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	spec := in.KeySpec
 	if spec == "" {
 		spec = in.CustomerMasterKeySpec
 	} else if in.CustomerMasterKeySpec != "" {
-		return nil, errorf(kindInvalidParameter, "KeySpec and CustomerMasterKeySpec are mutually exclusive")
+		return nil, core.Errorf(core.KindInvalidParameter, "KeySpec and CustomerMasterKeySpec are mutually exclusive")
 	}
 	if spec == "" {
 		spec = "SYMMETRIC_DEFAULT"
@@ -311,24 +371,24 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	ours, ok := awsSpecs[spec]
 	if !ok {
 		if awsUnsupportedSpecs[spec] {
-			return nil, errorf(kindUnsupported, "KeySpec %s is not supported by this server", spec)
+			return nil, core.Errorf(core.KindUnsupported, "KeySpec %s is not supported by this server", spec)
 		}
-		return nil, errorf(kindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeySpec %.64q is not a KMS key spec", spec)
 	}
 	usage := in.KeyUsage
 	switch usage {
 	case "":
-		usage = usageEncrypt // AWS's default, whatever the spec
-	case usageEncrypt, usageSign, usageAgreement:
+		usage = core.UsageEncryptDecrypt // AWS's default, whatever the spec
+	case core.UsageEncryptDecrypt, core.UsageSignVerify, core.UsageKeyAgreement:
 	case "DERIVE_SHARED_SECRET": // seed 001's name
-		usage = usageAgreement
+		usage = core.UsageKeyAgreement
 	case "GENERATE_VERIFY_MAC":
-		return nil, errorf(kindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
+		return nil, core.Errorf(core.KindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
 	}
-	if !usageAllowed(ours, keySpecs[ours], usage) {
-		return nil, errorf(kindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
+	if !core.UsageAllowed(ours, usage) {
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
 	}
 	var origin string
 	switch in.Origin {
@@ -337,37 +397,37 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*createKeyInput, error) {
 	case "EXTERNAL":
 		origin = "external"
 	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
-		return nil, errorf(kindUnsupported, "Origin %s is not supported by this server", in.Origin)
+		return nil, core.Errorf(core.KindUnsupported, "Origin %s is not supported by this server", in.Origin)
 	default:
-		return nil, errorf(kindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
+		return nil, core.Errorf(core.KindInvalidParameter, "Origin %.64q is not an origin", in.Origin)
 	}
 	if len(in.Description) > awsMaxDescription {
-		return nil, errorf(kindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
+		return nil, core.Errorf(core.KindInvalidParameter, "Description is longer than %d characters", awsMaxDescription)
 	}
 	if in.MultiRegion {
-		return nil, errorf(kindUnsupported, "multi-Region keys are not supported by this server")
+		return nil, core.Errorf(core.KindUnsupported, "multi-Region keys are not supported by this server")
 	}
-	return &createKeyInput{spec: ours, usage: usage, origin: origin, description: in.Description}, nil
+	return &core.CreateKeyInput{Spec: ours, Usage: usage, Origin: origin, Description: in.Description}, nil
 }
 
-func (s *Server) awsCreateKey(ctx context.Context, body []byte) (any, error) {
+func (a *API) createKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsCreateKeyRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	ci, err := awsCreateKeyInput(&in)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.createKey(ctx, ci)
+	key, err := a.core.CreateKey(ctx, c, ci)
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
 }
 
 // awsMetadata describes a key as AWS's KeyMetadata.
-func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
+func awsMetadata(rec *core.Key) awsKeyMetadata {
 	m := awsKeyMetadata{
 		AWSAccountID:          awsAccountID,
 		Arn:                   awsARN(rec.ID),
@@ -381,12 +441,11 @@ func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 		Origin:                awsOrigin(rec.Origin),
 	}
 	// A key whose imported material has expired is refused as disabled by
-	// the typed layer (usableKey), so it is described as Disabled.
-	expired := rec.Expires != 0 && time.Now().Unix() >= rec.Expires
+	// the core, so it is described as Disabled.
 	switch {
-	case rec.State == stateEnabled && !expired:
+	case rec.State == core.StateEnabled && !rec.Expired():
 		m.KeyState, m.Enabled = "Enabled", true
-	case rec.State == statePendingImport:
+	case rec.State == core.StatePendingImport:
 		m.KeyState = "PendingImport"
 	default:
 		m.KeyState = "Disabled"
@@ -403,11 +462,11 @@ func (s *Server) awsMetadata(rec *keyRecord) awsKeyMetadata {
 
 // awsAlgorithms lists what this server does with a key: symmetric
 // encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
-func awsAlgorithms(rec *keyRecord) (encryption, agreement []string) {
+func awsAlgorithms(rec *core.Key) (encryption, agreement []string) {
 	switch {
-	case rec.Usage == usageEncrypt && keySpecs[rec.Spec].symmetric:
+	case rec.Usage == core.UsageEncryptDecrypt && rec.Symmetric():
 		return []string{"SYMMETRIC_DEFAULT"}, nil
-	case rec.Usage == usageAgreement:
+	case rec.Usage == core.UsageKeyAgreement:
 		return nil, []string{"ECDH"}
 	}
 	return nil, nil
@@ -420,39 +479,39 @@ func awsOrigin(origin string) string {
 	return "AWS_KMS"
 }
 
-func (s *Server) awsDescribeKey(ctx context.Context, body []byte) (any, error) {
+func (a *API) describeKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(id)
+	key, err := a.core.DescribeKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: s.awsMetadata(rec)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
 }
 
-func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
+func (a *API) listKeys(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsListKeysRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	limit := awsDefaultListLimit
 	if in.Limit != nil {
 		if limit = *in.Limit; limit < 1 || limit > awsMaxListLimit {
-			return nil, errorf(kindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
+			return nil, core.Errorf(core.KindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
 		}
 	}
-	recs, err := s.store.list() // sorted by creation, then ID
+	recs, err := a.core.ListKeys(ctx, c) // sorted by creation, then ID
 	if err != nil {
 		return nil, err
 	}
 	start := 0
 	if in.Marker != "" {
 		// The marker is the ID of the last key of the previous page.
-		i := slices.IndexFunc(recs, func(r *keyRecord) bool { return r.ID == in.Marker })
+		i := slices.IndexFunc(recs, func(r *core.Key) bool { return r.ID == in.Marker })
 		if i < 0 {
-			return nil, wrapf(kindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
+			return nil, core.Wrapf(core.KindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
 		}
 		start = i + 1
 	}
@@ -466,22 +525,22 @@ func (s *Server) awsListKeys(ctx context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
-func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) {
+func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	_, id, err := decodeAWSKeyed[awsKeyed](body)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookup(id)
+	rec, err := a.core.GetPublicKey(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case rec.State == statePendingImport:
-		return nil, errorf(kindInvalidState, "key %s is waiting for its key material", id)
-	case rec.State != stateEnabled:
-		return nil, errorf(kindDisabled, "key %s is not enabled", id)
+	case rec.State == core.StatePendingImport:
+		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", id)
+	case rec.State != core.StateEnabled:
+		return nil, core.Errorf(core.KindDisabled, "key %s is not enabled", id)
 	case len(rec.Public) == 0:
-		return nil, errorf(kindUnsupported, "key %s is symmetric and has no public key", id)
+		return nil, core.Errorf(core.KindUnsupported, "key %s is symmetric and has no public key", id)
 	}
 	enc, agree := awsAlgorithms(rec)
 	return &awsGetPublicKeyResponse{
@@ -495,7 +554,7 @@ func (s *Server) awsGetPublicKey(ctx context.Context, body []byte) (any, error) 
 	}, nil
 }
 
-func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, error) {
+func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](body)
 	if err != nil {
 		return nil, err
@@ -503,7 +562,7 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	switch in.KeyAgreementAlgorithm {
 	case "", "ECDH": // optional in seed 001, always sent by the AWS SDK
 	default:
-		return nil, errorf(kindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyAgreementAlgorithm %.64q is not ECDH", in.KeyAgreementAlgorithm)
 	}
 	peer, err := awsBlob("PublicKey", in.PublicKey, awsMaxPublicKey)
 	if err != nil {
@@ -513,33 +572,29 @@ func (s *Server) awsDeriveSharedSecret(ctx context.Context, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.deriveSharedSecret(ctx, &deriveInput{keyID: id, peer: peer, recipient: r})
-	if err != nil {
-		return nil, err
-	}
-	rec, err := s.lookup(out.keyID)
+	out, err := a.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: id, Peer: peer, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsDeriveSharedSecretResponse{
-		CiphertextForRecipient: out.forRecipient,
+		CiphertextForRecipient: out.ForRecipient,
 		KeyAgreementAlgorithm:  "ECDH",
-		KeyID:                  awsARN(out.keyID),
-		KeyOrigin:              awsOrigin(rec.Origin),
-		SharedSecret:           out.secret,
+		KeyID:                  awsARN(out.KeyID),
+		KeyOrigin:              awsOrigin(out.Origin),
+		SharedSecret:           out.Secret,
 	}, nil
 }
 
-func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, error) {
+func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](body)
 	if err != nil {
 		return nil, err
 	}
 	if in.KeyPairSpec == "" {
-		return nil, errorf(kindMissingParameter, "KeyPairSpec is missing")
+		return nil, core.Errorf(core.KindMissingParameter, "KeyPairSpec is missing")
 	}
-	if !ecPairSpecs[in.KeyPairSpec] && rsaPairSpecs[in.KeyPairSpec] == 0 {
-		return nil, errorf(kindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
+	if !core.IsECPairSpec(in.KeyPairSpec) && !core.IsRSAPairSpec(in.KeyPairSpec) {
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
 	}
 	aad, err := awsContext(in.EncryptionContext)
 	if err != nil {
@@ -549,17 +604,17 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.dataKeyPair(ctx, &dataKeyPairInput{keyID: id, spec: in.KeyPairSpec, plaintext: true, aad: aad, recipient: r})
+	out, err := a.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{KeyID: id, Spec: in.KeyPairSpec, Plaintext: true, AAD: aad, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsGenerateDataKeyPairResponse{
-		CiphertextForRecipient:   out.forRecipient,
-		KeyID:                    awsARN(out.keyID),
-		KeyPairSpec:              out.spec,
-		PrivateKeyCiphertextBlob: out.privateCiphertext,
-		PrivateKeyPlaintext:      out.privatePlaintext,
-		PublicKey:                out.public,
+		CiphertextForRecipient:   out.ForRecipient,
+		KeyID:                    awsARN(out.KeyID),
+		KeyPairSpec:              out.Spec,
+		PrivateKeyCiphertextBlob: out.PrivateCiphertext,
+		PrivateKeyPlaintext:      out.PrivatePlaintext,
+		PublicKey:                out.Public,
 	}, nil
 }
 
@@ -568,30 +623,30 @@ func (s *Server) awsGenerateDataKeyPair(ctx context.Context, body []byte) (any, 
 func awsDataKeyLen(keySpec string, n *int) (int, error) {
 	switch {
 	case keySpec != "" && n != nil:
-		return 0, errorf(kindInvalidParameter, "KeySpec and NumberOfBytes are mutually exclusive")
+		return 0, core.Errorf(core.KindInvalidParameter, "KeySpec and NumberOfBytes are mutually exclusive")
 	case keySpec == "AES_256":
 		return 32, nil
 	case keySpec == "AES_128":
 		return 16, nil
 	case keySpec != "":
-		return 0, errorf(kindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
+		return 0, core.Errorf(core.KindInvalidParameter, "KeySpec %.64q is not AES_128 or AES_256", keySpec)
 	case n == nil:
-		return 0, errorf(kindMissingParameter, "KeySpec or NumberOfBytes is required")
+		return 0, core.Errorf(core.KindMissingParameter, "KeySpec or NumberOfBytes is required")
 	}
 	return awsNumberOfBytes(n)
 }
 
 func awsNumberOfBytes(n *int) (int, error) {
 	if n == nil {
-		return 0, errorf(kindMissingParameter, "NumberOfBytes is missing")
+		return 0, core.Errorf(core.KindMissingParameter, "NumberOfBytes is missing")
 	}
 	if *n < 1 || *n > awsMaxRandom {
-		return 0, errorf(kindInvalidParameter, "NumberOfBytes is not in 1..%d", awsMaxRandom)
+		return 0, core.Errorf(core.KindInvalidParameter, "NumberOfBytes is not in 1..%d", awsMaxRandom)
 	}
 	return *n, nil
 }
 
-func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, error) {
+func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](body)
 	if err != nil {
 		return nil, err
@@ -608,15 +663,15 @@ func (s *Server) awsGenerateDataKey(ctx context.Context, body []byte) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.generateDataKey(ctx, id, n, aad, r)
+	out, err := a.core.GenerateDataKey(ctx, c, id, n, aad, r)
 	if err != nil {
 		return nil, err
 	}
 	return &awsGenerateDataKeyResponse{
-		CiphertextBlob:         out.ciphertext,
-		CiphertextForRecipient: out.forRecipient,
-		KeyID:                  awsARN(out.keyID),
-		Plaintext:              out.plaintext,
+		CiphertextBlob:         out.Ciphertext,
+		CiphertextForRecipient: out.ForRecipient,
+		KeyID:                  awsARN(out.KeyID),
+		Plaintext:              out.Plaintext,
 	}, nil
 }
 
@@ -625,12 +680,12 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 	case "", "SYMMETRIC_DEFAULT":
 		return nil
 	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return errorf(kindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
+		return core.Errorf(core.KindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
 	}
-	return errorf(kindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
+	return core.Errorf(core.KindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
 }
 
-func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
+func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsEncryptRequest](body)
 	if err != nil {
 		return nil, err
@@ -647,14 +702,14 @@ func (s *Server) awsEncrypt(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	blob, err := s.encrypt(ctx, id, pt, aad)
+	blob, err := a.core.Encrypt(ctx, c, id, pt, aad)
 	if err != nil {
 		return nil, err
 	}
 	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
 }
 
-func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
+func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsDecryptRequest](body) // id is "" when KeyId is absent
 	if err != nil {
 		return nil, err
@@ -674,21 +729,21 @@ func (s *Server) awsDecrypt(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.decryptFor(ctx, id, blob, aad, r)
+	out, err := a.core.Decrypt(ctx, c, id, blob, aad, r)
 	if err != nil {
 		return nil, err
 	}
 	return &awsDecryptResponse{
-		CiphertextForRecipient: out.forRecipient,
+		CiphertextForRecipient: out.ForRecipient,
 		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
-		KeyID:                  awsARN(out.keyID),
-		Plaintext:              out.plaintext,
+		KeyID:                  awsARN(out.KeyID),
+		Plaintext:              out.Plaintext,
 	}, nil
 }
 
-func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error) {
+func (a *API) generateRandom(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	var in awsGenerateRandomRequest
-	if err := decodeJSON(body, &in); err != nil {
+	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
 	n, err := awsNumberOfBytes(in.NumberOfBytes)
@@ -699,73 +754,9 @@ func (s *Server) awsGenerateRandom(ctx context.Context, body []byte) (any, error
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.generateRandom(ctx, n, r)
+	out, err := a.core.GenerateRandom(ctx, c, n, r)
 	if err != nil {
 		return nil, err
 	}
-	return &awsGenerateRandomResponse{CiphertextForRecipient: out.forRecipient, Plaintext: out.plaintext}, nil
-}
-
-// secretOutput is a secret produced for a caller: in plaintext, or sealed to
-// an attested recipient (never both).
-type secretOutput struct {
-	keyID        string
-	ciphertext   []byte // under the CMK, where the operation makes one
-	plaintext    []byte
-	forRecipient []byte
-}
-
-// generateDataKey makes an n-byte data key and returns it encrypted under a
-// symmetric CMK (binding aad), plus in plaintext or sealed to a recipient.
-func (s *Server) generateDataKey(ctx context.Context, keyID string, n int, aad []byte, r *recipientInput) (*secretOutput, error) {
-	rec, k, err := s.symmetricKey(keyID)
-	if err != nil {
-		return nil, err
-	}
-	dek := make([]byte, n)
-	rand.Read(dek)
-	out := &secretOutput{keyID: rec.ID, ciphertext: sealBlob(k.aead, k.id, dek, aad)}
-	return s.deliver(ctx, rec, r, dek, out)
-}
-
-// decryptFor opens a CMK ciphertext and returns its plaintext, or seals it
-// to a recipient.
-func (s *Server) decryptFor(ctx context.Context, keyID string, blob, aad []byte, r *recipientInput) (*secretOutput, error) {
-	pt, id, err := s.decrypt(ctx, keyID, blob, aad)
-	if err != nil {
-		return nil, err
-	}
-	var rec *keyRecord
-	if r != nil {
-		if rec, err = s.lookup(id); err != nil {
-			clear(pt)
-			return nil, err
-		}
-	}
-	return s.deliver(ctx, rec, r, pt, &secretOutput{keyID: id})
-}
-
-// generateRandom returns n random bytes, or seals them to a recipient. No
-// key is involved, so no key's attestation policy applies: the recipient's
-// document need only verify.
-func (s *Server) generateRandom(ctx context.Context, n int, r *recipientInput) (*secretOutput, error) {
-	b := make([]byte, n)
-	rand.Read(b)
-	return s.deliver(ctx, new(keyRecord), r, b, &secretOutput{})
-}
-
-// deliver puts secret into out: as is without a recipient, or sealed to the
-// recipient under rec's attestation policy, in which case secret is cleared.
-func (s *Server) deliver(ctx context.Context, rec *keyRecord, r *recipientInput, secret []byte, out *secretOutput) (*secretOutput, error) {
-	if r == nil {
-		out.plaintext = secret
-		return out, nil
-	}
-	defer clear(secret)
-	env, err := s.sealForRecipient(ctx, rec, r, secret)
-	if err != nil {
-		return nil, err
-	}
-	out.forRecipient = env
-	return out, nil
+	return &awsGenerateRandomResponse{CiphertextForRecipient: out.ForRecipient, Plaintext: out.Plaintext}, nil
 }

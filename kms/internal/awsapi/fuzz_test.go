@@ -1,33 +1,37 @@
-package kms
+package awsapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // FuzzAWSRequest feeds arbitrary bodies to the AWS operations that decode
 // untrusted input (all but the two that generate keys, whose cost would
 // slow the fuzzer without exercising other parsing: their bodies go through
-// the same decodeAWS). Property: an operation either answers with a body
+// the same wire.Decode). Property: an operation either answers with a body
 // that encodes, or fails with a client error (4xx) that has an __type;
 // never a panic, never an internal error.
 func FuzzAWSRequest(f *testing.F) {
-	srv, err := NewServer(Options{Token: "fuzz"})
+	k, err := core.New(core.Options{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { srv.Close() })
-	sym, err := srv.createKey(f.Context(), &createKeyInput{})
+	f.Cleanup(func() { k.Close() })
+	srv := New(k)
+	sym, err := k.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	ec, err := srv.createKey(f.Context(), &createKeyInput{spec: "EC_P256", usage: usageAgreement})
+	ec, err := k.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{Spec: "EC_P256", Usage: core.UsageKeyAgreement})
 	if err != nil {
 		f.Fatal(err)
 	}
-	blob, err := srv.encrypt(f.Context(), sym.ID, []byte("fuzz"), nil)
+	blob, err := k.Encrypt(f.Context(), testCaller, sym.ID, []byte("fuzz"), nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -66,7 +70,7 @@ func FuzzAWSRequest(f *testing.F) {
 	h.Set("Content-Type", awsContentType)
 	f.Fuzz(func(t *testing.T, op uint8, body string) {
 		h.Set("X-Amz-Target", awsTargetPrefix+ops[int(op)%len(ops)])
-		v, err := srv.awsDispatch(t.Context(), h, []byte(body))
+		v, err := srv.dispatch(t.Context(), testCaller, h, []byte(body))
 		if err == nil {
 			if v == nil {
 				t.Fatal("no response and no error")
@@ -102,7 +106,7 @@ func FuzzAWSKeyID(f *testing.F) {
 			}
 			return
 		}
-		if checkKeyID(got) != nil || !strings.HasSuffix(keyID, got) {
+		if !core.ValidKeyID(got) || !strings.HasSuffix(keyID, got) {
 			t.Fatalf("%q gave key ID %q", keyID, got)
 		}
 		again, err := awsKeyID("KeyId", awsARN(got))
@@ -111,3 +115,8 @@ func FuzzAWSKeyID(f *testing.F) {
 		}
 	})
 }
+
+// testCaller is the caller of the tests' operations.
+var testCaller = core.Caller{API: "aws", Credential: core.CredentialSigV4, AccessKey: testSigV4AccessKey}
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -1,4 +1,21 @@
-package kms
+// Package store keeps the local KMS's key records: all of them decoded in
+// memory for reads and, with a data directory, each write first committed to
+// a bbolt file. The key material of a record is sealed under the store's
+// master key, so a record holds no plaintext secret.
+//
+// For most uses, Open a store, then Create, Get, Update and List records;
+// Seal and Unseal protect key material (or anything else bound to a label)
+// under the master key.
+//
+// # Security limits
+//
+//   - Key material is sealed with AES-256-GCM under a per-store master key
+//     (DataDir/master.key, mode 0600), bound to the key ID. The master key
+//     sits beside the database: this protects a copied database, not a
+//     copied directory.
+//   - Every write is an fsynced bbolt transaction: once a record is
+//     written it survives kill -9.
+package store
 
 import (
 	"crypto/aes"
@@ -17,17 +34,17 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// keyRecord is a stored key. It holds no plaintext secret: the key material
-// is sealed under the store's master key (see sealer), so a record may be
-// copied, logged by mistake or returned to the front ends without harm.
-type keyRecord struct {
+// Record is a stored key. It holds no plaintext secret: the key material
+// is sealed under the store's master key (see Store.Seal), so a record may be
+// copied or logged by mistake without harm. Records are stored as JSON.
+type Record struct {
 	ID          string         `json:"id"`
 	Alias       string         `json:"alias"`
 	Description string         `json:"description,omitempty"`
 	Spec        string         `json:"spec"`   // a create-key spec name: AES_256, EC_P256, ...
 	Usage       string         `json:"usage"`  // ENCRYPT_DECRYPT, SIGN_VERIFY or KEY_AGREEMENT
 	Origin      string         `json:"origin"` // kms or external
-	State       int            `json:"state"`  // stateEnabled or statePendingImport
+	State       int            `json:"state"`  // Huawei's numbering: 2 enabled, 5 pending import
 	Created     int64          `json:"created"`
 	Public      []byte         `json:"public,omitempty"` // DER SubjectPublicKeyInfo of asymmetric keys
 	Sealed      []byte         `json:"sealed,omitempty"` // key material sealed under the master key
@@ -35,27 +52,23 @@ type keyRecord struct {
 	PCRs        map[int][]byte `json:"pcrs,omitempty"` // recipient attestation policy
 }
 
-// Key states, with Huawei's numbering.
-const (
-	stateEnabled       = 2
-	statePendingImport = 5
-)
-
-// keyStore keeps key records: all of them decoded in memory for reads, and,
+// Store keeps key records: all of them decoded in memory for reads, and,
 // with a data directory, each write first committed to a bbolt file.
 //
 // bbolt commits a transaction with fsync before it returns, so a key is on
 // disk before the server acknowledges it, and a kill -9 leaves the file in
 // the state of the last commit. Only this process writes the file (bbolt
 // holds an exclusive lock on it), so the memory copy stays exact.
-type keyStore struct {
+type Store struct {
 	db      *bolt.DB   // nil: memory only
 	writeMu sync.Mutex // serializes updates (read, modify, write)
 	mu      sync.RWMutex
-	recs    map[string]*keyRecord // never modified in place: replaced
+	recs    map[string]*Record // never modified in place: replaced
+	sealer  *sealer
 }
 
-var errNotFound = errors.New("kms: no such key")
+// ErrNotFound is the error of Get and Update for an ID that no record has.
+var ErrNotFound = errors.New("kms: no such key")
 
 var keysBucket = []byte("keys")
 
@@ -66,15 +79,47 @@ const (
 	lockTimeout = 2 * time.Second
 )
 
-func newMemStore() *keyStore { return &keyStore{recs: make(map[string]*keyRecord)} }
+// Open opens the store in dir, creating the directory, its database
+// (keys.db) and its master key (master.key) if need be. With dir "", the
+// store lives in memory under a random master key and dies with the process.
+// Close the store to release the database.
+func Open(dir string) (*Store, error) {
+	var master []byte
+	var s *Store
+	if dir == "" {
+		master = make([]byte, masterKeyLen)
+		rand.Read(master)
+		s = &Store{recs: make(map[string]*Record)}
+	} else {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("kms: data directory: %w", err)
+		}
+		var err error
+		if master, err = loadMasterKey(dir); err != nil {
+			return nil, err
+		}
+		if s, err = openBolt(dir); err != nil {
+			clear(master)
+			return nil, err
+		}
+	}
+	sl, err := newSealer(master)
+	clear(master)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.sealer = sl
+	return s, nil
+}
 
-// openBoltStore opens (or creates) dir/keys.db and loads every record.
-func openBoltStore(dir string) (*keyStore, error) {
+// openBolt opens (or creates) dir/keys.db and loads every record.
+func openBolt(dir string) (*Store, error) {
 	db, err := bolt.Open(filepath.Join(dir, dbFile), 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
-	s := &keyStore{db: db, recs: make(map[string]*keyRecord)}
+	s := &Store{db: db, recs: make(map[string]*Record)}
 	err = db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(keysBucket)
 		if err != nil {
@@ -99,17 +144,17 @@ func openBoltStore(dir string) (*keyStore, error) {
 	return s, nil
 }
 
-func decodeRecord(b []byte) (*keyRecord, error) {
-	var rec keyRecord
+func decodeRecord(b []byte) (*Record, error) {
+	var rec Record
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
 	}
 	return &rec, nil
 }
 
-// create stores a new record. Concurrent creates share one commit (bbolt's
+// Create stores a new record. Concurrent creates share one commit (bbolt's
 // Batch), which still returns only once the commit is on disk.
-func (s *keyStore) create(rec *keyRecord) error {
+func (s *Store) Create(rec *Record) error {
 	if s.db != nil {
 		b, err := json.Marshal(rec)
 		if err != nil {
@@ -135,23 +180,23 @@ func (s *keyStore) create(rec *keyRecord) error {
 	return nil
 }
 
-// get returns a record. Callers must not modify it.
-func (s *keyStore) get(id string) (*keyRecord, error) {
+// Get returns a record, or ErrNotFound. Callers must not modify it.
+func (s *Store) Get(id string) (*Record, error) {
 	s.mu.RLock()
 	rec, ok := s.recs[id]
 	s.mu.RUnlock()
 	if !ok {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	return rec, nil
 }
 
-// update applies fn to a copy of the record and stores the result, on disk
-// first; fn's error aborts the update.
-func (s *keyStore) update(id string, fn func(*keyRecord) error) error {
+// Update applies fn to a copy of the record and stores the result, on disk
+// first; fn's error aborts the update and is returned as is.
+func (s *Store) Update(id string, fn func(*Record) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	old, err := s.get(id)
+	old, err := s.Get(id)
 	if err != nil {
 		return err
 	}
@@ -175,10 +220,10 @@ func (s *keyStore) update(id string, fn func(*keyRecord) error) error {
 	return nil
 }
 
-// list returns every record, oldest first. Callers must not modify them.
-func (s *keyStore) list() ([]*keyRecord, error) {
+// List returns every record, oldest first. Callers must not modify them.
+func (s *Store) List() ([]*Record, error) {
 	s.mu.RLock()
-	recs := make([]*keyRecord, 0, len(s.recs))
+	recs := make([]*Record, 0, len(s.recs))
 	for _, rec := range s.recs {
 		recs = append(recs, rec)
 	}
@@ -192,11 +237,21 @@ func (s *keyStore) list() ([]*keyRecord, error) {
 	return recs, nil
 }
 
-func (s *keyStore) close() error {
+// Close releases the database.
+func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
 	return s.db.Close()
+}
+
+// Seal encrypts material under the master key, bound to label (a key ID, or
+// anything else that names what the material belongs to).
+func (s *Store) Seal(label string, material []byte) []byte { return s.sealer.seal(label, material) }
+
+// Unseal opens what Seal made for the same label.
+func (s *Store) Unseal(label string, sealed []byte) ([]byte, error) {
+	return s.sealer.open(label, sealed)
 }
 
 // sealer encrypts key material at rest with AES-256-GCM under the store's

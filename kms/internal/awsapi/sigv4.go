@@ -1,4 +1,4 @@
-package kms
+package awsapi
 
 import (
 	"crypto/hmac"
@@ -6,16 +6,18 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // This file verifies AWS Signature Version 4 (the "AWS4-HMAC-SHA256"
 // Authorization header), which is how the AWS SDKs authenticate to the AWS
 // front end. It follows AWS's published algorithm, as the AWS SDK for Go v2
-// signer implements it:
+// signer implements it (package httpsig computes it):
 //
 //	canonical request = method, canonical URI, canonical query, canonical
 //	                    headers, signed-header list, hex SHA-256(body)
@@ -31,7 +33,7 @@ import (
 // # What is required
 //
 // The header-based form only (no presigned query strings), an X-Amz-Date
-// within maxClockSkew of the server's clock and on the scope's date, and
+// within core.MaxClockSkew of the server's clock and on the scope's date, and
 // host, x-amz-date and every other x-amz-* header of the request among the
 // signed headers, so that neither the operation (X-Amz-Target) nor the date
 // can be changed without breaking the signature. The payload is always hashed
@@ -40,8 +42,6 @@ import (
 
 const (
 	sigV4Service     = "kms"
-	sigV4Terminator  = "aws4_request"
-	sigV4DateLayout  = "20060102T150405Z"
 	sigV4ScopeLayout = "20060102"
 
 	// maxSigV4Authorization bounds the Authorization header before it is
@@ -54,7 +54,7 @@ const (
 	maxSigV4Region = 32
 )
 
-// Causes of a SigV4 failure, wrapped in a kindUnauthenticated *opError. The
+// Causes of a SigV4 failure, wrapped in a core.KindUnauthenticated *core.Error. The
 // AWS front end maps them to the __type AWS uses; none of them says which
 // part of a signature or key was wrong.
 var (
@@ -76,7 +76,7 @@ type sigV4Authorization struct {
 
 // scope returns the credential scope: date/region/kms/aws4_request.
 func (a *sigV4Authorization) scope() string {
-	return a.date + "/" + a.region + "/" + sigV4Service + "/" + sigV4Terminator
+	return httpsig.SigV4Scope(a.date, a.region, sigV4Service)
 }
 
 // parseSigV4Authorization parses
@@ -88,7 +88,7 @@ func parseSigV4Authorization(h string) (*sigV4Authorization, error) {
 	if len(h) > maxSigV4Authorization {
 		return nil, errSigV4Malformed
 	}
-	rest, ok := strings.CutPrefix(h, sigV4Scheme+" ")
+	rest, ok := strings.CutPrefix(h, httpsig.SigV4Scheme+" ")
 	if !ok {
 		return nil, errSigV4Malformed
 	}
@@ -122,7 +122,7 @@ func parseSigV4Authorization(h string) (*sigV4Authorization, error) {
 
 	a := new(sigV4Authorization)
 	fields := strings.Split(cred, "/")
-	if len(fields) != 5 || fields[0] == "" || fields[3] != sigV4Service || fields[4] != sigV4Terminator {
+	if len(fields) != 5 || fields[0] == "" || fields[3] != sigV4Service || fields[4] != httpsig.SigV4Terminator {
 		return nil, errSigV4Malformed
 	}
 	a.accessKey, a.date, a.region = fields[0], fields[1], fields[2]
@@ -176,15 +176,15 @@ func validRegion(s string) bool {
 	return true
 }
 
-// verifySigV4 checks r's AWS4-HMAC-SHA256 signature over body with the
-// server's access key pair. It returns nil or a kindUnauthenticated error
+// VerifySignature checks r's AWS4-HMAC-SHA256 signature over body with
+// creds' access key pair. It returns nil or a core.KindUnauthenticated error
 // that wraps one of the errSigV4 causes.
-func (s *Server) verifySigV4(r *http.Request, body []byte) error {
-	return verifySigV4At(r, body, s.creds, time.Now())
+func VerifySignature(r *http.Request, body []byte, creds *core.Credentials) error {
+	return verifySigV4At(r, body, creds, time.Now())
 }
 
-// verifySigV4At is verifySigV4 with the credentials and the time given.
-func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Time) error {
+// verifySigV4At is VerifySignature at the time given.
+func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now time.Time) error {
 	a, err := parseSigV4Authorization(r.Header.Get("Authorization"))
 	if err != nil {
 		return sigV4Error(err)
@@ -205,11 +205,11 @@ func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Ti
 		return sigV4Error(errSigV4Malformed)
 	}
 	amzDate := dates[0]
-	t, err := time.Parse(sigV4DateLayout, amzDate)
+	t, err := time.Parse(httpsig.SigV4DateFormat, amzDate)
 	if err != nil || amzDate[:len(sigV4ScopeLayout)] != a.date {
 		return sigV4Error(errSigV4Malformed)
 	}
-	if d := now.Sub(t); d > maxClockSkew || d < -maxClockSkew {
+	if d := now.Sub(t); d > core.MaxClockSkew || d < -core.MaxClockSkew {
 		return sigV4Error(errSigV4Expired)
 	}
 
@@ -219,16 +219,16 @@ func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Ti
 		return sigV4Error(errSigV4PayloadHashed)
 	}
 
-	canonical, err := sigV4CanonicalRequest(r, a.signedHeaders, payloadHash)
+	canonical, err := httpsig.SigV4CanonicalRequest(r, a.signedHeaders, payloadHash)
 	if err != nil {
-		return sigV4Error(err)
+		return sigV4Error(errSigV4Malformed)
 	}
-	want := sigV4Sign(creds.sk, a.date, a.region, sigV4StringToSign(amzDate, a.scope(), canonical))
+	want := httpsig.SigV4Sign(creds.SecretKey(), a.date, a.region, sigV4Service, httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
 
 	// Both comparisons run in full whatever the outcome of the other, so the
 	// timing tells neither whether the key ID was known nor how much of the
 	// signature matched.
-	keyOK := equalSecret(creds.akHash, a.accessKey)
+	keyOK := creds.MatchAccessKey(a.accessKey)
 	sigOK := hmac.Equal(want, a.signature)
 	switch {
 	case !keyOK:
@@ -243,112 +243,5 @@ func verifySigV4At(r *http.Request, body []byte, creds *credentials, now time.Ti
 // error. The message names the cause only: never a key, a signature or a
 // header value.
 func sigV4Error(cause error) error {
-	return wrapf(kindUnauthenticated, cause, "%v", cause)
-}
-
-// sigV4CanonicalRequest builds the canonical request of r for the given
-// signed headers (lower case, sorted) and payload hash.
-func sigV4CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, error) {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-
-	// Non-S3 services sign the escaped path escaped once more.
-	path := r.URL.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	segments := strings.Split(path, "/")
-	for i, seg := range segments {
-		segments[i] = sdkEscape(seg)
-	}
-	b.WriteString(strings.Join(segments, "/"))
-	b.WriteByte('\n')
-
-	query, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return "", errSigV4Malformed
-	}
-	type param struct{ k, v string }
-	var params []param
-	for k, vs := range query {
-		for _, v := range vs {
-			params = append(params, param{sdkEscape(k), sdkEscape(v)})
-		}
-	}
-	slices.SortFunc(params, func(x, y param) int {
-		if c := strings.Compare(x.k, y.k); c != 0 {
-			return c
-		}
-		return strings.Compare(x.v, y.v)
-	})
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k + "=" + p.v)
-	}
-	b.WriteByte('\n')
-
-	for _, name := range signedHeaders {
-		var values []string
-		switch name {
-		case "host":
-			// net/http moves Host out of the header map.
-			values = []string{r.Host}
-		default:
-			values = r.Header.Values(name)
-		}
-		if len(values) == 0 {
-			// A signed header that did not arrive cannot be canonicalized
-			// the way the client did.
-			return "", errSigV4Malformed
-		}
-		b.WriteString(name)
-		b.WriteByte(':')
-		for i, v := range values {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(collapseSpaces(v))
-		}
-		b.WriteByte('\n')
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String(), nil
-}
-
-// sigV4StringToSign returns the string to sign for a canonical request.
-func sigV4StringToSign(amzDate, scope, canonical string) string {
-	h := sha256.Sum256([]byte(canonical))
-	return sigV4Scheme + "\n" + amzDate + "\n" + scope + "\n" + hex.EncodeToString(h[:])
-}
-
-// sigV4Sign returns the signature of stringToSign under the key derived from
-// secret for date (YYYYMMDD), region and the kms service.
-func sigV4Sign(secret []byte, date, region, stringToSign string) []byte {
-	return hmacSHA256(sigV4SigningKey(secret, date, region, sigV4Service), stringToSign)
-}
-
-// sigV4SigningKey derives the SigV4 signing key.
-func sigV4SigningKey(secret []byte, date, region, service string) []byte {
-	k := hmacSHA256(append([]byte("AWS4"), secret...), date)
-	k = hmacSHA256(k, region)
-	k = hmacSHA256(k, service)
-	return hmacSHA256(k, sigV4Terminator)
-}
-
-func hmacSHA256(key []byte, data string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	return m.Sum(nil)
-}
-
-// collapseSpaces trims a header value and collapses each run of spaces to
-// one, as the SigV4 canonical header form requires.
-func collapseSpaces(v string) string {
-	return strings.TrimSpace(strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' }), " "))
+	return core.Wrapf(core.KindUnauthenticated, cause, "%v", cause)
 }

@@ -1,18 +1,9 @@
-package kms
+package huawei
 
-import (
-	"encoding/base64"
-	"encoding/hex"
-	"fmt"
-	"regexp"
-	"strconv"
-)
+import "fmt"
 
-// The request and response bodies of the Huawei REST front end, with the
-// field names of the seed pages. Each handler of huawei.go checks a request
-// field by field, in order, and answers the KMS error of the first rule
-// broken; rules about keys (state, usage, spec) are checked by the typed
-// layer (ops.go) for both front ends.
+// The request and response bodies of the Huawei REST API, with the field
+// names of the seed pages.
 
 // Recipient asks for a secret to be sealed to the RSA key of an attested
 // enclave instead of being returned in plaintext.
@@ -210,117 +201,6 @@ type ImportKeyMaterialRequest struct {
 	EncryptedPrivatekey  string `json:"encrypted_privatekey,omitempty"`
 	ExpirationTime       *int64 `json:"expiration_time,omitempty"`
 	Sequence             string `json:"sequence,omitempty"`
-}
-
-// The rules of the seed pages.
-var (
-	keyIDPattern     = regexp.MustCompile(`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`)
-	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
-	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
-	keyStatePattern  = regexp.MustCompile(`^[1-5]$`)
-	projectIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]{32}$`)
-)
-
-const (
-	sequenceLen       = 36   // "a 36-byte serial number"
-	maxDescriptionLen = 255  // key_description: 0 to 255 characters
-	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
-	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
-	maxListLimit      = 1000 // list-keys limit
-	maxDocumentLen    = 32 << 10
-)
-
-// matchBase64Rule checks a rule ^[0-9a-zA-Z+/=]{min,max}$ of the seed pages
-// (Go's regexp caps repeat counts at 1000, so the length is checked apart).
-func matchBase64Rule(s string, min, max int) bool {
-	return len(s) >= min && len(s) <= max && base64Chars.MatchString(s)
-}
-
-func checkKeyID(id string) error {
-	if id == "" {
-		return errorf(kindMissingParameter, "key_id is missing")
-	}
-	if len(id) != 36 || !keyIDPattern.MatchString(id) {
-		return errorf(kindInvalidKeyID, "key_id is not a 36-byte key ID")
-	}
-	return nil
-}
-
-func checkSequence(seq string) error {
-	if seq != "" && len(seq) != sequenceLen {
-		return errorf(kindInvalidSequence, "sequence is not a 36-byte serial number")
-	}
-	return nil
-}
-
-func checkAAD(aad string) error {
-	if len(aad) > maxAADLen {
-		return errorf(kindInvalidParameter, "additional_authenticated_data is longer than %d bytes", maxAADLen)
-	}
-	return nil
-}
-
-// checkNoPin refuses the level-4 PIN fields, which this server does not model.
-func checkNoPin(pin, pinType string) error {
-	if pin != "" || pinType != "" {
-		return errorf(kindUnsupported, "pin and pin_type are not supported")
-	}
-	return nil
-}
-
-// decodeBase64 decodes a standard padded base64 field.
-func decodeBase64(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, errorf(kindMissingParameter, "%s is missing", field)
-	}
-	b, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil {
-		return nil, errorf(kindInvalidParameter, "%s is not base64", field)
-	}
-	return b, nil
-}
-
-// decodeHex decodes a hex field of either case.
-func decodeHex(field, s string) ([]byte, error) {
-	if s == "" {
-		return nil, errorf(kindMissingParameter, "%s is missing", field)
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, errorf(kindInvalidParameter, "%s is not hex", field)
-	}
-	return b, nil
-}
-
-// parseLength parses a decimal length field in 1..max. Leading zeros and
-// signs are refused: the field is compared against the data it describes.
-func parseLength(field, s string, max int) (int, error) {
-	if s == "" {
-		return 0, errorf(kindMissingParameter, "%s is missing", field)
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max || strconv.Itoa(n) != s {
-		return 0, errorf(kindInvalidParameter, "%s is not an integer in 1..%d", field, max)
-	}
-	return n, nil
-}
-
-// recipientInput converts a Recipient to the typed layer's form.
-func (r *Recipient) input() (*recipientInput, error) {
-	if r == nil {
-		return nil, nil
-	}
-	if r.AttestationDocument == "" {
-		return nil, errorf(kindMissingParameter, "recipient.attestation_document is missing")
-	}
-	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(maxDocumentLen) {
-		return nil, errorf(kindInvalidParameter, "recipient.attestation_document is longer than %d bytes", maxDocumentLen)
-	}
-	doc, err := decodeBase64("recipient.attestation_document", r.AttestationDocument)
-	if err != nil {
-		return nil, err
-	}
-	return &recipientInput{document: doc, algorithm: r.KeyEncryptionAlgorithm}, nil
 }
 
 // The wire models that carry a secret in plaintext print it redacted, so

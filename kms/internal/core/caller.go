@@ -1,0 +1,81 @@
+package core
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"time"
+)
+
+// MaxClockSkew bounds how far a signed request's date may be from the
+// server's clock. The signature covers the date, and the date is the only
+// thing that limits replay; 15 minutes is what AWS and Huawei allow.
+const MaxClockSkew = 15 * time.Minute
+
+// Caller is who made a request, as the server authenticated it: which
+// credential let it in and through which front end. Every operation
+// receives it; authorization will be decided from it, once, here.
+type Caller struct {
+	API        string     // the front end: "huawei" or "aws"
+	Credential Credential // what authenticated the request
+	AccessKey  string     // the access key ID of a signed request; "" for a token
+}
+
+// Credential is the kind of credential that authenticated a request.
+type Credential int
+
+const (
+	CredentialNone  Credential = iota // not authenticated (the zero Caller)
+	CredentialToken                   // X-Auth-Token
+	CredentialAKSK                    // Huawei's AK/SK signature (SDK-HMAC-SHA256)
+	CredentialSigV4                   // AWS Signature Version 4
+)
+
+// Credentials are the server's secrets: a token and an access key pair,
+// kept as SHA-256 digests where only equality matters so that comparisons
+// take the same time for any length. Keep them behind a pointer, so that
+// printing what holds them shows no secret.
+type Credentials struct {
+	tokenHash []byte // nil: tokens are not accepted
+	akHash    []byte // nil: signatures are not accepted
+	ak        string
+	sk        []byte
+}
+
+// NewCredentials returns the credentials of a server. An empty token or
+// access key is refused by the matching check.
+func NewCredentials(token, accessKey, secretKey string) *Credentials {
+	c := new(Credentials)
+	if token != "" {
+		c.tokenHash = hashSecret(token)
+	}
+	if accessKey != "" {
+		c.akHash = hashSecret(accessKey)
+		c.ak = accessKey
+		c.sk = []byte(secretKey)
+	}
+	return c
+}
+
+// MatchToken reports, in constant time, whether presented is the token.
+func (c *Credentials) MatchToken(presented string) bool { return equalSecret(c.tokenHash, presented) }
+
+// MatchAccessKey reports, in constant time, whether presented is the access
+// key ID.
+func (c *Credentials) MatchAccessKey(presented string) bool { return equalSecret(c.akHash, presented) }
+
+// AccessKey returns the access key ID.
+func (c *Credentials) AccessKey() string { return c.ak }
+
+// SecretKey returns the secret key, which signatures are computed with.
+// Callers must not modify it.
+func (c *Credentials) SecretKey() []byte { return c.sk }
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// equalSecret compares a presented secret with a stored digest in constant time.
+func equalSecret(stored []byte, presented string) bool {
+	return stored != nil && subtle.ConstantTimeCompare(stored, hashSecret(presented)) == 1
+}

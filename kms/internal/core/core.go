@@ -1,0 +1,74 @@
+// Package core is the local KMS itself, without a wire: its keys with their
+// states, specs and usages, the typed operations that both front ends call,
+// and every rule about keys, ciphertexts, imports and recipients, held once.
+//
+// For most uses, open a KMS with New and call its operations, each with the
+// Caller that the server authenticated:
+//
+//	k, err := core.New(core.Options{DataDir: dir})
+//	key, err := k.CreateKey(ctx, caller, &core.CreateKeyInput{Spec: "EC_P256", Usage: core.UsageKeyAgreement})
+//
+// A front end decodes a request of its wire into an operation's input,
+// checks the rules that belong to its wire (field names, patterns, lengths),
+// calls one method of KMS with the authenticated Caller, and encodes the
+// output. A failed operation is an *Error whose Kind the front end maps to
+// its own error code.
+//
+// One file per concern: keys.go (keys, states, specs, create, describe,
+// list), symmetric.go (the symmetric data path: encrypt, decrypt, data
+// keys, random), asym.go (asymmetric keys: key agreement, data key pairs),
+// import.go (import tokens and key material), recipient.go (attestation
+// and sealing to an enclave), caller.go (who calls).
+//
+// # Security limits
+//
+//   - Key material is kept sealed in the store (package store) and opened
+//     only for the operation that uses it, then cleared.
+//   - A recipient's attestation document must verify against the trusted
+//     roots, be at most five minutes old and meet the key's PCR policy
+//     before anything is sealed to it; nothing is computed for a refused
+//     recipient where the order allows.
+//   - Every failure to decrypt a ciphertext is the same error.
+package core
+
+import (
+	"crypto/x509"
+
+	"github.com/qtenclave/qtenclave/attestation"
+	"github.com/qtenclave/qtenclave/kms/internal/store"
+)
+
+// Options configures a KMS.
+type Options struct {
+	// DataDir holds the key store (see package store). If empty, keys live
+	// in memory and die with the process.
+	DataDir string
+
+	// Roots are trusted attestation roots added to the attestation
+	// package's embedded roots.
+	Roots []*x509.Certificate
+}
+
+// KMS is the local KMS: its key store and the roots it trusts for
+// recipients. Its methods are the operations; each takes the Caller that
+// the front end authenticated.
+type KMS struct {
+	store *store.Store
+	roots []*x509.Certificate // nil: attestation's embedded roots
+}
+
+// New opens the key store and returns a KMS. Close it to release the store.
+func New(opts Options) (*KMS, error) {
+	k := new(KMS)
+	if len(opts.Roots) > 0 {
+		k.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
+	}
+	var err error
+	if k.store, err = store.Open(opts.DataDir); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Close releases the key store.
+func (k *KMS) Close() error { return k.store.Close() }

@@ -1,0 +1,218 @@
+package core
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"hash"
+
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/sm4"
+
+	"github.com/qtenclave/qtenclave/kms/internal/store"
+)
+
+// The symmetric data path: ciphertexts under a symmetric CMK (AES_256 or
+// SM4, usage ENCRYPT_DECRYPT), data keys and random bytes, each delivered
+// in plaintext or sealed to a recipient.
+
+// cmk is an opened symmetric key.
+type cmk struct {
+	id, spec string
+	aead     cipher.AEAD
+}
+
+// cmkAEAD returns the AEAD of a symmetric CMK: AES-256-GCM, or SM4-GCM for
+// SM4 keys.
+func cmkAEAD(spec string, key []byte) (cipher.AEAD, error) {
+	var block cipher.Block
+	var err error
+	if spec == "SM4" {
+		block, err = sm4.NewCipher(key)
+	} else {
+		block, err = aes.NewCipher(key)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// dekDigest returns the digest that encrypt-datakey's plain_text carries:
+// SM3 for an SM4 CMK, SHA-256 otherwise.
+func dekDigest(spec string) hash.Hash {
+	if spec == "SM4" {
+		return sm3.New()
+	}
+	return sha256.New()
+}
+
+// CMK ciphertext blob: version || key ID || nonce || AEAD output. The key
+// ID lets a ciphertext name its key (AWS Decrypt needs no KeyId); the header
+// and the caller's additional authenticated data are the AEAD's additional
+// data, so neither can be changed.
+const (
+	blobVersion   = 1
+	blobHeaderLen = 1 + 36
+	blobNonceLen  = 12
+	blobTagLen    = 16
+	blobOverhead  = blobHeaderLen + blobNonceLen + blobTagLen
+)
+
+func sealBlob(aead cipher.AEAD, keyID string, plaintext, aad []byte) []byte {
+	out := make([]byte, blobHeaderLen+blobNonceLen, blobOverhead+len(plaintext))
+	out[0] = blobVersion
+	copy(out[1:], keyID)
+	rand.Read(out[blobHeaderLen:])
+	ad := append(out[:blobHeaderLen:blobHeaderLen], aad...)
+	return aead.Seal(out, out[blobHeaderLen:blobHeaderLen+blobNonceLen], plaintext, ad)
+}
+
+// blobKeyID returns the key ID a blob names, or "" if it is not a blob.
+func blobKeyID(blob []byte) string {
+	if len(blob) < blobOverhead || blob[0] != blobVersion {
+		return ""
+	}
+	id := string(blob[1:blobHeaderLen])
+	if !ValidKeyID(id) {
+		return ""
+	}
+	return id
+}
+
+func openBlob(aead cipher.AEAD, blob, aad []byte) ([]byte, error) {
+	if len(blob) < blobOverhead {
+		return nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
+	}
+	ad := append(blob[:blobHeaderLen:blobHeaderLen], aad...)
+	pt, err := aead.Open(nil, blob[blobHeaderLen:blobHeaderLen+blobNonceLen], blob[blobHeaderLen+blobNonceLen:], ad)
+	if err != nil {
+		return nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
+	}
+	return pt, nil
+}
+
+// symmetricKey returns an enabled ENCRYPT_DECRYPT key of spec AES_256 or
+// SM4 and its AEAD.
+func (k *KMS) symmetricKey(id string) (*store.Record, *cmk, error) {
+	rec, material, err := k.usableKey(id, UsageEncryptDecrypt)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(material)
+	if !keySpecs[rec.Spec].symmetric {
+		return nil, nil, Errorf(KindInvalidKeyUsage, "key %s is not a symmetric key", id)
+	}
+	aead, err := cmkAEAD(rec.Spec, material)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, &cmk{id: rec.ID, spec: rec.Spec, aead: aead}, nil
+}
+
+// openBlobWithCMK opens a blob under the key it names, which must be keyID
+// when keyID is not "".
+func (k *KMS) openBlobWithCMK(keyID string, blob, aad []byte) ([]byte, *store.Record, *cmk, error) {
+	id := blobKeyID(blob)
+	if id == "" || (keyID != "" && keyID != id) {
+		return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
+	}
+	rec, key, err := k.symmetricKey(id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pt, err := openBlob(key.aead, blob, aad)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return pt, rec, key, nil
+}
+
+// Encrypt seals plaintext under a symmetric CMK, binding aad.
+func (k *KMS) Encrypt(ctx context.Context, c Caller, keyID string, plaintext, aad []byte) ([]byte, error) {
+	_, key, err := k.symmetricKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	return sealBlob(key.aead, key.id, plaintext, aad), nil
+}
+
+// SecretOutput is a secret produced for a caller: in plaintext, or sealed to
+// an attested recipient (never both).
+type SecretOutput struct {
+	KeyID        string // the CMK, where the operation uses one
+	Ciphertext   []byte // under the CMK, where the operation makes one
+	Plaintext    []byte
+	ForRecipient []byte
+}
+
+// Decrypt opens a ciphertext made by Encrypt, GenerateDataKey or
+// DataKeyPair and returns its plaintext, or seals it to a recipient. keyID
+// may be "" (the ciphertext names its key); if given, it must be the
+// ciphertext's key. Every failure to open is the same error.
+func (k *KMS) Decrypt(ctx context.Context, c Caller, keyID string, blob, aad []byte, r *Recipient) (*SecretOutput, error) {
+	pt, rec, key, err := k.openBlobWithCMK(keyID, blob, aad)
+	if err != nil {
+		return nil, err
+	}
+	return k.deliver(ctx, rec, r, pt, &SecretOutput{KeyID: key.id})
+}
+
+// EncryptDatakey checks that plain is DEK || digest(DEK) for a DEK of dekLen
+// bytes and returns the DEK encrypted under the CMK.
+func (k *KMS) EncryptDatakey(ctx context.Context, c Caller, keyID string, plain []byte, dekLen int, aad []byte) ([]byte, error) {
+	_, key, err := k.symmetricKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	h := dekDigest(key.spec)
+	if len(plain) != dekLen+h.Size() {
+		return nil, Errorf(KindInvalidParameter, "plain_text is not %d bytes of data key and a %d-byte digest", dekLen, h.Size())
+	}
+	dek, digest := plain[:dekLen], plain[dekLen:]
+	h.Write(dek)
+	if subtle.ConstantTimeCompare(h.Sum(nil), digest) != 1 {
+		return nil, Errorf(KindDigestMismatch, "plain_text's digest does not match its data key")
+	}
+	return sealBlob(key.aead, key.id, dek, aad), nil
+}
+
+// DecryptDatakey opens an EncryptDatakey ciphertext of a dekLen-byte DEK and
+// returns the DEK and its digest.
+func (k *KMS) DecryptDatakey(ctx context.Context, c Caller, keyID string, blob []byte, dekLen int, aad []byte) (dek, digest []byte, err error) {
+	if len(blob) != blobOverhead+dekLen {
+		return nil, nil, Errorf(KindInvalidParameter, "datakey_cipher_length does not match cipher_text")
+	}
+	dek, _, key, err := k.openBlobWithCMK(keyID, blob, aad)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := dekDigest(key.spec)
+	h.Write(dek)
+	return dek, h.Sum(nil), nil
+}
+
+// GenerateDataKey makes an n-byte data key and returns it encrypted under a
+// symmetric CMK (binding aad), plus in plaintext or sealed to a recipient.
+func (k *KMS) GenerateDataKey(ctx context.Context, c Caller, keyID string, n int, aad []byte, r *Recipient) (*SecretOutput, error) {
+	rec, key, err := k.symmetricKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	dek := make([]byte, n)
+	rand.Read(dek)
+	out := &SecretOutput{KeyID: rec.ID, Ciphertext: sealBlob(key.aead, key.id, dek, aad)}
+	return k.deliver(ctx, rec, r, dek, out)
+}
+
+// GenerateRandom returns n random bytes, or seals them to a recipient. No
+// key is involved, so no key's attestation policy applies: the recipient's
+// document need only verify.
+func (k *KMS) GenerateRandom(ctx context.Context, c Caller, n int, r *Recipient) (*SecretOutput, error) {
+	b := make([]byte, n)
+	rand.Read(b)
+	return k.deliver(ctx, new(store.Record), r, b, &SecretOutput{})
+}

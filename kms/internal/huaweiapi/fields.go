@@ -1,0 +1,137 @@
+package huaweiapi
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
+)
+
+// The field rules of the seed pages. Each handler checks a request field by
+// field, in order, and answers the KMS error of the first rule broken; rules
+// about keys (state, usage, spec) are the core's, for both front ends.
+var (
+	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
+	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
+	keyStatePattern  = regexp.MustCompile(`^[1-5]$`)
+	projectIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]{32}$`)
+)
+
+const (
+	sequenceLen       = 36   // "a 36-byte serial number"
+	maxDescriptionLen = 255  // key_description: 0 to 255 characters
+	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
+	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
+	maxListLimit      = 1000 // list-keys limit
+)
+
+// matchBase64Rule checks a rule ^[0-9a-zA-Z+/=]{min,max}$ of the seed pages
+// (Go's regexp caps repeat counts at 1000, so the length is checked apart).
+func matchBase64Rule(s string, min, max int) bool {
+	return len(s) >= min && len(s) <= max && base64Chars.MatchString(s)
+}
+
+func checkKeyID(id string) error {
+	if id == "" {
+		return core.Errorf(core.KindMissingParameter, "key_id is missing")
+	}
+	if !core.ValidKeyID(id) {
+		return core.Errorf(core.KindInvalidKeyID, "key_id is not a 36-byte key ID")
+	}
+	return nil
+}
+
+func checkSequence(seq string) error {
+	if seq != "" && len(seq) != sequenceLen {
+		return core.Errorf(core.KindInvalidSequence, "sequence is not a 36-byte serial number")
+	}
+	return nil
+}
+
+func checkAAD(aad string) error {
+	if len(aad) > maxAADLen {
+		return core.Errorf(core.KindInvalidParameter, "additional_authenticated_data is longer than %d bytes", maxAADLen)
+	}
+	return nil
+}
+
+// checkNoPin refuses the level-4 PIN fields, which this server does not model.
+func checkNoPin(pin, pinType string) error {
+	if pin != "" || pinType != "" {
+		return core.Errorf(core.KindUnsupported, "pin and pin_type are not supported")
+	}
+	return nil
+}
+
+// decodeHex decodes a hex field of either case.
+func decodeHex(field, s string) ([]byte, error) {
+	if s == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "%s is missing", field)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is not hex", field)
+	}
+	return b, nil
+}
+
+// parseLength parses a decimal length field in 1..max. Leading zeros and
+// signs are refused: the field is compared against the data it describes.
+func parseLength(field, s string, max int) (int, error) {
+	if s == "" {
+		return 0, core.Errorf(core.KindMissingParameter, "%s is missing", field)
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max || strconv.Itoa(n) != s {
+		return 0, core.Errorf(core.KindInvalidParameter, "%s is not an integer in 1..%d", field, max)
+	}
+	return n, nil
+}
+
+// recipientOf converts a Recipient to the core's form.
+func recipientOf(r *huawei.Recipient) (*core.Recipient, error) {
+	if r == nil {
+		return nil, nil
+	}
+	if r.AttestationDocument == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "recipient.attestation_document is missing")
+	}
+	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
+		return nil, core.Errorf(core.KindInvalidParameter, "recipient.attestation_document is longer than %d bytes", core.MaxDocumentLen)
+	}
+	doc, err := wire.Base64("recipient.attestation_document", r.AttestationDocument)
+	if err != nil {
+		return nil, err
+	}
+	return &core.Recipient{Document: doc, Algorithm: r.KeyEncryptionAlgorithm}, nil
+}
+
+// pcrPolicy parses recipient_attestation: "PCR0".."PCR31" -> hex of 32, 48
+// or 64 bytes.
+func pcrPolicy(m map[string]string) (map[int][]byte, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[int][]byte, len(m))
+	for k, v := range m {
+		idx, ok := strings.CutPrefix(k, "PCR")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil || n < 0 || n > 31 || strconv.Itoa(n) != idx {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation key %q is not PCR0..PCR31", k)
+		}
+		b, err := decodeHex("recipient_attestation."+k, v)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) != 32 && len(b) != 48 && len(b) != 64 {
+			return nil, core.Errorf(core.KindInvalidParameter, "recipient_attestation.%s is not 32, 48 or 64 bytes", k)
+		}
+		out[n] = b
+	}
+	return out, nil
+}

@@ -1,0 +1,580 @@
+// Package huaweiapi is the Huawei REST front end of the local KMS: POST
+// /v1.0/{project_id}/kms/<operation> with a JSON body, as the official
+// Huawei Cloud SDK sends it. The server (package kms) reads a request's
+// body within its limit, authenticates it and hands it to Serve, which
+// decodes the body strictly into the models of package huawei, checks each
+// field in order against the seed pages' rules, calls the core and encodes
+// the response. Rules about keys (state, usage, spec) are the core's.
+//
+// VerifySignature checks the AK/SK signature (SDK-HMAC-SHA256) that the
+// official SDK sends instead of an X-Auth-Token.
+//
+// # Operations and errors
+//
+// It serves create-key, describe-key, list-keys, get-publickey,
+// derive-shared-secret, create-ec-datakey-pair, create-rsa-datakey-pair,
+// encrypt-datakey, decrypt-datakey, get-parameters-for-import and
+// import-key-material. It answers errors as
+// {"error": {"error_code": .., "error_msg": ..}}, the shape the official SDK
+// reads, with these codes (Huawei's own where Huawei publishes one):
+//
+//	400 KMS.0201  the URL names no operation (also 405 for a method other than POST)
+//	400 KMS.0202  the body is not a JSON object of the operation's fields
+//	400 KMS.0203  the body is larger than 64 KiB
+//	400 KMS.0204  a mandatory field is missing
+//	400 KMS.0205  key_id is not a 36-byte key ID
+//	400 KMS.0206  sequence is not 36 bytes
+//	400 KMS.0209  the key is not enabled (its imported material expired)
+//	400 KMS.0308  a field breaks its enum, pattern, length or range, or is not supported
+//	400 KMS.0309  import on a key whose origin is not external
+//	400 KMS.0310  import on a key that does not wait for key material
+//	400 KMS.0311  encrypted_key_material or encrypted_privatekey does not decrypt
+//	400 KMS.1101  key_alias breaks its pattern
+//	404 KMS.0701  no key has that ID
+//	400 KMS.0702  the key's usage or kind does not allow the operation
+//	400 KMS.0703  the peer's or the imported key is of another spec
+//	400 KMS.0704  public_key is not a valid DER SubjectPublicKeyInfo on its curve
+//	400 KMS.0705  plain_text's digest does not match its data key
+//	400 KMS.0706  a ciphertext does not decrypt (key, AAD or bytes)
+//	400 KMS.0707  import_token is forged, expired or for another key
+//	400 KMS.0708  the key still waits for its key material
+//	400 KMS.0901  the attestation document is malformed
+//	403 KMS.0902  the document's signature, chain, validity, age or PCR policy fails
+//	400 KMS.0903  the document carries no RSA-2048/3072/4096 public_key
+//	401 APIGW.0301 no valid X-Auth-Token or signature
+//	500 KMS.0105  internal error
+//
+// # What is not checked
+//
+// enterprise_project_id, keystore_id and vm_id are accepted and ignored;
+// sequence is checked for its length only. The level-4 fields pin, pin_type
+// and encrypt-datakey's key_spec are refused as not supported.
+package huaweiapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/core"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
+)
+
+// API is the Huawei front end of a core.KMS.
+type API struct {
+	core *core.KMS
+}
+
+// New returns the Huawei front end of k.
+func New(k *core.KMS) *API { return &API{core: k} }
+
+// handler serves one operation: it decodes body, checks its fields in
+// order, calls the core and returns the response body.
+type handler func(a *API, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
+
+var operations = map[string]handler{
+	"create-key":                (*API).createKey,
+	"describe-key":              (*API).describeKey,
+	"list-keys":                 (*API).listKeys,
+	"get-publickey":             (*API).getPublicKey,
+	"derive-shared-secret":      (*API).deriveSharedSecret,
+	"create-ec-datakey-pair":    (*API).createECDataKeyPair,
+	"create-rsa-datakey-pair":   (*API).createRSADataKeyPair,
+	"encrypt-datakey":           (*API).encryptDatakey,
+	"decrypt-datakey":           (*API).decryptDatakey,
+	"get-parameters-for-import": (*API).getParametersForImport,
+	"import-key-material":       (*API).importKeyMaterial,
+}
+
+// Operation returns the name of the operation that r's path names, or "" if
+// it names none: the path is caller input, so only known names are
+// returned, for the log.
+func (a *API) Operation(r *http.Request) string {
+	if _, op, ok := parsePath(r.URL.Path); ok && operations[op] != nil {
+		return op
+	}
+	return ""
+}
+
+// Serve answers an authenticated request whose body the server has read
+// within its limit, and returns the operation's name and its error, for the
+// log.
+func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	project, op, ok := parsePath(r.URL.Path)
+	h := operations[op]
+	if !ok || h == nil || r.URL.RawQuery != "" {
+		err := core.Errorf(core.KindUnknownOperation, "request URL names no operation")
+		a.WriteError(w, err)
+		return "", err
+	}
+	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
+		err := core.Errorf(core.KindUnknownOperation, "X-Project-Id does not match the URL")
+		a.WriteError(w, err)
+		return op, err
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		err := core.Errorf(core.KindMalformedRequest, "Content-Type is not application/json")
+		a.WriteError(w, err)
+		return op, err
+	}
+	resp, err := h(a, r.Context(), c, project, body)
+	if err != nil {
+		a.WriteError(w, err)
+		return op, err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return op, nil
+}
+
+// parsePath splits /v1.0/{project_id}/kms/{op}.
+func parsePath(path string) (project, op string, ok bool) {
+	parts := strings.Split(path, "/")
+	if len(parts) != 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" {
+		return "", "", false
+	}
+	if !projectIDPattern.MatchString(parts[2]) {
+		return "", "", false
+	}
+	return parts[2], parts[4], true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// WriteError answers with err as {"error": {"error_code": .., "error_msg":
+// ..}} and its status.
+func (a *API) WriteError(w http.ResponseWriter, err error) {
+	k, msg := core.KindOf(err)
+	e := huaweiErrors[k]
+	var body struct {
+		Error struct {
+			Code string `json:"error_code"`
+			Msg  string `json:"error_msg"`
+		} `json:"error"`
+	}
+	body.Error.Code, body.Error.Msg = e.code, msg
+	writeJSON(w, e.status, &body)
+}
+
+// ErrorCode returns the error_code that err is answered with, for the log.
+func (a *API) ErrorCode(err error) string {
+	k, _ := core.KindOf(err)
+	return huaweiErrors[k].code
+}
+
+// Handlers: decode, validate in field order, call the core, encode.
+
+func (a *API) createKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.CreateKeyRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.KeyAlias == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "key_alias is missing")
+	}
+	if !aliasPattern.MatchString(req.KeyAlias) {
+		return nil, core.Errorf(core.KindInvalidAlias, "key_alias does not match ^[a-zA-Z0-9:/_-]{1,255}$")
+	}
+	if len([]rune(req.KeyDescription)) > maxDescriptionLen {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_description is longer than %d characters", maxDescriptionLen)
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	pcrs, err := pcrPolicy(req.RecipientAttestation)
+	if err != nil {
+		return nil, err
+	}
+	key, err := a.core.CreateKey(ctx, c, &core.CreateKeyInput{
+		Alias: req.KeyAlias, Spec: req.KeySpec, Usage: req.KeyUsage,
+		Description: req.KeyDescription, Origin: req.Origin, PCRs: pcrs,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.CreateKeyResponse{KeyInfo: huawei.KeyInfo{KeyID: key.ID, DomainID: project}}, nil
+}
+
+// keyRequest decodes and validates the body of describe-key and get-publickey.
+func keyRequest(body []byte) (*huawei.KeyRequest, error) {
+	var req huawei.KeyRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+func (a *API) describeKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	req, err := keyRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	key, err := a.core.DescribeKey(ctx, c, req.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DescribeKeyResponse{KeyInfo: keyDetails(key, project)}, nil
+}
+
+func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
+	keyType := "1" // symmetric
+	if !rec.Symmetric() {
+		keyType = "2"
+	}
+	d := huawei.KeyDetails{
+		KeyID:                rec.ID,
+		DomainID:             project,
+		KeyAlias:             rec.Alias,
+		Realm:                "local",
+		KeySpec:              rec.Spec,
+		KeyUsage:             rec.Usage,
+		KeyDescription:       rec.Description,
+		CreationDate:         strconv.FormatInt(rec.Created, 10),
+		KeyState:             strconv.Itoa(rec.State),
+		DefaultKeyFlag:       "0",
+		KeyType:              keyType,
+		Origin:               rec.Origin,
+		KeyRotationEnabled:   "false",
+		SysEnterpriseProject: "0",
+	}
+	if rec.Expires != 0 {
+		d.ExpirationTime = strconv.FormatInt(rec.Expires*1000, 10)
+	}
+	return d
+}
+
+func (a *API) listKeys(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.ListKeysRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	limit := maxListLimit
+	if req.Limit != "" {
+		var err error
+		if limit, err = parseLength("limit", req.Limit, maxListLimit); err != nil {
+			return nil, err
+		}
+	}
+	start := 0
+	if req.Marker != "" {
+		n, err := strconv.Atoi(req.Marker)
+		if err != nil || n < 0 || strconv.Itoa(n) != req.Marker {
+			return nil, core.Errorf(core.KindInvalidParameter, "marker is not a next_marker value")
+		}
+		start = n
+	}
+	if req.KeyState != "" && !keyStatePattern.MatchString(req.KeyState) {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_state does not match ^[1-5]{1}$")
+	}
+	spec := req.KeySpec
+	if spec == "" {
+		spec = "AES_256"
+	}
+	if !core.IsKeySpec(spec) && spec != "ALL" {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not a key spec or ALL", spec)
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	all, err := a.core.ListKeys(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var match []*core.Key
+	for _, rec := range all {
+		if (spec == "ALL" || rec.Spec == spec) && (req.KeyState == "" || strconv.Itoa(rec.State) == req.KeyState) {
+			match = append(match, rec)
+		}
+	}
+	resp := &huawei.ListKeysResponse{Keys: []string{}, KeyDetails: []huawei.KeyDetails{}, Truncated: "false", Total: len(match)}
+	if start > len(match) {
+		start = len(match)
+	}
+	end := min(start+limit, len(match))
+	for _, rec := range match[start:end] {
+		resp.Keys = append(resp.Keys, rec.ID)
+		resp.KeyDetails = append(resp.KeyDetails, keyDetails(rec, project))
+	}
+	if end < len(match) {
+		resp.Truncated, resp.NextMarker = "true", strconv.Itoa(end)
+	}
+	return resp, nil
+}
+
+func (a *API) getPublicKey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	req, err := keyRequest(body)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := a.core.GetPublicKey(ctx, c, req.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Symmetric() {
+		return nil, core.Errorf(core.KindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
+	}
+	if rec.State == core.StatePendingImport {
+		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", rec.ID)
+	}
+	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
+}
+
+func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.DeriveSharedSecretRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	switch req.KeyAgreementAlgorithm {
+	case "ECDH":
+	case "":
+		return nil, core.Errorf(core.KindMissingParameter, "key_agreement_algorithm is missing")
+	default:
+		return nil, core.Errorf(core.KindInvalidParameter, "key_agreement_algorithm %q is not ECDH", req.KeyAgreementAlgorithm)
+	}
+	peer, err := wire.Base64("public_key", req.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	rcpt, err := recipientOf(req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.core.DeriveSharedSecret(ctx, c, &core.DeriveInput{KeyID: req.KeyID, Peer: peer, Recipient: rcpt})
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DeriveSharedSecretResponse{
+		KeyID:                 out.KeyID,
+		KeyAgreementAlgorithm: "ECDH",
+		SharedSecret:          b64(out.Secret),
+		CiphertextRecipient:   b64(out.ForRecipient),
+	}, nil
+}
+
+// b64 encodes b, or returns "" for nil so that omitempty drops the field.
+func b64(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (a *API) createECDataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return a.dataKeyPair(ctx, c, body, core.IsECPairSpec)
+}
+
+func (a *API) createRSADataKeyPair(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	return a.dataKeyPair(ctx, c, body, core.IsRSAPairSpec)
+}
+
+// dataKeyPair serves a data key pair operation whose key specs are those
+// that isSpec accepts.
+func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpec func(string) bool) (any, error) {
+	var req huawei.DataKeyPairRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if req.KeySpec == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "key_spec is missing")
+	}
+	if !isSpec(req.KeySpec) {
+		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+		return nil, err
+	}
+	rcpt, err := recipientOf(req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	plaintext := req.WithPlainText == nil || *req.WithPlainText
+	if rcpt != nil && req.WithPlainText != nil && *req.WithPlainText {
+		return nil, core.Errorf(core.KindInvalidParameter, "with_plain_text and recipient are mutually exclusive")
+	}
+	out, err := a.core.DataKeyPair(ctx, c, &core.DataKeyPairInput{
+		KeyID: req.KeyID, Spec: req.KeySpec, Plaintext: plaintext && rcpt == nil,
+		AAD: []byte(req.AdditionalAuthenticatedData), Recipient: rcpt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DataKeyPairResponse{
+		KeyID:                out.KeyID,
+		KeySpec:              out.Spec,
+		PublicKey:            b64(out.Public),
+		PrivateKeyCipherText: b64(out.PrivateCiphertext),
+		PrivateKeyPlainText:  b64(out.PrivatePlaintext),
+		CiphertextRecipient:  b64(out.ForRecipient),
+	}, nil
+}
+
+func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.EncryptDatakeyRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	plain, err := decodeHex("plain_text", req.PlainText)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(plain)
+	n, err := parseLength("datakey_plain_length", req.DatakeyPlainLength, maxDataKeyLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+		return nil, err
+	}
+	if req.KeySpec != "" {
+		return nil, core.Errorf(core.KindUnsupported, "key_spec applies only to level-4 cryptography testing")
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	blob, err := a.core.EncryptDatakey(ctx, c, req.KeyID, plain, n, []byte(req.AdditionalAuthenticatedData))
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.EncryptDatakeyResponse{KeyID: req.KeyID, CipherText: hex.EncodeToString(blob), DatakeyLength: strconv.Itoa(n)}, nil
+}
+
+func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.DecryptDatakeyRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	blob, err := decodeHex("cipher_text", req.CipherText)
+	if err != nil {
+		return nil, err
+	}
+	n, err := parseLength("datakey_cipher_length", req.DatakeyCipherLength, maxDataKeyLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	dek, digest, err := a.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
+}
+
+func (a *API) getParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.GetParametersForImportRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	p, err := a.core.GetParametersForImport(ctx, c, req.KeyID, req.WrappingAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.GetParametersForImportResponse{
+		KeyID:          p.KeyID,
+		ImportToken:    b64(p.Token),
+		ExpirationTime: p.Expires.Unix(),
+		PublicKey:      b64(p.Public),
+	}, nil
+}
+
+func (a *API) importKeyMaterial(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.ImportKeyMaterialRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if req.ImportToken == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "import_token is missing")
+	}
+	if !matchBase64Rule(req.ImportToken, 200, 6144) {
+		return nil, core.Errorf(core.KindInvalidParameter, "import_token does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+	}
+	token, err := wire.Base64("import_token", req.ImportToken)
+	if err != nil {
+		return nil, core.Errorf(core.KindInvalidImportToken, "import_token is not base64")
+	}
+	if req.EncryptedKeyMaterial == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "encrypted_key_material is missing")
+	}
+	if !matchBase64Rule(req.EncryptedKeyMaterial, 344, 360) {
+		return nil, core.Errorf(core.KindInvalidParameter, "encrypted_key_material does not match ^[0-9a-zA-Z+/=]{344,360}$")
+	}
+	material, err := wire.Base64("encrypted_key_material", req.EncryptedKeyMaterial)
+	if err != nil {
+		return nil, err
+	}
+	var private []byte
+	if req.EncryptedPrivatekey != "" {
+		if !matchBase64Rule(req.EncryptedPrivatekey, 200, 6144) {
+			return nil, core.Errorf(core.KindInvalidParameter, "encrypted_privatekey does not match ^[0-9a-zA-Z+/=]{200,6144}$")
+		}
+		if private, err = wire.Base64("encrypted_privatekey", req.EncryptedPrivatekey); err != nil {
+			return nil, err
+		}
+	}
+	var expires int64
+	if req.ExpirationTime != nil {
+		if expires = *req.ExpirationTime; expires <= 0 {
+			return nil, core.Errorf(core.KindInvalidParameter, "expiration_time is not a positive timestamp")
+		}
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	err = a.core.ImportKeyMaterial(ctx, c, &core.ImportInput{
+		KeyID: req.KeyID, Token: token, EncryptedMaterial: material,
+		EncryptedPrivate: private, Expires: expires,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}

@@ -1,0 +1,68 @@
+package wire
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
+)
+
+type inner struct {
+	ID string `json:"Id"`
+}
+
+type request struct {
+	inner
+	Name   string         `json:"name"`
+	Count  *int           `json:"count,omitempty"`
+	Nested map[string]any `json:"nested,omitempty"`
+	Skip   string         `json:"-"`
+}
+
+func TestDecode(t *testing.T) {
+	var r request
+	require.NoError(t, Decode([]byte(`{"Id":"x","name":"n","count":3,"nested":{"a":[1,{"b":2}]}}`), &r))
+	require.Equal(t, "x", r.ID, "an embedded struct's fields are the outer object's")
+	require.Equal(t, "n", r.Name)
+	require.Equal(t, 3, *r.Count)
+	require.NoError(t, Decode(nil, new(request)), "no body: no fields")
+
+	for name, body := range map[string]string{
+		"not JSON":          `{"name":`,
+		"array":             `["name"]`,
+		"string":            `"name"`,
+		"trailing data":     `{"name":"n"}{}`,
+		"unknown field":     `{"name":"n","other":1}`,
+		"field case":        `{"Name":"n"}`,
+		"embedded case":     `{"ID":"x"}`,
+		"duplicate":         `{"name":"a","name":"b"}`,
+		"nested duplicate":  `{"nested":{"a":1,"a":2}}`,
+		"too deep":          `{"nested":{"a":[[[1]]]}}`,
+		"wrong type":        `{"count":"3"}`,
+		"ignored field set": `{"Skip":"x"}`,
+	} {
+		err := Decode([]byte(body), new(request))
+		k, msg := core.KindOf(err)
+		require.Equal(t, core.KindMalformedRequest, k, "%s: %v", name, err)
+		require.NotEmpty(t, msg)
+	}
+}
+
+func TestBase64(t *testing.T) {
+	b, err := Base64("blob", "aGk=")
+	require.NoError(t, err)
+	require.Equal(t, []byte("hi"), b)
+	for in, want := range map[string]core.Kind{
+		"":      core.KindMissingParameter,
+		"aGk":   core.KindInvalidParameter, // unpadded
+		"aGl=":  core.KindInvalidParameter, // non-zero padding bits
+		"a Gk=": core.KindInvalidParameter,
+	} {
+		b, err := Base64("blob", in)
+		k, msg := core.KindOf(err)
+		require.Nil(t, b)
+		require.Equal(t, want, k, "%q", in)
+		require.Contains(t, msg, "blob", "the error names the field")
+	}
+}
