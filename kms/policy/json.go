@@ -79,16 +79,6 @@ type node struct {
 	elems []*node  // object member values (parallel to keys) or array elements
 }
 
-// field returns the value of member name, or nil.
-func (n *node) field(name string) *node {
-	for i, k := range n.keys {
-		if k == name {
-			return n.elems[i]
-		}
-	}
-	return nil
-}
-
 // readJSON reads one JSON value from doc strictly: valid UTF-8, within the
 // limits above, no duplicate member names, no trailing data, and strings
 // free of control characters and of runes that latin1 (if set) refuses.
@@ -157,7 +147,7 @@ type reader struct {
 func (r *reader) token() (json.Token, error) {
 	tok, err := r.dec.Token()
 	if err != nil {
-		if err == io.EOF {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("%w: unexpected end of document", ErrInvalid)
 		}
 		var se *json.SyntaxError

@@ -201,7 +201,7 @@ func (r *roleName) match(arn string) bool {
 
 // arnParts are the six fields of an ARN; the resource keeps any colons.
 type arnParts struct {
-	ok                                           bool
+	ok                                            bool
 	partition, service, region, account, resource string
 }
 

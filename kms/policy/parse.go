@@ -49,9 +49,9 @@ var (
 )
 
 // member extends a JSON path with an object member: .Name for plain
-// names, ["..."] otherwise.
+// names, ["..."] (cut to 64 bytes) otherwise.
 func member(path, name string) string {
-	plain := name != ""
+	plain := name != "" && len(name) <= 64
 	for i := 0; i < len(name) && plain; i++ {
 		c := name[i]
 		plain = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
@@ -118,7 +118,7 @@ func parse(doc []byte, d dialect) (*Policy, error) {
 	if len(list) > maxStatements {
 		return nil, errAt("Statement", "more than %d statements", maxStatements)
 	}
-	p := &Policy{dialect: d, stmts: make([]statement, len(list))}
+	p := &Policy{stmts: make([]statement, len(list))}
 	for i, n := range list {
 		path := "Statement"
 		if stmts.kind == kArray {

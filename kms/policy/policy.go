@@ -201,9 +201,8 @@ type Request struct {
 // Policy is a parsed, compiled policy document. It is immutable and safe
 // for concurrent use.
 type Policy struct {
-	raw     []byte
-	dialect dialect
-	stmts   []statement
+	raw   []byte
+	stmts []statement
 }
 
 // Bytes returns a copy of the document exactly as it was parsed.
