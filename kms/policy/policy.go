@@ -116,10 +116,12 @@
 // Allow that requires kms:RecipientAttestation values, and is caught by a
 // Deny with a negated operator on them.
 //
-// Context keys are matched ignoring case. If a key that a policy uses is
-// spelled twice in Context (ignoring case), or a derived key
-// (aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount) appears in
-// Context, the request is ambiguous and Decide returns Deny.
+// Context keys are matched ignoring case. If a condition that Decide
+// evaluates names a key that Context spells twice (ignoring case), or a
+// derived key (aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount)
+// that also appears in Context, the request is ambiguous and Decide
+// returns Deny. Context values are matched as the operator says: put
+// attestation measurements in as hex, as AWS writes them.
 //
 // # What is refused
 //
