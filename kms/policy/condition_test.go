@@ -318,3 +318,22 @@ func TestDenyWithNegatedOperator(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyNamesFoldASCIIOnly: condition-key names ignore ASCII case only,
+// in the policy and in Context alike.
+func TestKeyNamesFoldASCIIOnly(t *testing.T) {
+	p := condPolicyAWS(t, "StringEquals", "kms:EncryptionContext:Ärger", `"x"`)
+	for _, tc := range []struct {
+		key  string
+		want Decision
+	}{
+		{"kms:EncryptionContext:Ärger", Allow},
+		{"KMS:ENCRYPTIONCONTEXT:Ärger", Allow},
+		{"kms:EncryptionContext:ärger", NotApplicable},
+		{"kms:EncryptionContext:ÄRGER", Allow},
+	} {
+		if got := p.Decide(decrypt(alice, map[string][]string{tc.key: {"x"}})); got != tc.want {
+			t.Errorf("%s: got %v, want %v", tc.key, got, tc.want)
+		}
+	}
+}

@@ -81,6 +81,15 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
+// lowerASCIIString lowers ASCII letters only, as equalFoldASCII folds.
+func lowerASCIIString(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		b[i] = lowerASCII(c)
+	}
+	return string(b)
+}
+
 // equalFoldASCII compares lower-case pattern p with s, folding ASCII only.
 func equalFoldASCII(p, s string) bool {
 	if len(p) != len(s) {

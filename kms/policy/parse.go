@@ -330,7 +330,7 @@ func (g *grammar) actions(s *statement, n *node, path string) error {
 		if !validAction(a, g.d) {
 			return errAt(path, "malformed action %s", quote(a))
 		}
-		s.actions = append(s.actions, newGlob(strings.ToLower(a)))
+		s.actions = append(s.actions, newGlob(lowerASCIIString(a)))
 	}
 	return nil
 }
@@ -514,7 +514,7 @@ func (g *grammar) conditions(s *statement, n *node, path string) error {
 		seen := make(map[string]bool, len(block.keys))
 		for j, keyName := range block.keys {
 			keyPath := opPath + "[" + quote(keyName) + "]"
-			key := strings.ToLower(keyName)
+			key := lowerASCIIString(keyName)
 			src, ok := awsKey(key)
 			if g.d == dialectHuawei {
 				src, ok = huaweiKey(key)

@@ -62,7 +62,7 @@
 // Null; each but Null with the IfExists suffix and the ForAnyValue: and
 // ForAllValues: qualifiers. Values may be strings, arrays of strings,
 // booleans or numbers (a number is its JSON text). Condition keys (names
-// match ignoring case):
+// match ignoring ASCII case):
 //
 //   - kms:RecipientAttestation:ImageSha384 and kms:RecipientAttestation:PCR0
 //     to PCR31, from Request.Context;
@@ -116,7 +116,7 @@
 // Allow that requires kms:RecipientAttestation values, and is caught by a
 // Deny with a negated operator on them.
 //
-// Context keys are matched ignoring case. If a condition that Decide
+// Context keys are matched ignoring ASCII case. If a condition that Decide
 // evaluates names a key that Context spells twice (ignoring case), or a
 // derived key (aws:PrincipalArn, aws:PrincipalAccount, kms:CallerAccount)
 // that also appears in Context, the request is ambiguous and Decide
@@ -192,7 +192,7 @@ type Request struct {
 	Action string
 	// Resource is the key's ARN (AWS) or URN (Huawei).
 	Resource string
-	// Context maps condition-key names, matched ignoring case, to the
+	// Context maps condition-key names, matched ignoring ASCII case, to the
 	// request's values: for a request with a verified attestation
 	// document, "kms:RecipientAttestation:ImageSha384" and
 	// "kms:RecipientAttestation:PCR<n>" (AWS) or
