@@ -67,9 +67,10 @@
 // leaf key that is not P-384), the chain's root, names, constraints and
 // signatures (ErrUntrusted), the document's signature (ErrSignature),
 // validity times and MaxAge (ErrExpired, or ErrNotYetValid, which is also
-// ErrExpired), and finally VerifyOptions' policy and platform (ErrPolicy). So a tampered certificate is
-// ErrUntrusted, a tampered payload ErrSignature, and only a genuine
-// document can fail with ErrExpired or ErrPolicy.
+// ErrExpired), and finally VerifyOptions' policy and platform (ErrPolicy).
+// So a tampered certificate is ErrUntrusted, a tampered payload
+// ErrSignature, and only a genuine document can fail with ErrExpired or
+// ErrPolicy.
 //
 // # What is not checked
 //
