@@ -33,14 +33,27 @@
 //
 // The chain is the leaf followed by the cabundle in reverse; cabundle[0]
 // must be byte for byte one of the trusted roots. Every certificate must be
-// X.509 v3, P-384 and ECDSA-SHA384 with no unknown critical extension;
-// every CA must have basicConstraints CA:TRUE, keyCertSign and a pathLen
-// (if any) that the chain respects; the leaf must not be a CA and must have
-// digitalSignature. Names chain byte for byte, as in crypto/x509.
+// X.509 v3, P-384 and ECDSA-SHA384; every CA must have basicConstraints
+// CA:TRUE, keyCertSign and a pathLen (if any) that the chain respects; the
+// leaf must not be a CA and must have digitalSignature. Names chain byte
+// for byte, as in crypto/x509.
+//
+// The only critical extensions accepted are basicConstraints and keyUsage,
+// the two that are checked (and the only ones critical in the real
+// platforms' chains). Any other critical extension is rejected as
+// unhandled (ErrUntrusted), even one that crypto/x509 parses: Verify does
+// not enforce nameConstraints, extended key usage or certificate policies,
+// so a certificate that makes them critical is refused rather than
+// accepted unenforced.
 //
 // Every certificate must be valid at the verification time (by default
-// now: old documents verify only with AtDocumentTime), and the document's
-// timestamp must lie within the leaf's validity.
+// now: old documents verify only with AtDocumentTime) and at the
+// document's timestamp, and the timestamp may be at most 5 minutes (a clock
+// skew allowance) in the future of the verification time, whether or not
+// MaxAge is set.
+//
+// An empty public_key, user_data or nonce is returned as an empty, non-nil
+// slice; a null or absent one as nil (VerifyOptions can require either).
 //
 // Verified chains are cached (bounded, safe for concurrent use) by their
 // exact bytes, so that documents from a known enclave cost one signature
@@ -53,10 +66,11 @@
 // parsing (ErrMalformed, also for a certificate that does not parse or a
 // leaf key that is not P-384), the chain's root, names, constraints and
 // signatures (ErrUntrusted), the document's signature (ErrSignature),
-// validity times and MaxAge (ErrExpired), and finally VerifyOptions'
-// policy and platform (ErrPolicy). So a tampered certificate is
-// ErrUntrusted, a tampered payload ErrSignature, and only a genuine
-// document can fail with ErrExpired or ErrPolicy.
+// validity times and MaxAge (ErrExpired, or ErrNotYetValid, which is also
+// ErrExpired), and finally VerifyOptions' policy and platform (ErrPolicy).
+// So a tampered certificate is ErrUntrusted, a tampered payload
+// ErrSignature, and only a genuine document can fail with ErrExpired or
+// ErrPolicy.
 //
 // # What is not checked
 //
@@ -91,15 +105,33 @@ var (
 	// ErrUntrusted: the certificate chain is broken or does not end in a
 	// trusted root.
 	ErrUntrusted = errors.New("attestation: untrusted certificate chain")
-	// ErrExpired: a certificate is not valid at the verification time, or
-	// the document is older than MaxAge.
+	// ErrExpired: a certificate is not valid at the verification time or at
+	// the document's timestamp, the timestamp is in the future of the
+	// verification time, or the document is older than MaxAge. It covers
+	// every validity failure, ErrNotYetValid included.
 	ErrExpired = errors.New("attestation: expired")
+	// ErrNotYetValid: the failure is not an expiry but the opposite: a
+	// certificate whose validity begins after the verification time or after
+	// the document's timestamp, or a timestamp more than the allowed clock
+	// skew in the future of the verification time. Every ErrNotYetValid is
+	// also an ErrExpired, so a caller that treats all validity failures alike
+	// checks ErrExpired alone.
+	ErrNotYetValid error = notYetValid{}
 	// ErrPolicy: the document is genuine but does not meet VerifyOptions.
 	ErrPolicy = errors.New("attestation: policy not met")
 )
 
-// maxClockSkew is how far in the future a document's timestamp may be when
-// MaxAge is set: clocks of enclave hosts and verifiers differ a little.
+// notYetValid is ErrNotYetValid: its own message, and also ErrExpired.
+type notYetValid struct{}
+
+func (notYetValid) Error() string        { return "attestation: not yet valid" }
+func (notYetValid) Is(target error) bool { return target == ErrExpired }
+
+// maxClockSkew is how far in the future of the verification time a
+// document's timestamp may be. The enclave's host and the verifier each
+// keep their own clock; five minutes is the customary allowance for
+// clocks kept by NTP (Kerberos' default clockskew is 300 s), small beside
+// a leaf certificate's three hours and no larger than a typical MaxAge.
 const maxClockSkew = 5 * time.Minute
 
 // VerifyOptions is the trust and policy for Verify. The zero value trusts
@@ -120,20 +152,25 @@ type VerifyOptions struct {
 	// documents verify. It says nothing about freshness.
 	AtDocumentTime bool
 	// MaxAge, if positive, rejects documents whose timestamp is older than
-	// this at the verification time, or more than 5 minutes in its future.
+	// this at the verification time. (A timestamp more than 5 minutes in
+	// the future of the verification time is rejected in any case.)
 	MaxAge time.Duration
 
 	// PCRs are expected measurements: each index given must be present
 	// with exactly this value.
 	PCRs map[int][]byte
 	// Nonce, UserData and PublicKey, if not nil, must equal the
-	// document's fields.
+	// document's fields, which must be present: a non-nil empty slice
+	// (such as []byte{}) requires the field present and empty, and a
+	// document whose field is null or absent does not meet it. Nil
+	// requires nothing.
 	Nonce     []byte
 	UserData  []byte
 	PublicKey []byte
 	// RequireRSAPublicKey requires public_key to be a DER
-	// SubjectPublicKeyInfo of an RSA key of 2048, 3072 or 4096 bits, as a
-	// KMS recipient key must be.
+	// SubjectPublicKeyInfo of an RSA key that a KMS can seal to: 2048, 3072
+	// or 4096 bits, and nothing crypto/rsa refuses to encrypt to (an even
+	// modulus; an exponent that is even, below 3 or above 2^31-1).
 	RequireRSAPublicKey bool
 
 	// AllowDebug accepts enclaves in debug mode (PCR0, PCR1 and PCR2 all
@@ -176,7 +213,8 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 		return nil, err
 	}
 
-	// Time.
+	// Time: every certificate must be valid at the verification time and
+	// at the document's timestamp, which may not be in the future.
 	t := opts.Time
 	switch {
 	case opts.AtDocumentTime:
@@ -184,16 +222,19 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 	case t.IsZero():
 		t = time.Now()
 	}
-	if err := c.checkTime(t); err != nil {
+	if err := c.checkTime(t, ""); err != nil {
 		return nil, err
 	}
-	if leaf := c.certs[0]; p.timestamp.Before(leaf.NotBefore) || p.timestamp.After(leaf.NotAfter) {
-		return nil, fmt.Errorf("%w: timestamp %s outside the leaf certificate's validity", ErrExpired, p.timestamp.Format(time.RFC3339Nano))
+	if err := c.checkTime(p.timestamp, "the document's timestamp "); err != nil {
+		return nil, err
 	}
-	if opts.MaxAge > 0 {
-		if age := t.Sub(p.timestamp); age > opts.MaxAge || age < -maxClockSkew {
-			return nil, fmt.Errorf("%w: timestamp %s is %v from the verification time, max age %v", ErrExpired, p.timestamp.Format(time.RFC3339Nano), age, opts.MaxAge)
-		}
+	age := t.Sub(p.timestamp)
+	if age < -maxClockSkew {
+		return nil, fmt.Errorf("%w: timestamp %s is %v in the future of the verification time %s (allowed clock skew %v)",
+			ErrNotYetValid, p.timestamp.Format(time.RFC3339Nano), -age, t.Format(time.RFC3339Nano), maxClockSkew)
+	}
+	if opts.MaxAge > 0 && age > opts.MaxAge {
+		return nil, fmt.Errorf("%w: timestamp %s is %v from the verification time, max age %v", ErrExpired, p.timestamp.Format(time.RFC3339Nano), age, opts.MaxAge)
 	}
 
 	if opts.Platform != 0 && platform != opts.Platform {
@@ -298,18 +339,21 @@ func checkPolicy(p *payload, opts *VerifyOptions) error {
 			return policy("PCR%d differs", i)
 		}
 	}
-	if opts.Nonce != nil && !bytes.Equal(p.nonce, opts.Nonce) {
-		return policy("nonce differs")
-	}
-	if opts.UserData != nil && !bytes.Equal(p.userData, opts.UserData) {
-		return policy("user_data differs")
-	}
-	if opts.PublicKey != nil && !bytes.Equal(p.publicKey, opts.PublicKey) {
-		return policy("public_key differs")
+	for _, f := range []struct {
+		name      string
+		got, want []byte
+	}{{"nonce", p.nonce, opts.Nonce}, {"user_data", p.userData, opts.UserData}, {"public_key", p.publicKey, opts.PublicKey}} {
+		switch {
+		case f.want == nil:
+		case f.got == nil:
+			return policy("%s differs: null or absent in the document", f.name)
+		case !bytes.Equal(f.got, f.want):
+			return policy("%s differs", f.name)
+		}
 	}
 	if opts.RequireRSAPublicKey {
 		if len(p.publicKey) == 0 {
-			return policy("public_key absent, want an RSA key")
+			return policy("public_key absent or empty, want an RSA key")
 		}
 		k, err := x509.ParsePKIXPublicKey(p.publicKey)
 		if err != nil {
@@ -319,9 +363,31 @@ func checkPolicy(p *payload, opts *VerifyOptions) error {
 		if !ok {
 			return policy("public_key is a %T, want an RSA key", k)
 		}
-		if bits := rk.N.BitLen(); bits != 2048 && bits != 3072 && bits != 4096 {
-			return policy("public_key is RSA-%d, want 2048, 3072 or 4096 bits", bits)
+		if err := checkRSAKey(rk); err != nil {
+			return policy("public_key: %v", err)
 		}
+	}
+	return nil
+}
+
+// checkRSAKey accepts the RSA keys a KMS may seal to: 2048, 3072 or 4096
+// bits, and nothing that crypto/rsa's EncryptOAEP refuses. Go 1.26 refuses
+// (crypto/internal/fips140/rsa.checkPublicKey, and bigmod.NewModulus and
+// checkKeySize before it) a modulus that is even, of at most one or under
+// 1024 bits, and an exponent below 2, even, or above 2^31-1; this mirrors
+// those rules so that such a key fails here, as a policy error, and not
+// later when the secret is sealed. TestRequireRSAPublicKeyMirrorsCryptoRSA
+// holds the mirror to EncryptOAEP.
+func checkRSAKey(k *rsa.PublicKey) error {
+	switch bits := k.N.BitLen(); {
+	case bits != 2048 && bits != 3072 && bits != 4096:
+		return fmt.Errorf("RSA-%d, want 2048, 3072 or 4096 bits", bits)
+	case k.N.Bit(0) == 0:
+		return errors.New("the RSA modulus is even")
+	case k.E < 3 || k.E > 1<<31-1:
+		return fmt.Errorf("RSA exponent %d, want 3 to 2^31-1", k.E)
+	case k.E%2 == 0:
+		return fmt.Errorf("RSA exponent %d is even", k.E)
 	}
 	return nil
 }

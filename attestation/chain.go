@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -123,10 +125,24 @@ func checkProfile(cert *x509.Certificate, name string) error {
 	if cert.SignatureAlgorithm != x509.ECDSAWithSHA384 {
 		return untrusted("%s: signed with %v, not ECDSA-SHA384", name, cert.SignatureAlgorithm)
 	}
-	if len(cert.UnhandledCriticalExtensions) > 0 {
-		return untrusted("%s: unhandled critical extension %v", name, cert.UnhandledCriticalExtensions[0])
+	for _, e := range cert.Extensions {
+		if e.Critical && !slices.ContainsFunc(enforcedCritical, e.Id.Equal) {
+			return untrusted("%s: unhandled critical extension %v", name, e.Id)
+		}
 	}
 	return nil
+}
+
+// enforcedCritical are the extensions that may be critical:
+// basicConstraints and keyUsage, which verifyChain enforces. RFC 5280
+// (4.2) has a verifier reject a certificate with a critical extension it
+// does not process; crypto/x509 parses more than these (nameConstraints,
+// extKeyUsage, certificate policies) but enforces them only in its own
+// chain building, which Verify does not use, so they count as unhandled.
+// The real roots and chains make only these two critical.
+var enforcedCritical = []asn1.ObjectIdentifier{
+	{2, 5, 29, 19}, // basicConstraints
+	{2, 5, 29, 15}, // keyUsage
 }
 
 // checkIssued checks that parent, cabundle[parentIndex], issued cert.
@@ -141,18 +157,27 @@ func checkIssued(cert, parent *x509.Certificate, name string, parentIndex int) e
 	return nil
 }
 
-// checkTime reports which certificate of c is not valid at t.
-func (c *chain) checkTime(t time.Time) error {
+// checkTime reports the first certificate of c that is not valid at t, the
+// verification time or (as what says) the document's timestamp: one whose
+// validity has not begun is ErrNotYetValid, one that has ended ErrExpired.
+// The cached intersection of the validity periods answers the common case.
+func (c *chain) checkTime(t time.Time, what string) error {
 	if !t.Before(c.notBefore) && !t.After(c.notAfter) {
 		return nil
 	}
 	for i, cert := range c.certs {
-		if t.Before(cert.NotBefore) || t.After(cert.NotAfter) {
-			return fmt.Errorf("%w: %s valid from %s to %s, not at %s", ErrExpired, chainName(len(c.certs), i),
-				cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339), t.Format(time.RFC3339))
+		sentinel := ErrExpired
+		switch {
+		case t.Before(cert.NotBefore):
+			sentinel = ErrNotYetValid
+		case t.After(cert.NotAfter):
+		default:
+			continue
 		}
+		return fmt.Errorf("%w: %s valid from %s to %s, not at %s%s", sentinel, chainName(len(c.certs), i),
+			cert.NotBefore.Format(time.RFC3339), cert.NotAfter.Format(time.RFC3339), what, t.Format(time.RFC3339Nano))
 	}
-	return fmt.Errorf("%w: chain not valid at %s", ErrExpired, t.Format(time.RFC3339))
+	return fmt.Errorf("%w: chain not valid at %s%s", ErrExpired, what, t.Format(time.RFC3339Nano))
 }
 
 // chainName names certs[i] of an n-certificate chain (leaf first) as the

@@ -36,9 +36,9 @@ type Document struct {
 	Timestamp time.Time
 	Digest    string         // "SHA384"
 	PCRs      map[int][]byte // index 0..31 -> measurement
-	PublicKey []byte         // the enclave's key as carried (DER SubjectPublicKeyInfo for KMS); nil when absent, null or empty
-	UserData  []byte         // nil when absent, null or empty
-	Nonce     []byte         // nil when absent, null or empty
+	PublicKey []byte         // the enclave's key as carried (DER SubjectPublicKeyInfo for KMS); nil when absent or null, empty (non-nil) when empty
+	UserData  []byte         // nil when absent or null, empty (non-nil) when empty
+	Nonce     []byte         // nil when absent or null, empty (non-nil) when empty
 
 	// Chain is the verified chain, leaf first and the trusted root last.
 	// The certificates are shared with other results: do not modify them.

@@ -166,8 +166,9 @@ func major(raw cbor.RawMessage) byte { return raw[0] >> 5 }
 //   - the payload map may have an indefinite length (Nitro since 2026);
 //     nothing inside it may;
 //   - integers and lengths may be encoded non-minimally (QingTian);
-//   - public_key, user_data and nonce may be null (Nitro) or empty
-//     (QingTian), both read as absent, and up to maxUserField bytes long;
+//   - public_key, user_data and nonce may be null (Nitro), read as nil like
+//     an absent field, or empty (QingTian), read as an empty non-nil slice,
+//     and up to maxUserField bytes long;
 //   - the enclave key may be named public_key (both, really) or pubkey
 //     (Huawei's CDDL), but not both;
 //   - keys may come in any order, and unknown keys are ignored.
@@ -245,7 +246,8 @@ func decodeText(raw cbor.RawMessage, max int) (string, error) {
 }
 
 // decodeBytes decodes a byte string of 1..max bytes. If optional, it may
-// also be null or empty, which both decode as nil.
+// also be null, which decodes as nil, or empty, which decodes as an empty
+// non-nil slice.
 func decodeBytes(raw cbor.RawMessage, max int, optional bool) ([]byte, error) {
 	if optional && len(raw) == 1 && raw[0] == cborNull {
 		return nil, nil
@@ -260,8 +262,8 @@ func decodeBytes(raw cbor.RawMessage, max int, optional bool) ([]byte, error) {
 	if (len(b) == 0 && !optional) || len(b) > max {
 		return nil, fmt.Errorf("byte string of %d bytes, want at most %d", len(b), max)
 	}
-	if len(b) == 0 {
-		return nil, nil
+	if b == nil {
+		b = []byte{}
 	}
 	return b, nil
 }

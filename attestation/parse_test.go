@@ -34,7 +34,7 @@ func encode(t *testing.T, v any) []byte {
 }
 
 func TestDecodePayloadRules(t *testing.T) {
-	if p, err := decodePayload(encode(t, validPayload())); err != nil || p.publicKey != nil || p.userData != nil || string(p.nonce) != "n" {
+	if p, err := decodePayload(encode(t, validPayload())); err != nil || p.publicKey != nil || p.userData == nil || len(p.userData) != 0 || string(p.nonce) != "n" {
 		t.Fatalf("valid payload: %+v, %v", p, err)
 	}
 	pcrs := func(n, size int) map[uint64][]byte {

@@ -113,6 +113,16 @@ const (
 	// ExpiredLeaf issues a leaf that expired an hour before the document's
 	// timestamp (ErrExpired, at any verification time).
 	ExpiredLeaf
+	// TimestampBeforeCA reissues the instance CA valid only from an hour
+	// after the document's timestamp: at a verification time when every
+	// certificate is valid, the timestamp still precedes one of them
+	// (ErrNotYetValid, at any verification time).
+	TimestampBeforeCA
+	// CriticalNameConstraints reissues the zone CA with a critical
+	// nameConstraints extension permitting only DNS names under
+	// permitted.invalid, and gives the leaf a DNS name outside it
+	// (ErrUntrusted).
+	CriticalNameConstraints
 )
 
 // Options describes a document to issue. The zero value is a valid Nitro
@@ -127,6 +137,11 @@ type Options struct {
 	Platform attestation.Platform
 	// Time is the document's timestamp. If zero, the current time.
 	Time time.Time
+	// LeafNotBefore is the start of the leaf certificate's three-hour
+	// validity. If zero, 3 seconds before Time (truncated to the second),
+	// as for a leaf made for this document; a real leaf signs documents
+	// for hours, so a document's timestamp may be long after it.
+	LeafNotBefore time.Time
 	// ModuleID defaults to "i-0123456789abcdef0-enc0123456789abcdef".
 	ModuleID string
 	// PCRs default to 16 PCRs of 48 bytes: PCR0, PCR1 and PCR2 are the
@@ -147,15 +162,15 @@ var testdata embed.FS
 
 // The authority, loaded once from testdata.
 var (
-	root, region, zone, instance             *x509.Certificate
-	rootKey, regionKey, instanceKey, leafKey *ecdsa.PrivateKey
-	leafP256Key                              *ecdsa.PrivateKey
+	root, region, zone, instance                      *x509.Certificate
+	rootKey, regionKey, zoneKey, instanceKey, leafKey *ecdsa.PrivateKey
+	leafP256Key                                       *ecdsa.PrivateKey
 )
 
 func init() {
 	root, rootKey = mustLoad("root")
 	region, regionKey = mustLoad("region")
-	zone, _ = mustLoad("zone")
+	zone, zoneKey = mustLoad("zone")
 	instance, instanceKey = mustLoad("instance")
 	leafKey = mustKey("leaf")
 	leafP256Key = mustKey("leaf-p256")
@@ -253,11 +268,21 @@ func Issue(opts Options) ([]byte, error) {
 	case BadChainOrder:
 		cabundle[1], cabundle[2] = cabundle[2], cabundle[1]
 	case BrokenPathLen:
-		if cabundle[1], err = reissue(region, rootKey, func(c *x509.Certificate) { c.MaxPathLen, c.MaxPathLenZero = 0, true }); err != nil {
+		if cabundle[1], err = reissue(region, root, rootKey, func(c *x509.Certificate) { c.MaxPathLen, c.MaxPathLenZero = 0, true }); err != nil {
 			return nil, err
 		}
 	case UntrustedRoot:
-		if cabundle[0], err = reissue(root, rootKey, func(c *x509.Certificate) { c.SerialNumber = big.NewInt(666) }); err != nil {
+		if cabundle[0], err = reissue(root, nil, rootKey, func(c *x509.Certificate) { c.SerialNumber = big.NewInt(666) }); err != nil {
+			return nil, err
+		}
+	case TimestampBeforeCA:
+		if cabundle[3], err = reissue(instance, zone, zoneKey, func(c *x509.Certificate) { c.NotBefore = opts.Time.Add(time.Hour) }); err != nil {
+			return nil, err
+		}
+	case CriticalNameConstraints:
+		if cabundle[2], err = reissue(zone, region, regionKey, func(c *x509.Certificate) {
+			c.PermittedDNSDomainsCritical, c.PermittedDNSDomains = true, []string{"permitted.invalid"}
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -309,6 +334,9 @@ func issueLeaf(opts Options, pub crypto.PublicKey) ([]byte, error) {
 		return nil, err
 	}
 	notBefore := opts.Time.Add(-3 * time.Second).Truncate(time.Second)
+	if !opts.LeafNotBefore.IsZero() {
+		notBefore = opts.LeafNotBefore
+	}
 	if opts.Malformation == ExpiredLeaf {
 		notBefore = notBefore.Add(-4 * time.Hour)
 	}
@@ -329,15 +357,18 @@ func issueLeaf(opts Options, pub crypto.PublicKey) ([]byte, error) {
 	if tmpl.IsCA {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}
+	if opts.Malformation == CriticalNameConstraints {
+		tmpl.DNSNames = []string{"enclave.test.qtenclave"}
+	}
 	return x509.CreateCertificate(rand.Reader, tmpl, instance, pub, instanceKey)
 }
 
-// reissue signs a modified copy of c with key.
-func reissue(c *x509.Certificate, key *ecdsa.PrivateKey, modify func(*x509.Certificate)) ([]byte, error) {
+// reissue signs a modified copy of c with key, the key of parent (nil: c
+// is self-signed).
+func reissue(c, parent *x509.Certificate, key *ecdsa.PrivateKey, modify func(*x509.Certificate)) ([]byte, error) {
 	tmpl := *c
 	modify(&tmpl)
-	parent := root
-	if c == root {
+	if parent == nil {
 		parent = &tmpl
 	}
 	return x509.CreateCertificate(rand.Reader, &tmpl, parent, c.PublicKey, key)

@@ -22,7 +22,13 @@ import (
 func init() { commands["kms"] = runKMS }
 
 const kmsUsage = `usage: qtenclave kms serve [--addr 127.0.0.1:PORT] [--data DIR] [--trust-test-root]
-                            [--root FILE.pem]... [--token TOKEN] [--access-key AK --secret-key SK]
+                            [--root FILE.pem]... [--token-file FILE] [--access-key AK --secret-key-file FILE]
+
+Credentials come from files (--token-file, --secret-key-file: one line each)
+or the environment (QTENCLAVE_KMS_TOKEN, QTENCLAVE_KMS_AK, QTENCLAVE_KMS_SK);
+a file beats the environment. --token and --secret-key are for tests only:
+other users of the machine see command lines (ps). With none, credentials
+are generated and printed.
 `
 
 // kmsContext is done when the server should stop gracefully (SIGINT or
@@ -48,9 +54,11 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		trusted = append(trusted, roots...)
 		return err
 	})
-	token := fs.String("token", os.Getenv("QTENCLAVE_KMS_TOKEN"), "X-Auth-Token to accept (or QTENCLAVE_KMS_TOKEN)")
+	token := fs.String("token", os.Getenv("QTENCLAVE_KMS_TOKEN"), "X-Auth-Token to accept, for tests only: other users see command lines (ps); use --token-file or QTENCLAVE_KMS_TOKEN")
+	tokenFile := fs.String("token-file", "", "read the X-Auth-Token to accept from `FILE` (one line)")
 	ak := fs.String("access-key", os.Getenv("QTENCLAVE_KMS_AK"), "access key for signed requests (or QTENCLAVE_KMS_AK)")
-	sk := fs.String("secret-key", os.Getenv("QTENCLAVE_KMS_SK"), "secret key for signed requests (or QTENCLAVE_KMS_SK)")
+	sk := fs.String("secret-key", os.Getenv("QTENCLAVE_KMS_SK"), "secret key for signed requests, for tests only: other users see command lines (ps); use --secret-key-file or QTENCLAVE_KMS_SK")
+	skFile := fs.String("secret-key-file", "", "read the secret key for signed requests from `FILE` (one line)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -58,8 +66,26 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qtenclave kms serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	for _, f := range []struct {
+		flag, file string
+		value      *string
+	}{{"token", *tokenFile, token}, {"secret-key", *skFile, sk}} {
+		if f.file == "" {
+			continue
+		}
+		if isFlagSet(fs, f.flag) {
+			fmt.Fprintf(stderr, "qtenclave kms serve: --%s and --%s-file: give one\n", f.flag, f.flag)
+			return 2
+		}
+		v, err := readSecretFile(f.file)
+		if err != nil {
+			fmt.Fprintf(stderr, "qtenclave kms serve: --%s-file: %v\n", f.flag, err)
+			return 2
+		}
+		*f.value = v
+	}
 	if (*ak == "") != (*sk == "") {
-		fmt.Fprintln(stderr, "qtenclave kms serve: --access-key and --secret-key go together")
+		fmt.Fprintln(stderr, "qtenclave kms serve: --access-key and --secret-key (or --secret-key-file) go together")
 		return 2
 	}
 	generated := *token == "" && *ak == ""
@@ -101,6 +127,13 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isFlagSet reports whether the flag name was given on the command line.
+func isFlagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // randomCredential returns n random bytes in hex.

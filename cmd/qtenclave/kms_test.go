@@ -29,7 +29,7 @@ func serveKMS(t *testing.T, args ...string) (lines []string, stop func() int) {
 	want := 1
 	for len(lines) < want && sc.Scan() {
 		lines = append(lines, sc.Text())
-		if len(lines) == 1 && !hasFlag(args, "--token") && !hasFlag(args, "--access-key") {
+		if len(lines) == 1 && !hasFlag(args, "--token") && !hasFlag(args, "--token-file") && !hasFlag(args, "--access-key") {
 			want = 4
 		}
 	}

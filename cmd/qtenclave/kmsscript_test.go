@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -31,12 +32,14 @@ import (
 //	                                    object in FILE to the file OUT
 //	setenvfile VAR FILE                 set $VAR to the contents of FILE
 //	b64decode IN OUT                    decode standard base64
+//	hexencode IN OUT                    encode as lower-case hex, 64 digits a line
 var kmsScriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"kmsready":   cmdKMSReady,
 	"kmspost":    cmdKMSPost,
 	"jsonfield":  cmdJSONField,
 	"setenvfile": cmdSetenvFile,
 	"b64decode":  cmdB64Decode,
+	"hexencode":  cmdHexEncode,
 }
 
 // setupKMSScript gives each script a free loopback port in $KMSADDR and a
@@ -130,6 +133,18 @@ func cmdB64Decode(ts *testscript.TestScript, neg bool, args []string) {
 	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(ts.ReadFile(args[0])))
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), b, 0o644))
+}
+
+func cmdHexEncode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: hexencode IN OUT")
+	}
+	h := hex.EncodeToString([]byte(ts.ReadFile(args[0])))
+	var b strings.Builder
+	for i := 0; i < len(h); i += 64 {
+		b.WriteString(h[i:min(i+64, len(h))] + "\n")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
 }
 
 func cmdSetenvFile(ts *testscript.TestScript, neg bool, args []string) {

@@ -2,16 +2,12 @@ package main
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/envelope"
@@ -27,12 +23,16 @@ func init() {
 // envelope package parses envelopes of up to 1 MiB.
 const maxSealInput = 1 << 20
 
-const sealUsage = `usage: qtenclave seal --to FILE [--shape aws|der] [--at now|document|RFC3339] [--root FILE.pem]... < plaintext > envelope
+const sealUsage = `usage: qtenclave seal --to FILE [--shape aws|der] [policy flags] < plaintext > envelope
 
 Seals stdin to an RSA key as a CMS envelope (KMS ciphertext_recipient).
 FILE is a PEM public key ("PUBLIC KEY" or "RSA PUBLIC KEY"), or an
-attestation document (raw CBOR or base64), which is verified first (against
-the embedded roots, or --root) and must carry an RSA public_key.
+attestation document (raw CBOR, hex or base64), which is verified first
+exactly as "qtenclave verify" does, with the same policy flags (--at,
+--platform, --root, --pcr, --nonce, --user-data, --max-age, --allow-debug),
+and must carry an RSA public_key. Without --pcr, any genuine enclave of the
+platform can have made the document, whatever code it runs: sealing then
+trusts every enclave of that platform.
 
 flags:
 `
@@ -43,13 +43,7 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, sealUsage); fs.PrintDefaults() }
 	to := fs.String("to", "", "recipient: PEM public key or attestation document")
 	shape := fs.String("shape", "aws", "envelope encoding: aws (as AWS KMS writes it) or der")
-	var vopts attestation.VerifyOptions
-	at := fs.String("at", "now", "verification time of an attestation document: now, document (its own timestamp) or an RFC 3339 time")
-	fs.Func("root", "trusted root `FILE.pem` for attestation documents (repeatable); replaces the embedded roots", func(name string) error {
-		roots, err := readRoots(name)
-		vopts.Roots = append(vopts.Roots, roots...)
-		return err
-	})
+	policy := addPolicyFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -67,7 +61,8 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qtenclave seal: --shape %q: want aws or der\n", *shape)
 		return 2
 	}
-	if err := setVerifyTime(&vopts, *at); err != nil {
+	vopts, err := policy.options()
+	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave seal: %v\n", err)
 		return 2
 	}
@@ -81,20 +76,25 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "qtenclave seal: %v\n", err)
 		return 1
 	}
+	pub, isPEM, perr := parsePEMPublicKey(file)
+	if set := setPolicyFlags(fs); isPEM && len(set) > 0 {
+		fmt.Fprintf(stderr, "qtenclave seal: %s: a PEM key has no attestation to check: %s apply only to a document\n", *to, strings.Join(set, ", "))
+		return 2
+	}
+	if isPEM && perr != nil {
+		fmt.Fprintf(stderr, "qtenclave seal: %s: %v\n", *to, perr)
+		return 1
+	}
 	plaintext, err := readAllBounded(stdin, "stdin")
 	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave seal: %v\n", err)
 		return 1
 	}
 	var out []byte
-	if pub, ok, perr := parsePEMPublicKey(file); ok {
-		if perr != nil {
-			fmt.Fprintf(stderr, "qtenclave seal: %s: %v\n", *to, perr)
-			return 1
-		}
+	if isPEM {
 		out, err = recipient.Seal(plaintext, pub, opts)
 	} else {
-		out, err = sealToDocument(plaintext, *to, vopts, opts)
+		out, err = sealToDocument(plaintext, *to, file, vopts, opts, stderr)
 	}
 	clear(plaintext)
 	if err != nil {
@@ -108,49 +108,24 @@ func runSeal(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// sealToDocument verifies the attestation document in file (raw CBOR or
-// base64), requiring an RSA public_key, and seals to that key.
-func sealToDocument(plaintext []byte, file string, vopts attestation.VerifyOptions, opts recipient.SealOptions) ([]byte, error) {
-	raw, err := readDocument(file, nil)
+// sealToDocument verifies the attestation document b (read from name: raw
+// CBOR, hex or base64) with vopts, requiring an RSA public_key, and seals
+// to that key. Without a PCR policy it warns on stderr that every enclave
+// of the platform is trusted.
+func sealToDocument(plaintext []byte, name string, b []byte, vopts attestation.VerifyOptions, opts recipient.SealOptions, stderr io.Writer) ([]byte, error) {
+	raw, enc, err := decodeDocument(b)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	vopts.RequireRSAPublicKey = true
 	doc, err := attestation.Verify(raw, vopts)
 	if err != nil {
-		return nil, fmt.Errorf("%s: rejected: %w", file, err)
+		return nil, fmt.Errorf("%s: rejected: %w%s", name, err, readAs(err, enc))
+	}
+	if len(vopts.PCRs) == 0 {
+		fmt.Fprintf(stderr, "qtenclave seal: warning: no --pcr policy: this trusts every genuine %s enclave, whatever code it runs\n", doc.Platform)
 	}
 	return recipient.SealToDocument(plaintext, doc, opts)
-}
-
-// parsePEMPublicKey reports whether b is PEM, and if so returns the RSA key
-// it holds or why it holds none.
-func parsePEMPublicKey(b []byte) (*rsa.PublicKey, bool, error) {
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("-----BEGIN ")) {
-		return nil, false, nil
-	}
-	blk, rest := pem.Decode(b)
-	if blk == nil || len(bytes.TrimSpace(rest)) != 0 {
-		return nil, true, errors.New("not one PEM block")
-	}
-	var pub any
-	var err error
-	switch blk.Type {
-	case "PUBLIC KEY":
-		pub, err = x509.ParsePKIXPublicKey(blk.Bytes)
-	case "RSA PUBLIC KEY":
-		pub, err = x509.ParsePKCS1PublicKey(blk.Bytes)
-	default:
-		return nil, true, fmt.Errorf("PEM type %q: want PUBLIC KEY or RSA PUBLIC KEY", blk.Type)
-	}
-	if err != nil {
-		return nil, true, err
-	}
-	rsaPub, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		return nil, true, fmt.Errorf("%T is not an RSA key", pub)
-	}
-	return rsaPub, true, nil
 }
 
 const openUsage = `usage: qtenclave open --key KEY.pem < envelope > plaintext
@@ -193,36 +168,6 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// loadPrivateKey reads a PEM RSA private key, PKCS#8 or PKCS#1. Errors never
-// quote the file's contents.
-func loadPrivateKey(name string) (crypto.Decrypter, error) {
-	b, err := readFileBounded(name)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(b)
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return nil, errors.New("no PEM block")
-	}
-	defer clear(blk.Bytes)
-	switch blk.Type {
-	case "RSA PRIVATE KEY":
-		return x509.ParsePKCS1PrivateKey(blk.Bytes)
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		rsaKey, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Errorf("%T is not an RSA key", k)
-		}
-		return rsaKey, nil
-	}
-	return nil, fmt.Errorf("PEM type %q: want PRIVATE KEY or RSA PRIVATE KEY", blk.Type)
 }
 
 // envelopeBytes returns the base64 decoding of b if b is base64 text, and b

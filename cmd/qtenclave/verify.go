@@ -3,21 +3,16 @@ package main
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/qtenclave/qtenclave/attestation"
 )
@@ -27,14 +22,11 @@ func init() {
 	commands["inspect"] = runInspect
 }
 
-// maxDocumentFile bounds what verify and inspect read: a document is at
-// most 64 KiB, or about 88 KiB as base64; anything much larger is not one.
-const maxDocumentFile = 1 << 20
-
 const verifyUsage = `usage: qtenclave verify [flags] FILE
 
-Verify the attestation document in FILE (raw CBOR or base64; '-' for stdin).
-Exit status: 0 verified, 1 rejected (the reason on stderr), 2 usage error.
+Verify the attestation document in FILE (raw CBOR, hex or base64; '-' for
+stdin). Exit status: 0 verified, 1 rejected (the reason on stderr), 2 usage
+error.
 
 flags:
 `
@@ -43,65 +35,30 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, verifyUsage); fs.PrintDefaults() }
-	var opts attestation.VerifyOptions
-	at := fs.String("at", "now", "verification time: now, document (the document's own timestamp) or an RFC 3339 time")
-	platform := fs.String("platform", "auto", "required platform: auto (decided by the root), nitro or qingtian")
-	fs.Func("root", "trusted root `FILE.pem` (repeatable); replaces the embedded roots", func(name string) error {
-		roots, err := readRoots(name)
-		opts.Roots = append(opts.Roots, roots...)
-		return err
-	})
-	fs.Func("pcr", "expected PCR value `N=HEX` (repeatable)", func(s string) error {
-		n, h, ok := strings.Cut(s, "=")
-		i, err := strconv.Atoi(n)
-		if !ok || err != nil || i < 0 || i > 31 {
-			return errors.New("want N=HEX with N in 0..31")
-		}
-		v, err := hex.DecodeString(h)
-		if err != nil {
-			return err
-		}
-		if opts.PCRs == nil {
-			opts.PCRs = map[int][]byte{}
-		}
-		opts.PCRs[i] = v
-		return nil
-	})
-	hexFlag(fs, &opts.Nonce, "nonce", "expected nonce")
-	hexFlag(fs, &opts.UserData, "user-data", "expected user_data")
-	fs.DurationVar(&opts.MaxAge, "max-age", 0, "reject documents older than this `duration` (e.g. 5m)")
-	fs.BoolVar(&opts.AllowDebug, "allow-debug", false, "accept enclaves in debug mode (PCR0, PCR1 and PCR2 all zero)")
+	policy := addPolicyFlags(fs)
 	jsonOut := fs.Bool("json", false, "print one JSON object")
 	file, ok := parseArgs(fs, args, stderr)
 	if !ok {
 		return 2
 	}
-	if err := setVerifyTime(&opts, *at); err != nil {
+	opts, err := policy.options()
+	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave verify: %v\n", err)
 		return 2
 	}
-	switch *platform {
-	case "auto":
-	case "nitro":
-		opts.Platform = attestation.Nitro
-	case "qingtian":
-		opts.Platform = attestation.QingTian
-	default:
-		fmt.Fprintf(stderr, "qtenclave verify: --platform: want auto, nitro or qingtian, not %q\n", *platform)
-		return 2
-	}
 
-	raw, err := readDocument(file, stdin)
+	raw, enc, err := readDocument(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave verify: %v\n", err)
 		return 1
 	}
 	doc, err := attestation.Verify(raw, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "qtenclave verify: rejected: %v\n", err)
+		fmt.Fprintf(stderr, "qtenclave verify: rejected: %v%s\n", err, readAs(err, enc))
 		return 1
 	}
-	report := reportOf(true, doc.Platform, doc.ModuleID, doc.Timestamp, doc.Digest, doc.PCRs, doc.PublicKey, doc.UserData, doc.Nonce, doc.Chain)
+	source := platformSource(doc, opts)
+	report := reportOf(true, doc.Platform, &source, doc.ModuleID, doc.Timestamp, doc.Digest, doc.PCRs, doc.PublicKey, doc.UserData, doc.Nonce, doc.Chain)
 	if *jsonOut {
 		return writeJSON(stdout, stderr, report)
 	}
@@ -117,10 +74,20 @@ func runVerify(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// readAs names the encoding a document was read in, for an error that
+// says it does not decode.
+func readAs(err error, enc string) string {
+	if !errors.Is(err, attestation.ErrMalformed) || enc == "" {
+		return ""
+	}
+	return " (read as " + enc + ")"
+}
+
 const inspectUsage = `usage: qtenclave inspect FILE
 
-Decode the attestation document in FILE (raw CBOR or base64; '-' for stdin)
-WITHOUT verifying it, and print it as one JSON object with "verified": false.
+Decode the attestation document in FILE (raw CBOR, hex or base64; '-' for
+stdin) WITHOUT verifying it, and print it as one JSON object with
+"verified": false.
 `
 
 func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -131,17 +98,22 @@ func runInspect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
-	raw, err := readDocument(file, stdin)
+	raw, enc, err := readDocument(file, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave inspect: %v\n", err)
 		return 1
 	}
 	u, err := attestation.Decode(raw)
 	if err != nil {
-		fmt.Fprintf(stderr, "qtenclave inspect: %v\n", err)
+		fmt.Fprintf(stderr, "qtenclave inspect: %v%s\n", err, readAs(err, enc))
 		return 1
 	}
-	return writeJSON(stdout, stderr, reportOf(false, u.Platform, u.ModuleID, u.Timestamp, u.Digest, u.PCRs, u.PublicKey, u.UserData, u.Nonce, u.Chain))
+	var source *string
+	if u.Platform != 0 {
+		s := "root"
+		source = &s
+	}
+	return writeJSON(stdout, stderr, reportOf(false, u.Platform, source, u.ModuleID, u.Timestamp, u.Digest, u.PCRs, u.PublicKey, u.UserData, u.Nonce, u.Chain))
 }
 
 // parseArgs parses flags given before or after the one FILE argument.
@@ -165,115 +137,29 @@ func parseArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (file string, 
 	return files[0], true
 }
 
-func hexFlag(fs *flag.FlagSet, p *[]byte, name, usage string) {
-	fs.Func(name, usage+" (`HEX`)", func(s string) error {
-		b, err := hex.DecodeString(s)
-		if err != nil {
-			return err
-		}
-		*p = b
-		return nil
-	})
-}
-
-// setVerifyTime sets the verification time of opts from an --at flag:
-// now, document (the document's own timestamp) or an RFC 3339 time.
-func setVerifyTime(opts *attestation.VerifyOptions, at string) error {
-	switch at {
-	case "now":
-	case "document":
-		opts.AtDocumentTime = true
-	default:
-		t, err := time.Parse(time.RFC3339, at)
-		if err != nil {
-			return fmt.Errorf("--at: want now, document or an RFC 3339 time: %v", err)
-		}
-		opts.Time = t
-	}
-	return nil
-}
-
-func readRoots(name string) ([]*x509.Certificate, error) {
-	b, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	var roots []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, b = pem.Decode(b)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
-		}
-		roots = append(roots, c)
-	}
-	if len(roots) == 0 {
-		return nil, fmt.Errorf("%s: no PEM certificate", name)
-	}
-	return roots, nil
-}
-
-// readDocument reads FILE ('-' is stdin) and decodes base64 text; raw CBOR
-// (a COSE_Sign1 starts with 0x84, or 0xd2 when tagged) is returned as is.
-func readDocument(file string, stdin io.Reader) ([]byte, error) {
-	r := stdin
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, maxDocumentFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxDocumentFile {
-		return nil, fmt.Errorf("%s: larger than %d bytes: not an attestation document", file, maxDocumentFile)
-	}
-	if len(b) > 0 && (b[0] == 0x84 || b[0] == 0xd2) {
-		return b, nil
-	}
-	text := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
-		}
-		return r
-	}, string(b))
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if d, err := enc.DecodeString(text); err == nil {
-			return d, nil
-		}
-	}
-	return b, nil // neither: let the parser say what is wrong
-}
-
 // report is what verify and inspect print, in the CLI contract's order.
 type report struct {
-	Verified  bool      `json:"verified"`
-	Platform  string    `json:"platform"`
-	ModuleID  string    `json:"module_id"`
-	Timestamp string    `json:"timestamp"`
-	Digest    string    `json:"digest"`
-	PCRs      pcrs      `json:"pcrs"`
-	PublicKey hexOrNull `json:"public_key"`
-	UserData  hexOrNull `json:"user_data"`
-	Nonce     hexOrNull `json:"nonce"`
-	Chain     []string  `json:"chain"`
+	Verified bool   `json:"verified"`
+	Platform string `json:"platform"`
+	// PlatformSource says how the platform was decided: "root" (the
+	// chain ends in that platform's root), "flag" (--platform), or
+	// "signature" (another root: guessed from the signature's byte
+	// order); null when unverified and unknown.
+	PlatformSource *string   `json:"platform_source"`
+	ModuleID       string    `json:"module_id"`
+	Timestamp      string    `json:"timestamp"`
+	Digest         string    `json:"digest"`
+	PCRs           pcrs      `json:"pcrs"`
+	PublicKey      hexOrNull `json:"public_key"`
+	UserData       hexOrNull `json:"user_data"`
+	Nonce          hexOrNull `json:"nonce"`
+	Chain          []string  `json:"chain"`
 }
 
-func reportOf(verified bool, p attestation.Platform, moduleID string, ts time.Time, digest string, pcrMap map[int][]byte, publicKey, userData, nonce []byte, chain []*x509.Certificate) *report {
+func reportOf(verified bool, p attestation.Platform, source *string, moduleID string, ts time.Time, digest string, pcrMap map[int][]byte, publicKey, userData, nonce []byte, chain []*x509.Certificate) *report {
 	platform := p.String()
 	r := &report{
-		Verified: verified, Platform: platform, ModuleID: moduleID,
+		Verified: verified, Platform: platform, PlatformSource: source, ModuleID: moduleID,
 		Timestamp: ts.UTC().Format(rfc3339Milli), Digest: digest, PCRs: pcrMap,
 		PublicKey: publicKey, UserData: userData, Nonce: nonce,
 	}
@@ -296,6 +182,14 @@ func writeJSON(stdout, stderr io.Writer, r *report) int {
 // writeText prints the report for a person: every field on its own line,
 // long byte strings shortened (--json has them in full).
 func (r *report) writeText(w io.Writer) {
+	if r.PlatformSource != nil {
+		how := map[string]string{
+			"root":      "by its root",
+			"flag":      "by --platform",
+			"signature": "guessed from the signature's byte order: the root is neither platform's (--platform pins it)",
+		}[*r.PlatformSource]
+		fmt.Fprintf(w, "  platform    %s, %s\n", r.Platform, how)
+	}
 	fmt.Fprintf(w, "  module_id   %s\n", r.ModuleID)
 	fmt.Fprintf(w, "  timestamp   %s\n", r.Timestamp)
 	fmt.Fprintf(w, "  digest      %s\n", r.Digest)
@@ -327,6 +221,9 @@ func (r *report) writeText(w io.Writer) {
 func describe(b []byte) string {
 	if b == nil {
 		return "none"
+	}
+	if len(b) == 0 {
+		return "empty"
 	}
 	s := fmt.Sprintf("%d bytes", len(b))
 	const max = 32
@@ -368,7 +265,8 @@ func (p pcrs) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// hexOrNull marshals as a hex string, or null when nil.
+// hexOrNull marshals as a hex string, or null when nil: an empty field is
+// "", a null or absent one null.
 type hexOrNull []byte
 
 func (h hexOrNull) MarshalJSON() ([]byte, error) {
