@@ -17,7 +17,7 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
-	"github.com/qtenclave/qtenclave/kms"
+	"github.com/qtenclave/qtenclave/kms/huawei"
 )
 
 // runCLI runs qtenclave with args and stdin, and returns its exit code and
@@ -306,15 +306,15 @@ func TestKMSServeSecretFiles(t *testing.T) {
 	lines, stop := serveKMS(t, "--token-file", tokenFile, "--access-key", "AK1", "--secret-key-file", skFile)
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
 	ctx := context.Background()
-	for _, c := range []*kms.Client{
+	for _, c := range []*huawei.Client{
 		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "token-from-file"},
 		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: "AK1", SecretKey: "sk-from-file"},
 	} {
-		if _, err := c.ListKeys(ctx, &kms.ListKeysRequest{}); err != nil {
+		if _, err := c.ListKeys(ctx, &huawei.ListKeysRequest{}); err != nil {
 			t.Errorf("credentials from files: %v", err)
 		}
 	}
-	if _, err := (&kms.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "token-from-env"}).ListKeys(ctx, &kms.ListKeysRequest{}); err == nil {
+	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "token-from-env"}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
 		t.Error("the environment's token was accepted beside --token-file")
 	}
 	stop()
