@@ -10,7 +10,6 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 var sentinels = []error{attestation.ErrMalformed, attestation.ErrSignature, attestation.ErrUntrusted, attestation.ErrExpired, attestation.ErrPolicy}
@@ -18,7 +17,7 @@ var sentinels = []error{attestation.ErrMalformed, attestation.ErrSignature, atte
 // fuzzSeeds adds the real documents (and the not_real one), and test
 // documents in both dialects with every quirk.
 func fuzzSeeds(f *testing.F) {
-	dir := sharedvec.Path(f, "nitro/docs")
+	dir := filepath.Join("testdata", "nitro", "docs")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		f.Fatal(err)

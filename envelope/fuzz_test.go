@@ -5,8 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // FuzzParse: Parse either fails with nil and a sentinel-wrapping error, or
@@ -14,7 +12,7 @@ import (
 // itself (DER fixing the content form).
 func FuzzParse(f *testing.F) {
 	for _, name := range append(append(awsBlobs, unsupportedEnvelopes...), keys(oaepEnvelopes)...) {
-		f.Add(sharedvec.Read(f, name))
+		f.Add(readTestdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		env, err := Parse(b)
