@@ -1,6 +1,6 @@
 package main
 
-func envelopeFile() *vectorFile         { return &vectorFile{name: "x1.json"} }
+
 func sm2ECDHFile(bool) *vectorFile      { return &vectorFile{name: "x2.json"} }
 func secp256k1ECPointFile() *vectorFile { return &vectorFile{name: "x3.json"} }
 func datakeyFile() *vectorFile          { return &vectorFile{name: "x4.json"} }
