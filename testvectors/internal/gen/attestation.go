@@ -155,6 +155,7 @@ func newSpec(p *pki) *docSpec {
 }
 
 func (s *docSpec) build() []byte {
+	s.m.emptyUnset = s.d.optional == optEmpty
 	es := s.d.entries(s.m)
 	if s.entries != nil {
 		es = s.entries(es)
@@ -258,6 +259,9 @@ func (c *attCase) test(f *vectorFile) *attTest {
 			e.PCRs[strconv.Itoa(i)] = fmt.Sprintf("%x", m.pcrs[i])
 		}
 		opt := func(b []byte) *hexBytes {
+			if b == nil && m.emptyUnset {
+				return &hexBytes{}
+			}
 			if b == nil {
 				return nil
 			}

@@ -31,6 +31,9 @@ type docModel struct {
 	// public_key, user_data and nonce: nil is absent (or null, see
 	// optional), a non-nil empty slice an empty byte string.
 	pub, user, nonce []byte
+	// emptyUnset records that the dialect writes an unset optional field
+	// as an empty byte string (set when the document is built).
+	emptyUnset bool
 }
 
 // optionalForm is how a dialect writes an optional field that is not set.
@@ -228,6 +231,7 @@ func defaultModel(p *pki) *docModel {
 	}
 	if p.dialect == "qingtian" {
 		m.user = nil // unused: an empty byte string in this dialect
+		m.emptyUnset = true
 	}
 	return m
 }
