@@ -44,7 +44,6 @@ var datakeyNotes = map[string]note{
 	"WrongDigest":      {"MODIFIED_PARAMETER", "The digest is the other algorithm's: SM3 for an AES CMK, SHA-256 for an SM4 CMK."},
 	"DigestFirst":      {"MODIFIED_PARAMETER", "The digest comes before the DEK."},
 	"WrongLength":      {"MODIFIED_PARAMETER", "plain_text is not datakeyLength + 32 bytes: the digest is missing, truncated or longer, or the length names another DEK size."},
-	"ZeroDatakey":      {"EDGE_CASE", "A DEK of zero bytes with a correct digest."},
 	"DigestOfPrefixed": {"MODIFIED_PARAMETER", "The digest covers the DEK and more."},
 }
 

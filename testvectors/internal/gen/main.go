@@ -61,6 +61,7 @@ type vectorFile struct {
 	TestGroups       []any           `json:"testGroups"`
 
 	nextID int
+	used   map[string]bool // flags that some test carries
 }
 
 // note describes a flag, as in Wycheproof.
@@ -96,6 +97,10 @@ func (f *vectorFile) newCommon(comment string, flags ...string) common {
 		if _, ok := f.Notes[fl]; !ok {
 			panic(fmt.Sprintf("%s: flag %q has no note", f.name, fl))
 		}
+		if f.used == nil {
+			f.used = map[string]bool{}
+		}
+		f.used[fl] = true
 	}
 	if flags == nil {
 		flags = []string{}
@@ -104,6 +109,12 @@ func (f *vectorFile) newCommon(comment string, flags ...string) common {
 }
 
 func (f *vectorFile) write(dir string) error {
+	// A file describes only the flags its tests carry.
+	notes := map[string]note{}
+	for fl := range f.used {
+		notes[fl] = f.Notes[fl]
+	}
+	f.Notes = notes
 	b, err := json.MarshalIndent(f, "", "  ")
 	if err != nil {
 		return err
