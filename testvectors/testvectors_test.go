@@ -288,3 +288,33 @@ func (v *validator) validate(s map[string]any, x any, path string) error {
 	}
 	return nil
 }
+
+// TestReadmeListsEveryFlag checks that README.md names every flag and every
+// failure class of the files.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme := string(mustRead(t, "README.md"))
+	names, _ := fs.Glob(FS, "*_test.json")
+	for _, name := range names {
+		var f struct {
+			Notes      map[string]Note `json:"notes"`
+			TestGroups []struct {
+				Tests []Test `json:"tests"`
+			} `json:"testGroups"`
+		}
+		if err := json.Unmarshal(mustRead(t, name), &f); err != nil {
+			t.Fatal(err)
+		}
+		for fl := range f.Notes {
+			if !strings.Contains(readme, "`"+fl+"`") {
+				t.Errorf("README.md does not name flag %s of %s", fl, name)
+			}
+		}
+		for _, g := range f.TestGroups {
+			for _, tc := range g.Tests {
+				if tc.Failure != "" && !strings.Contains(readme, "`"+tc.Failure+"`") {
+					t.Errorf("README.md does not name failure class %s of %s", tc.Failure, name)
+				}
+			}
+		}
+	}
+}
