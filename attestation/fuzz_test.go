@@ -14,9 +14,13 @@ import (
 
 var sentinels = []error{attestation.ErrMalformed, attestation.ErrSignature, attestation.ErrUntrusted, attestation.ErrExpired, attestation.ErrPolicy}
 
-// fuzzSeeds adds the real documents (and the not_real one), and test
-// documents in both dialects with every quirk.
+// fuzzSeeds adds the real documents (and the not_real one), test
+// documents in both dialects with every quirk, and every document of the
+// test vectors.
 func fuzzSeeds(f *testing.F) {
+	for _, doc := range vectorDocs(f) {
+		f.Add(doc)
+	}
 	dir := filepath.Join("testdata", "nitro", "docs")
 	entries, err := os.ReadDir(dir)
 	if err != nil {

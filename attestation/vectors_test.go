@@ -116,3 +116,19 @@ func checkExpected(t *testing.T, tc *testvectors.AttestationTest, doc *attestati
 		}
 	}
 }
+
+// vectorDocs returns every document of attestation_test.json, as fuzz
+// seeds.
+func vectorDocs(tb testing.TB) [][]byte {
+	f, err := testvectors.Load[testvectors.AttestationGroup]("attestation_test.json")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var docs [][]byte
+	for _, g := range f.TestGroups {
+		for _, tc := range g.Tests {
+			docs = append(docs, tc.Doc)
+		}
+	}
+	return docs
+}
