@@ -243,16 +243,22 @@ type ImportTest struct {
 	PublicKey            Hex `json:"publicKey,omitempty"`
 }
 
-func (g *AttestationGroup) tests() []*Test { return testsOf(g.Tests, func(t *AttestationTest) *Test { return &t.Test }) }
-func (g *EnvelopeGroup) tests() []*Test    { return testsOf(g.Tests, func(t *EnvelopeTest) *Test { return &t.Test }) }
-func (g *ECDHGroup) tests() []*Test        { return testsOf(g.Tests, func(t *ECDHTest) *Test { return &t.Test }) }
-func (g *DatakeyGroup) tests() []*Test     { return testsOf(g.Tests, func(t *DatakeyTest) *Test { return &t.Test }) }
-func (g *ImportGroup) tests() []*Test      { return testsOf(g.Tests, func(t *ImportTest) *Test { return &t.Test }) }
+func (g *AttestationGroup) tests() []*Test { return testsOf(g.Tests) }
+func (g *EnvelopeGroup) tests() []*Test    { return testsOf(g.Tests) }
+func (g *ECDHGroup) tests() []*Test        { return testsOf(g.Tests) }
+func (g *DatakeyGroup) tests() []*Test     { return testsOf(g.Tests) }
+func (g *ImportGroup) tests() []*Test      { return testsOf(g.Tests) }
 
-func testsOf[T any](ts []T, f func(*T) *Test) []*Test {
+// test returns t; every test type has it through its embedded Test.
+func (t *Test) test() *Test { return t }
+
+func testsOf[T any, PT interface {
+	*T
+	test() *Test
+}](ts []T) []*Test {
 	out := make([]*Test, len(ts))
 	for i := range ts {
-		out[i] = f(&ts[i])
+		out[i] = PT(&ts[i]).test()
 	}
 	return out
 }
