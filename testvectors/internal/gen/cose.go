@@ -247,18 +247,6 @@ func recipientSPKI() []byte {
 	return b
 }
 
-// isDebugModel reports whether PCR0, PCR1 and PCR2 are all zero or absent.
-func isDebugModel(m *docModel) bool {
-	for i := range 3 {
-		for _, b := range m.pcrs[i] {
-			if b != 0 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // rfc3339 formats a verification time.
 func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
