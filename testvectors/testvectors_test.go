@@ -53,15 +53,7 @@ func TestFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		total += n
-		var f struct {
-			Notes      map[string]Note `json:"notes"`
-			TestGroups []struct {
-				Tests []Test `json:"tests"`
-			} `json:"testGroups"`
-		}
-		if err := json.Unmarshal(mustRead(t, name), &f); err != nil {
-			t.Fatal(err)
-		}
+		f := commonFields(t, name)
 		ids := map[int]bool{}
 		used := map[string]bool{}
 		for _, g := range f.TestGroups {
@@ -295,15 +287,7 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 	readme := string(mustRead(t, "README.md"))
 	names, _ := fs.Glob(FS, "*_test.json")
 	for _, name := range names {
-		var f struct {
-			Notes      map[string]Note `json:"notes"`
-			TestGroups []struct {
-				Tests []Test `json:"tests"`
-			} `json:"testGroups"`
-		}
-		if err := json.Unmarshal(mustRead(t, name), &f); err != nil {
-			t.Fatal(err)
-		}
+		f := commonFields(t, name)
 		for fl := range f.Notes {
 			if !strings.Contains(readme, "`"+fl+"`") {
 				t.Errorf("README.md does not name flag %s of %s", fl, name)
@@ -317,4 +301,21 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fileCommon is what every vector file has: notes, and groups of tests.
+type fileCommon struct {
+	Notes      map[string]Note `json:"notes"`
+	TestGroups []struct {
+		Tests []Test `json:"tests"`
+	} `json:"testGroups"`
+}
+
+func commonFields(t *testing.T, name string) *fileCommon {
+	t.Helper()
+	f := new(fileCommon)
+	if err := json.Unmarshal(mustRead(t, name), f); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

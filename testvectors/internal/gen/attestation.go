@@ -501,7 +501,9 @@ func attCases(p *pki) []*attCase {
 		impostor.Subject = testName("qtenclave test vectors some other CA")
 		impostor.RawSubject = nil
 		q = *p
-		q.leaf = issueRaw(lt(), &impostor, p.last().key, p.leaf.key)
+		t = lt()
+		t.SignatureAlgorithm = x509.ECDSAWithSHA384
+		q.leaf = issueRaw(t, &impostor, p.last().key, p.leaf.key)
 		bad("the leaf's issuer name differs from its issuer's subject", failUntrusted, newSpec(&q).build(), "ModifiedCertificate")
 	}
 	// Tampered certificates: one bit of a signature, or of the serial
@@ -809,7 +811,6 @@ func derSig(raw []byte, littleLimbs bool) []byte {
 // under the given parent certificate (whose names may differ from the
 // real issuer's).
 func issueRaw(tmpl *x509.Certificate, parent *x509.Certificate, parentKey, key *ecdsa.PrivateKey) *authority {
-	tmpl.SignatureAlgorithm = x509.ECDSAWithSHA384
 	der, err := x509.CreateCertificate(nil, tmpl, parent, &key.PublicKey, detSigner{parentKey})
 	if err != nil {
 		panic(err)

@@ -56,19 +56,10 @@ func issue(tmpl *x509.Certificate, parent *authority, key *ecdsa.PrivateKey) *au
 	if tmpl.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
 		tmpl.SignatureAlgorithm = x509.ECDSAWithSHA384
 	}
-	signer, parentCert := key, tmpl
-	if parent != nil {
-		signer, parentCert = parent.key, parent.cert
+	if parent == nil {
+		return issueRaw(tmpl, tmpl, key, key)
 	}
-	der, err := x509.CreateCertificate(nil, tmpl, parentCert, &key.PublicKey, detSigner{signer})
-	if err != nil {
-		panic(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		panic(err)
-	}
-	return &authority{cert: c, key: key}
+	return issueRaw(tmpl, parent.cert, parent.key, key)
 }
 
 // Times of the attestation vectors.
