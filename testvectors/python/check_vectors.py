@@ -177,16 +177,16 @@ def decode_map_raw(buf, indefinite_ok):
     if end != len(buf):
         raise malformed("trailing bytes in the payload")
     major, arg, p, indef = c.head(0)
-    out = {}
+    out, n = {}, 0
     while True:
         if indef and buf[p] == 0xFF:
             break
-        if not indef and len(out) == arg:
+        if not indef and n == arg:
             break
         kend = c.item(p, 2)
         vend = c.item(kend, 2)
-        out[cbor2.loads(buf[p:kend])] = buf[kend:vend]
-        p = vend
+        out[cbor2.loads(buf[p:kend])] = buf[kend:vend]  # the scanner has refused duplicates
+        p, n = vend, n + 1
     return out
 
 
