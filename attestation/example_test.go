@@ -16,7 +16,7 @@ import (
 // A real AWS Nitro document from 2021: it verifies as of its own timestamp,
 // and is rejected as expired now.
 func Example_verify() {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "shared", "vectors", "nitro", "docs", "open-contracts_attestation_doc.cbor"))
+	raw, err := os.ReadFile(filepath.Join("testdata", "nitro", "docs", "open-contracts_attestation_doc.cbor"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -10,15 +10,18 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 var sentinels = []error{attestation.ErrMalformed, attestation.ErrSignature, attestation.ErrUntrusted, attestation.ErrExpired, attestation.ErrPolicy}
 
-// fuzzSeeds adds the real documents (and the not_real one), and test
-// documents in both dialects with every quirk.
+// fuzzSeeds adds the real documents (and the not_real one), test
+// documents in both dialects with every quirk, and every document of the
+// test vectors.
 func fuzzSeeds(f *testing.F) {
-	dir := sharedvec.Path(f, "nitro/docs")
+	for _, doc := range vectorDocs(f) {
+		f.Add(doc)
+	}
+	dir := filepath.Join("testdata", "nitro", "docs")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		f.Fatal(err)

@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
+	"github.com/qtenclave/qtenclave/testvectors"
 )
 
 // FuzzParse fuzzes the CBOR and COSE layers alone (parseSign1 and
 // decodePayload, no X.509), which makes it fast enough for long runs.
 // Property: an ErrMalformed and nothing, or a payload within every limit.
 func FuzzParse(f *testing.F) {
-	dir := sharedvec.Path(f, "nitro/docs")
+	dir := filepath.Join("testdata", "nitro", "docs")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		f.Fatal(err)
@@ -27,6 +27,16 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(qt)
+	// Every document of the test vectors.
+	vf, err := testvectors.Load[testvectors.AttestationGroup]("attestation_test.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, g := range vf.TestGroups {
+		for _, tc := range g.Tests {
+			f.Add([]byte(tc.Doc))
+		}
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		m, err := parseSign1(raw)
 		if (m == nil) == (err == nil) || (err != nil && !errors.Is(err, ErrMalformed)) {

@@ -8,11 +8,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/qtenclave/qtenclave/attestation"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // testRSAKey is the TEST ONLY key of testdata/rsa2048.key.
@@ -29,10 +29,13 @@ var testRSAKey = func() *rsa.PrivateKey {
 	return k.(*rsa.PrivateKey)
 }()
 
-// readDoc reads a shared document: raw CBOR, or base64 text (.b64).
+// readDoc reads a document under testdata: raw CBOR, or base64 text (.b64).
 func readDoc(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	b := sharedvec.Read(tb, rel)
+	b, err := os.ReadFile(filepath.Join("testdata", rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if strings.HasSuffix(rel, ".b64") {
 		d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil {

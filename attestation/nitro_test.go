@@ -6,15 +6,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
-// nitroIndex is the part of ../shared/vectors/nitro/INDEX.json the tests use.
+// nitroIndex is the part of testdata/nitro/INDEX.json the tests use.
 type nitroIndex struct {
 	Documents []nitroEntry `json:"documents"`
 }
@@ -42,10 +42,10 @@ type indexField struct {
 	Hex string `json:"hex"`
 }
 
-// readDoc reads a document file: raw CBOR, or base64 text (.b64).
+// readDoc reads a document under testdata: raw CBOR, or base64 text (.b64).
 func readDoc(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	b := sharedvec.Read(tb, rel)
+	b := readTestdata(tb, rel)
 	if strings.HasSuffix(rel, ".b64") {
 		d, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil {
@@ -56,16 +56,26 @@ func readDoc(tb testing.TB, rel string) []byte {
 	return b
 }
 
+// readTestdata returns the contents of a file under testdata.
+func readTestdata(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", rel))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
 func loadNitro(tb testing.TB) []nitroEntry {
 	tb.Helper()
 	var idx nitroIndex
-	if err := json.Unmarshal(sharedvec.Read(tb, "nitro/INDEX.json"), &idx); err != nil {
+	if err := json.Unmarshal(readTestdata(tb, "nitro/INDEX.json"), &idx); err != nil {
 		tb.Fatal(err)
 	}
 	var raw struct {
 		Documents []map[string]any `json:"documents"`
 	}
-	if err := json.Unmarshal(sharedvec.Read(tb, "nitro/INDEX.json"), &raw); err != nil {
+	if err := json.Unmarshal(readTestdata(tb, "nitro/INDEX.json"), &raw); err != nil {
 		tb.Fatal(err)
 	}
 	if len(idx.Documents) != 9 {

@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // awsBlobs are real KMS CiphertextForRecipient envelopes.
@@ -53,13 +53,13 @@ func unhex(t testing.TB, s string) []byte {
 
 func TestSDKCFields(t *testing.T) {
 	var f map[string]string
-	if err := json.Unmarshal(sharedvec.Read(t, "aws_kms_recipient/sdkc_cms_test_fields.json"), &f); err != nil {
+	if err := json.Unmarshal(readTestdata(t, "aws_kms_recipient/sdkc_cms_test_fields.json"), &f); err != nil {
 		t.Fatal(err)
 	}
 	for _, suffix := range []string{"", "_w_ctx"} {
 		t.Run("input_ber"+suffix, func(t *testing.T) {
 			blob := unhex(t, f["input_ber"+suffix])
-			file := sharedvec.Read(t, "aws_kms_recipient/sdkc_input_ber"+suffix+".ber")
+			file := readTestdata(t, "aws_kms_recipient/sdkc_input_ber"+suffix+".ber")
 			if !bytes.Equal(blob, file) {
 				t.Fatal("JSON input differs from the .ber file")
 			}
@@ -108,7 +108,7 @@ func TestSDKCFields(t *testing.T) {
 
 func TestAWSRoundTrip(t *testing.T) {
 	for _, name := range awsBlobs {
-		blob := sharedvec.Read(t, name)
+		blob := readTestdata(t, name)
 		env, err := Parse(blob)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -126,7 +126,7 @@ func TestAWSRoundTrip(t *testing.T) {
 func TestParseOtherImplementations(t *testing.T) {
 	for name, rid := range oaepEnvelopes {
 		t.Run(name, func(t *testing.T) {
-			blob := sharedvec.Read(t, name)
+			blob := readTestdata(t, name)
 			env, err := Parse(blob)
 			if err != nil {
 				t.Fatal(err)
@@ -172,7 +172,7 @@ func checkOpenSSLParses(t *testing.T, b []byte, form string) {
 
 func TestUnsupported(t *testing.T) {
 	for _, name := range unsupportedEnvelopes {
-		env, err := Parse(sharedvec.Read(t, name))
+		env, err := Parse(readTestdata(t, name))
 		if !errors.Is(err, ErrUnsupported) || env != nil {
 			t.Errorf("%s: %v, %v; want ErrUnsupported", name, env, err)
 		}
@@ -181,7 +181,7 @@ func TestUnsupported(t *testing.T) {
 }
 
 func TestMalformed(t *testing.T) {
-	blob := sharedvec.Read(t, awsBlobs[0])
+	blob := readTestdata(t, awsBlobs[0])
 	cases := map[string][]byte{
 		"empty":            nil,
 		"truncated":        blob[:len(blob)-1],
@@ -225,7 +225,7 @@ func deep(n int) []byte {
 // either refused or parses to something that marshals.
 func TestEveryByteFlip(t *testing.T) {
 	for _, name := range awsBlobs {
-		blob := sharedvec.Read(t, name)
+		blob := readTestdata(t, name)
 		for i := range blob {
 			b := bytes.Clone(blob)
 			b[i] ^= 0xff
@@ -286,4 +286,15 @@ func TestCipherNames(t *testing.T) {
 	if AWS.String() != "aws" || DER.String() != "der" || Shape(9).String() != "unknown shape" {
 		t.Error("shape names")
 	}
+}
+
+// readTestdata returns the contents of a file under testdata (external
+// vectors: see testdata/PROVENANCE.md).
+func readTestdata(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -6,17 +6,15 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // TestCAVPKASECCCDH runs the P-256, P-384 and P-521 sections of NIST CAVS
-// 14.1 KAS_ECC_CDH_PrimitiveTest.txt (PROVENANCE.md section 2): the IUT's
+// 14.1 KAS_ECC_CDH_PrimitiveTest.txt (testdata/PROVENANCE.md): the IUT's
 // private key must give its public key QIUT, and ECDH with the peer's
 // QCAVS must give ZIUT.
 func TestCAVPKASECCCDH(t *testing.T) {
 	sections := map[string]Spec{"[P-256]": P256, "[P-384]": P384, "[P-521]": P521}
-	data := sharedvec.Read(t, "nist_cavp/KAS_ECC_CDH_PrimitiveTest_P256_P384_P521.txt")
+	data := readTestdata(t, "nist_cavp/KAS_ECC_CDH_PrimitiveTest_P256_P384_P521.txt")
 
 	var s Spec
 	var section string

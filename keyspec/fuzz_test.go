@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // FuzzParsePublicKey checks that ParsePublicKey never panics, fails with a
@@ -20,7 +18,7 @@ func FuzzParsePublicKey(f *testing.F) {
 			continue
 		}
 		var file wycheproofECDH
-		if err := json.Unmarshal(sharedvec.Read(f, "wycheproof/"+fw.file), &file); err != nil {
+		if err := json.Unmarshal(readTestdata(f, "wycheproof/"+fw.file), &file); err != nil {
 			f.Fatal(err)
 		}
 		for _, g := range file.TestGroups {

@@ -11,7 +11,7 @@ import (
 // TestOpenSSLInterop runs the openssl command on keys written by this
 // package, and reads what it writes back: key encodings for all five specs,
 // and ECDH (pkeyutl -derive) for all but SM2, which OpenSSL 3.0 refuses to
-// derive with (see ../shared/vectors/OPENSSL_CMS.md section 4; SM2 ECDH is
+// derive with (see ../envelope/testdata/openssl_cms/OPENSSL_CMS.md section 4; SM2 ECDH is
 // checked against the SM2 vectors instead).
 func TestOpenSSLInterop(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {

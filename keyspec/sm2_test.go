@@ -5,12 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
-// sm2Vectors is the part of ../shared/vectors/sm/sm_vectors.json
-// (PROVENANCE.md section 3) that is about keys and ECDH.
+// sm2Vectors is the part of testdata/sm/sm_vectors.json
+// (testdata/PROVENANCE.md) that is about keys and ECDH.
 type sm2Vectors struct {
 	ScalarBaseMult []struct {
 		Curve string `json:"curve"`
@@ -38,7 +36,7 @@ const sm2KMSCurve = "sm2p256v1"
 
 func TestSM2Vectors(t *testing.T) {
 	var v sm2Vectors
-	if err := json.Unmarshal(sharedvec.Read(t, "sm/sm_vectors.json"), &v); err != nil {
+	if err := json.Unmarshal(readTestdata(t, "sm/sm_vectors.json"), &v); err != nil {
 		t.Fatal(err)
 	}
 

@@ -6,14 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // Wycheproof vectors pinned at C2SP/wycheproof commit dac1dd47 (see
-// ../shared/vectors/PROVENANCE.md section 1).
+// testdata/PROVENANCE.md).
 var wycheproofFiles = []struct {
 	file     string
 	ecpoint  bool // public key is a bare SEC 1 point, not a SubjectPublicKeyInfo
@@ -80,7 +80,7 @@ func TestWycheproofECDH(t *testing.T) {
 	for _, f := range wycheproofFiles {
 		t.Run(f.file, func(t *testing.T) {
 			var file wycheproofECDH
-			if err := json.Unmarshal(sharedvec.Read(t, "wycheproof/"+f.file), &file); err != nil {
+			if err := json.Unmarshal(readTestdata(t, "wycheproof/"+f.file), &file); err != nil {
 				t.Fatal(err)
 			}
 			var total, valid, invalid, accepted, rejected, failed int
@@ -179,4 +179,15 @@ func runWycheproofCase(priv *PrivateKey, ecpoint bool, public, shared string, wa
 		return fmt.Errorf("shared %x, want %x", z, want)
 	}
 	return nil
+}
+
+// readTestdata returns the contents of a file under testdata (external
+// vectors: see testdata/PROVENANCE.md).
+func readTestdata(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/qtenclave/qtenclave/envelope"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // tableKey answers like RSAES-OAEP decryption with a real key, from a table
@@ -35,9 +34,9 @@ func (k *tableKey) Decrypt(_ io.Reader, ciphertext []byte, _ crypto.DecrypterOpt
 // fails after parsing only with ErrDecryption, and never puts the
 // plaintext in an error.
 func FuzzOpen(f *testing.F) {
-	priv := parseKey(f, sharedvec.Read(f, "aws_kms_recipient/edgebit_recipient_rsa2048.key.pem"))
+	priv := parseKey(f, readCMSVector(f, "aws_kms_recipient/edgebit_recipient_rsa2048.key.pem"))
 	key := &tableKey{pub: &priv.PublicKey, table: map[string][]byte{}}
-	seeds := [][]byte{sharedvec.Read(f, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")}
+	seeds := [][]byte{readCMSVector(f, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")}
 	for _, shape := range []envelope.Shape{envelope.AWS, envelope.DER} {
 		for _, n := range []int{0, 32, 100} {
 			b, err := Seal(bytes.Repeat(secretPlaintext, n/len(secretPlaintext)+1)[:n], &priv.PublicKey, SealOptions{Shape: shape})

@@ -25,7 +25,6 @@ import (
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/envelope"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 var testKeySizes = []int{2048, 3072, 4096}
@@ -80,12 +79,12 @@ func testKeyPath(bits int) string {
 }
 
 func TestOpenEdgebit(t *testing.T) {
-	key := parseKey(t, sharedvec.Read(t, "aws_kms_recipient/edgebit_recipient_rsa2048.key.pem"))
-	want, err := hex.DecodeString(strings.TrimSpace(string(sharedvec.Read(t, "aws_kms_recipient/edgebit_plaintext.hex"))))
+	key := parseKey(t, readCMSVector(t, "aws_kms_recipient/edgebit_recipient_rsa2048.key.pem"))
+	want, err := hex.DecodeString(strings.TrimSpace(string(readCMSVector(t, "aws_kms_recipient/edgebit_plaintext.hex"))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	blob := sharedvec.Read(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
+	blob := readCMSVector(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
 	got, err := Open(blob, key, OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -128,12 +127,12 @@ func withDecoy(t *testing.T, blob []byte) []byte {
 // TestOpenOtherImplementations opens every RSA-OAEP envelope that OpenSSL
 // and openHiTLS made, with the bare key and with the certificate.
 func TestOpenOtherImplementations(t *testing.T) {
-	osslKey := parseKey(t, sharedvec.Read(t, "openssl_cms/rsa2048.key.pem"))
-	osslCert := parseCert(t, sharedvec.Read(t, "openssl_cms/rsa2048.crt.pem"))
-	hitlsKey := parseKey(t, sharedvec.Read(t, "cms_openhitls/recip1.key.der"))
-	hitlsCert := parseCert(t, sharedvec.Read(t, "cms_openhitls/recip1.crt.der"))
-	osslMsg := sharedvec.Read(t, "openssl_cms/msg.txt")
-	hitlsMsg := sharedvec.Read(t, "cms_openhitls/message.txt")
+	osslKey := parseKey(t, readCMSVector(t, "openssl_cms/rsa2048.key.pem"))
+	osslCert := parseCert(t, readCMSVector(t, "openssl_cms/rsa2048.crt.pem"))
+	hitlsKey := parseKey(t, readCMSVector(t, "cms_openhitls/recip1.key.der"))
+	hitlsCert := parseCert(t, readCMSVector(t, "cms_openhitls/recip1.crt.der"))
+	osslMsg := readCMSVector(t, "openssl_cms/msg.txt")
+	hitlsMsg := readCMSVector(t, "cms_openhitls/message.txt")
 	cases := []struct {
 		file  string
 		key   *rsa.PrivateKey
@@ -149,7 +148,7 @@ func TestOpenOtherImplementations(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
-			blob := sharedvec.Read(t, c.file)
+			blob := readCMSVector(t, c.file)
 			for _, opts := range []OpenOptions{{}, {Certificate: c.cert}} {
 				got, err := Open(blob, c.key, opts)
 				if err != nil || !bytes.Equal(got, c.msg) {
@@ -174,13 +173,13 @@ func TestOpenOtherImplementations(t *testing.T) {
 }
 
 func TestRefusePKCS1v15(t *testing.T) {
-	key := parseKey(t, sharedvec.Read(t, "cms_openhitls/recip1.key.der"))
+	key := parseKey(t, readCMSVector(t, "cms_openhitls/recip1.key.der"))
 	for _, f := range []string{
 		"cms_openhitls/envdata_rsa_pkcsv15.der",
 		"cms_openhitls/case7-two_ktri_recip.der",
 		"cms_openhitls/case8-ktri_ski.der",
 	} {
-		got, err := Open(sharedvec.Read(t, f), key, OpenOptions{})
+		got, err := Open(readCMSVector(t, f), key, OpenOptions{})
 		if !errors.Is(err, envelope.ErrUnsupported) || got != nil {
 			t.Errorf("%s: %q, %v", f, got, err)
 		}
@@ -222,7 +221,7 @@ func TestSealOpen(t *testing.T) {
 // real KMS output: only the key, IV and content differ from the edgebit
 // blob.
 func TestSealAWSShape(t *testing.T) {
-	real := sharedvec.Read(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
+	real := readCMSVector(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
 	key := testKey(t, 2048)
 	blob, err := Seal(make([]byte, 32), &key.PublicKey, SealOptions{})
 	if err != nil {
@@ -334,7 +333,7 @@ func TestSealToVerifiedDocument(t *testing.T) {
 }
 
 func TestOpenRefusesBadKeys(t *testing.T) {
-	blob := sharedvec.Read(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
+	blob := readCMSVector(t, "aws_kms_recipient/edgebit_ciphertext_for_recipient.ber")
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +344,7 @@ func TestOpenRefusesBadKeys(t *testing.T) {
 	if b, err := Open(blob, nil, OpenOptions{}); err == nil || b != nil {
 		t.Error("opened with a nil key")
 	}
-	cert := parseCert(t, sharedvec.Read(t, "openssl_cms/rsa2048.crt.pem"))
+	cert := parseCert(t, readCMSVector(t, "openssl_cms/rsa2048.crt.pem"))
 	if b, err := Open(blob, testKey(t, 2048), OpenOptions{Certificate: cert}); err == nil || b != nil {
 		t.Error("opened with a certificate of another key")
 	}
@@ -515,6 +514,29 @@ func mustRead(t *testing.T, name string) []byte {
 	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return b
+}
+
+// readTestdata returns the contents of a file under testdata (Wycheproof:
+// see testdata/wycheproof/PROVENANCE.md).
+func readTestdata(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(rel)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// readCMSVector returns the contents of an external envelope vector, kept
+// once for the envelope, recipient and CLI tests in ../envelope/testdata
+// (see its PROVENANCE.md).
+func readCMSVector(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "envelope", "testdata", filepath.FromSlash(rel)))
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return b
 }

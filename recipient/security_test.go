@@ -15,7 +15,6 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/envelope"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // TestUnpad compares the constant-time unpadding with a plain reference
@@ -181,7 +180,7 @@ func TestNoSecretsPrinted(t *testing.T) {
 	values := []any{
 		k, *k,
 		SealOptions{Shape: envelope.DER},
-		OpenOptions{Certificate: parseCert(t, sharedvec.Read(t, "openssl_cms/rsa2048.crt.pem"))},
+		OpenOptions{Certificate: parseCert(t, readCMSVector(t, "openssl_cms/rsa2048.crt.pem"))},
 		env, *env, env.Recipients[0], env.Cipher, envelope.DER,
 		ErrDecryption,
 		&attestation.Document{PublicKey: k.PublicKeyDER()},

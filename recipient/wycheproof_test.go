@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/qtenclave/qtenclave/envelope"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 )
 
 // Wycheproof acceptance policy: there are no "acceptable" cases in these
@@ -78,7 +77,7 @@ func TestWycheproofRSAOAEP(t *testing.T) {
 			PrivateKey string           `json:"privateKeyPkcs8"`
 			Tests      []wycheproofCase `json:"tests"`
 		}]
-		if err := json.Unmarshal(sharedvec.Read(t, name), &f); err != nil {
+		if err := json.Unmarshal(readTestdata(t, name), &f); err != nil {
 			t.Fatal(err)
 		}
 		var n tally
@@ -110,7 +109,7 @@ func TestWycheproofAESCBC(t *testing.T) {
 		IVSize  int              `json:"ivSize"`
 		Tests   []wycheproofCase `json:"tests"`
 	}]
-	if err := json.Unmarshal(sharedvec.Read(t, name), &f); err != nil {
+	if err := json.Unmarshal(readTestdata(t, name), &f); err != nil {
 		t.Fatal(err)
 	}
 	ciphers := map[int]envelope.Cipher{128: envelope.AES128CBC, 192: envelope.AES192CBC, 256: envelope.AES256CBC}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
-	"github.com/qtenclave/qtenclave/internal/sharedvec"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -25,13 +24,13 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs testdata/script/*.txt and *.txtar. Each script finds the
-// shared vectors in $VECTORS, the repository's RSA test keys in $TESTKEYS,
+// external vectors in $VECTORS (laid out by vectorsDir), the repository's RSA test keys in $TESTKEYS,
 // and in its work directory the test authority's root
 // (testroot.pem) and documents issued at 2026-03-04T05:06:07Z
 // (test-nitro.cbor, test-qingtian.cbor, test-debug.cbor, and
 // test-nitro-rsa.cbor whose public_key is $TESTKEYS/test_rsa2048.key.pem's).
 func TestScripts(t *testing.T) {
-	vectors := sharedvec.Dir(t)
+	vectors := vectorsDir(t)
 	keys, err := filepath.Abs(filepath.Join("..", "..", "recipient", "testdata"))
 	if err != nil {
 		t.Fatal(err)
@@ -87,4 +86,31 @@ func testKeySPKI(name string) ([]byte, error) {
 		return nil, err
 	}
 	return x509.MarshalPKIXPublicKey(k.(crypto.Signer).Public())
+}
+
+// vectorsDir lays out the repository's external vectors, which live beside
+// the tests of the packages that own them, under one directory for the
+// scripts: $VECTORS/nitro (real Nitro documents), and
+// $VECTORS/aws_kms_recipient, cms_openhitls and openssl_cms (envelopes).
+func vectorsDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, target := range map[string]string{
+		"nitro":             "attestation/testdata/nitro",
+		"aws_kms_recipient": "envelope/testdata/aws_kms_recipient",
+		"cms_openhitls":     "envelope/testdata/cms_openhitls",
+		"openssl_cms":       "envelope/testdata/openssl_cms",
+	} {
+		abs, err := filepath.Abs(filepath.Join("..", "..", filepath.FromSlash(target)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }

@@ -1,5 +1,10 @@
-// Package sharedvec finds the project's external test vectors, which live
-// outside the repository in ../shared/vectors (relative to the module root).
+// Package sharedvec finds the project's external test vectors in
+// ../shared/vectors (relative to the module root), outside the repository.
+//
+// It is on its way out: tests read their external vectors from the testdata of the
+// package that uses them, so that a plain clone passes. The last user is
+// kms/kwp_test.go (Wycheproof's aes_kwp_test.json); once it reads the file
+// from the repository, delete this package.
 //
 // Tests never skip when the vectors are missing: they fail with a message
 // that says where the files were looked for.

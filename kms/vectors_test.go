@@ -1,0 +1,125 @@
+package kms
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	"github.com/qtenclave/qtenclave/testvectors"
+)
+
+// The KMS payload vectors of package testvectors, run against the typed
+// operations of this package (encryptDatakey, importKeyMaterial), below
+// the wire front ends: the vectors are about the payloads, not the JSON
+// or base64 around them.
+
+// TestVectorsEncryptDatakey decides every plain_text of
+// kms_encrypt_datakey_test.json with a CMK of the group's spec: a valid one
+// is encrypted, and decrypt-datakey gives back its DEK and digest; an
+// invalid one fails with its class's error kind.
+func TestVectorsEncryptDatakey(t *testing.T) {
+	f, err := testvectors.Load[testvectors.DatakeyGroup]("kms_encrypt_datakey_test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := map[string]kind{"invalid_length": kindInvalidParameter, "digest_mismatch": kindDigestMismatch}
+	srv := vectorServer(t)
+	ctx := context.Background()
+	counts := map[string]int{}
+	for _, g := range f.TestGroups {
+		rec, err := srv.createKey(ctx, &createKeyInput{alias: "vectors-" + g.KeySpec, spec: g.KeySpec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range g.Tests {
+			tc := &g.Tests[i]
+			blob, err := srv.encryptDatakey(ctx, rec.ID, tc.PlainText, tc.DatakeyLength, nil)
+			switch tc.Result {
+			case "valid":
+				if err != nil {
+					t.Errorf("%s %v: %v", g.KeySpec, tc, err)
+					break
+				}
+				dek, digest, err := srv.decryptDatakey(ctx, rec.ID, blob, tc.DatakeyLength, nil)
+				if err != nil || !bytes.Equal(dek, tc.Datakey) || !bytes.Equal(append(dek, digest...), tc.PlainText) {
+					t.Errorf("%s %v: decrypt-datakey gives %x, %x, %v", g.KeySpec, tc, dek, digest, err)
+				}
+			case "invalid":
+				if k, _ := kindOf(err); err == nil || blob != nil || k != failures[tc.Failure] {
+					t.Errorf("%s %v: %x, %v (kind %d), want class %s", g.KeySpec, tc, blob, err, k, tc.Failure)
+				}
+			default:
+				t.Fatalf("%v: no policy for result %q", tc, tc.Result)
+			}
+			counts[tc.Result]++
+		}
+	}
+	t.Logf("kms_encrypt_datakey_test.json: %d vectors decided: %v", f.NumberOfTests, counts)
+}
+
+// TestVectorsImportKeyMaterial decides every vector of
+// kms_import_key_material_test.json: for each, a key of the group's spec
+// waits for import, and an import token carries the group's wrapping key.
+// A valid import stores exactly keyMaterial (and publicKey); an invalid one
+// fails with its class's error kind and leaves the key waiting.
+func TestVectorsImportKeyMaterial(t *testing.T) {
+	f, err := testvectors.Load[testvectors.ImportGroup]("kms_import_key_material_test.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := map[string]kind{"decryption": kindImportDecrypt, "key_mismatch": kindSpecMismatch}
+	srv := vectorServer(t)
+	ctx := context.Background()
+	counts := map[string]int{}
+	for _, g := range f.TestGroups {
+		usage := ""
+		if !keySpecs[g.KeySpec].symmetric {
+			usage = usageAgreement
+		}
+		for i := range g.Tests {
+			tc := &g.Tests[i]
+			rec, err := srv.createKey(ctx, &createKeyInput{spec: g.KeySpec, usage: usage, origin: "external"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The token get-parameters-for-import would have made, but for
+			// the vectors' wrapping key.
+			header := tokenHeader(rec.ID, time.Now().Add(time.Hour).Unix())
+			token := append(header, srv.sealer.seal(string(header), g.WrappingKey)...)
+			err = srv.importKeyMaterial(ctx, &importInput{keyID: rec.ID, token: token, encryptedMaterial: tc.EncryptedKeyMaterial, encryptedPrivate: tc.EncryptedPrivateKey})
+			switch tc.Result {
+			case "valid":
+				if err != nil {
+					t.Errorf("%s %v: %v", g.KeySpec, tc, err)
+					break
+				}
+				stored, material, err := srv.usableKey(rec.ID, rec.Usage)
+				if err != nil || !bytes.Equal(material, tc.KeyMaterial) || !bytes.Equal(stored.Public, tc.PublicKey) {
+					t.Errorf("%s %v: stored material %d bytes, public key %x, %v", g.KeySpec, tc, len(material), stored.Public, err)
+				}
+			case "invalid":
+				if k, _ := kindOf(err); err == nil || k != failures[tc.Failure] {
+					t.Errorf("%s %v: %v (kind %d), want class %s", g.KeySpec, tc, err, k, tc.Failure)
+				}
+				if r, err := srv.lookup(rec.ID); err != nil || r.State != statePendingImport {
+					t.Errorf("%s %v: the key left the pending-import state after a failed import", g.KeySpec, tc)
+				}
+			default:
+				t.Fatalf("%v: no policy for result %q", tc, tc.Result)
+			}
+			counts[tc.Result]++
+		}
+	}
+	t.Logf("kms_import_key_material_test.json: %d vectors decided: %v", f.NumberOfTests, counts)
+}
+
+func vectorServer(t *testing.T) *Server {
+	t.Helper()
+	srv, err := NewServer(Options{Token: "vectors"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
