@@ -1,4 +1,4 @@
-package kms
+package core
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 )
 
 // The KMS payload vectors of package testvectors, run against the typed
-// operations of this package (encryptDatakey, importKeyMaterial), below
+// operations of this package (EncryptDatakey, ImportKeyMaterial), below
 // the wire front ends: the vectors are about the payloads, not the JSON
 // or base64 around them.
 
@@ -23,31 +23,31 @@ func TestVectorsEncryptDatakey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failures := map[string]kind{"invalid_length": kindInvalidParameter, "digest_mismatch": kindDigestMismatch}
-	srv := vectorServer(t)
+	failures := map[string]Kind{"invalid_length": KindInvalidParameter, "digest_mismatch": KindDigestMismatch}
+	k := vectorKMS(t)
 	ctx := context.Background()
 	counts := map[string]int{}
 	for _, g := range f.TestGroups {
-		rec, err := srv.createKey(ctx, &createKeyInput{alias: "vectors-" + g.KeySpec, spec: g.KeySpec})
+		rec, err := k.CreateKey(ctx, testCaller, &CreateKeyInput{Alias: "vectors-" + g.KeySpec, Spec: g.KeySpec})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := range g.Tests {
 			tc := &g.Tests[i]
-			blob, err := srv.encryptDatakey(ctx, rec.ID, tc.PlainText, tc.DatakeyLength, nil)
+			blob, err := k.EncryptDatakey(ctx, testCaller, rec.ID, tc.PlainText, tc.DatakeyLength, nil)
 			switch tc.Result {
 			case "valid":
 				if err != nil {
 					t.Errorf("%s %v: %v", g.KeySpec, tc, err)
 					break
 				}
-				dek, digest, err := srv.decryptDatakey(ctx, rec.ID, blob, tc.DatakeyLength, nil)
+				dek, digest, err := k.DecryptDatakey(ctx, testCaller, rec.ID, blob, tc.DatakeyLength, nil)
 				if err != nil || !bytes.Equal(dek, tc.Datakey) || !bytes.Equal(append(dek, digest...), tc.PlainText) {
 					t.Errorf("%s %v: decrypt-datakey gives %x, %x, %v", g.KeySpec, tc, dek, digest, err)
 				}
 			case "invalid":
-				if k, _ := kindOf(err); err == nil || blob != nil || k != failures[tc.Failure] {
-					t.Errorf("%s %v: %x, %v (kind %d), want class %s", g.KeySpec, tc, blob, err, k, tc.Failure)
+				if kind, _ := KindOf(err); err == nil || blob != nil || kind != failures[tc.Failure] {
+					t.Errorf("%s %v: %x, %v (kind %d), want class %s", g.KeySpec, tc, blob, err, kind, tc.Failure)
 				}
 			default:
 				t.Fatalf("%v: no policy for result %q", tc, tc.Result)
@@ -68,41 +68,41 @@ func TestVectorsImportKeyMaterial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	failures := map[string]kind{"decryption": kindImportDecrypt, "key_mismatch": kindSpecMismatch}
-	srv := vectorServer(t)
+	failures := map[string]Kind{"decryption": KindImportDecrypt, "key_mismatch": KindSpecMismatch}
+	k := vectorKMS(t)
 	ctx := context.Background()
 	counts := map[string]int{}
 	for _, g := range f.TestGroups {
 		usage := ""
 		if !keySpecs[g.KeySpec].symmetric {
-			usage = usageAgreement
+			usage = UsageKeyAgreement
 		}
 		for i := range g.Tests {
 			tc := &g.Tests[i]
-			rec, err := srv.createKey(ctx, &createKeyInput{spec: g.KeySpec, usage: usage, origin: "external"})
+			rec, err := k.CreateKey(ctx, testCaller, &CreateKeyInput{Spec: g.KeySpec, Usage: usage, Origin: "external"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The token get-parameters-for-import would have made, but for
 			// the vectors' wrapping key.
 			header := tokenHeader(rec.ID, time.Now().Add(time.Hour).Unix())
-			token := append(header, srv.sealer.seal(string(header), g.WrappingKey)...)
-			err = srv.importKeyMaterial(ctx, &importInput{keyID: rec.ID, token: token, encryptedMaterial: tc.EncryptedKeyMaterial, encryptedPrivate: tc.EncryptedPrivateKey})
+			token := append(header, k.store.Seal(string(header), g.WrappingKey)...)
+			err = k.ImportKeyMaterial(ctx, testCaller, &ImportInput{KeyID: rec.ID, Token: token, EncryptedMaterial: tc.EncryptedKeyMaterial, EncryptedPrivate: tc.EncryptedPrivateKey})
 			switch tc.Result {
 			case "valid":
 				if err != nil {
 					t.Errorf("%s %v: %v", g.KeySpec, tc, err)
 					break
 				}
-				stored, material, err := srv.usableKey(rec.ID, rec.Usage)
+				stored, material, err := k.usableKey(rec.ID, rec.Usage)
 				if err != nil || !bytes.Equal(material, tc.KeyMaterial) || !bytes.Equal(stored.Public, tc.PublicKey) {
 					t.Errorf("%s %v: stored material %d bytes, public key %x, %v", g.KeySpec, tc, len(material), stored.Public, err)
 				}
 			case "invalid":
-				if k, _ := kindOf(err); err == nil || k != failures[tc.Failure] {
-					t.Errorf("%s %v: %v (kind %d), want class %s", g.KeySpec, tc, err, k, tc.Failure)
+				if kind, _ := KindOf(err); err == nil || kind != failures[tc.Failure] {
+					t.Errorf("%s %v: %v (kind %d), want class %s", g.KeySpec, tc, err, kind, tc.Failure)
 				}
-				if r, err := srv.lookup(rec.ID); err != nil || r.State != statePendingImport {
+				if r, err := k.lookup(rec.ID); err != nil || r.State != StatePendingImport {
 					t.Errorf("%s %v: the key left the pending-import state after a failed import", g.KeySpec, tc)
 				}
 			default:
@@ -114,12 +114,12 @@ func TestVectorsImportKeyMaterial(t *testing.T) {
 	t.Logf("kms_import_key_material_test.json: %d vectors decided: %v", f.NumberOfTests, counts)
 }
 
-func vectorServer(t *testing.T) *Server {
+func vectorKMS(t *testing.T) *KMS {
 	t.Helper()
-	srv, err := NewServer(Options{Token: "vectors"})
+	k, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
+	t.Cleanup(func() { k.Close() })
+	return k
 }
