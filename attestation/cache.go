@@ -56,8 +56,10 @@ func certCharge(c *x509.Certificate) int { return 2048 + 2*len(c.Raw) }
 // safe for concurrent use. It evicts with CLOCK (second chance): a hit
 // sets the entry's reference bit under the read lock, and the hand of the
 // clock evicts the first entry whose bit is clear, clearing the bits it
-// passes. So an entry in use survives a sweep, a scan of entries used once
-// evicts mostly itself, and a hit never takes the write lock.
+// passes. So an entry used again since the hand last passed survives it,
+// new entries start with a clear bit (a burst of documents seen once
+// evicts unused entries, not those in use), and a hit never takes the
+// write lock.
 type clockCache[V any] struct {
 	mu         sync.RWMutex
 	maxEntries int

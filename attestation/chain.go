@@ -82,7 +82,7 @@ func verifyCAs(cabundle [][]byte, keys [][32]byte) (*chain, error) {
 	// What a cached prefix was checked for holds for any cabundle that
 	// starts with it, except pathLen, which counts the CAs below.
 	for i := range known {
-		if err := checkPathLen(c.certs[known-1-i], fmt.Sprintf("cabundle[%d]", i), len(cabundle)-1-i); err != nil {
+		if err := checkPathLen(c.certs[known-1-i], i, len(cabundle)-1-i); err != nil {
 			return nil, err
 		}
 	}
@@ -104,7 +104,7 @@ func verifyCAs(cabundle [][]byte, keys [][32]byte) (*chain, error) {
 		if cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 			return nil, untrusted("%s: key usage lacks keyCertSign", name)
 		}
-		if err := checkPathLen(cert, name, len(cabundle)-1-i); err != nil {
+		if err := checkPathLen(cert, i, len(cabundle)-1-i); err != nil {
 			return nil, err
 		}
 		if i > 0 {
@@ -135,11 +135,11 @@ func (c *chain) hasCAs(cabundle [][]byte) bool {
 	return true
 }
 
-// checkPathLen checks a CA's pathLen, if any, against the number of CAs
-// below it (the leaf is not one).
-func checkPathLen(cert *x509.Certificate, name string, below int) error {
+// checkPathLen checks the pathLen, if any, of cert, cabundle[i], against
+// the number of CAs below it (the leaf is not one).
+func checkPathLen(cert *x509.Certificate, i, below int) error {
 	if cert.MaxPathLen >= 0 && (cert.MaxPathLen > 0 || cert.MaxPathLenZero) && below > cert.MaxPathLen {
-		return untrusted("%s: pathLen %d, but %d CAs below it", name, cert.MaxPathLen, below)
+		return untrusted("cabundle[%d]: pathLen %d, but %d CAs below it", i, cert.MaxPathLen, below)
 	}
 	return nil
 }
