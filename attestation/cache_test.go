@@ -1,6 +1,7 @@
 package attestation
 
 import (
+	"crypto/sha256"
 	"errors"
 	"reflect"
 	"sync"
@@ -13,13 +14,19 @@ import (
 func TestChainCacheInvisible(t *testing.T) {
 	raw := readDoc(t, "nitro/docs/marlin-nitroprover_sample_attestation.cbor")
 	at := VerifyOptions{AtDocumentTime: true}
-	chains.reset()
+	resetCaches()
 	cold, err := Verify(raw, at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(chains.m); n != 2 {
-		t.Fatalf("%d cache entries after one document, want 2 (cabundle, leaf)", n)
+	entries := func() [3]int {
+		d, _ := docs.len()
+		l, _ := leaves.len()
+		c, _ := cas.len()
+		return [3]int{d, l, c}
+	}
+	if n := entries(); n != [3]int{1, 1, 4} {
+		t.Fatalf("cache entries (documents, leaves, CAs) = %v after one document, want [1 1 4]", n)
 	}
 	warm, err := Verify(raw, at)
 	if err != nil {
@@ -28,8 +35,8 @@ func TestChainCacheInvisible(t *testing.T) {
 	if !reflect.DeepEqual(cold, warm) {
 		t.Errorf("warm result differs from cold")
 	}
-	if &cold.Chain[0] == &warm.Chain[0] {
-		t.Errorf("the chain slice is shared between results")
+	if &cold.Chain[0] == &warm.Chain[0] || &cold.PCRs[0][0] == &warm.PCRs[0][0] || &cold.UserData[0] == &warm.UserData[0] {
+		t.Errorf("results share their slices")
 	}
 	// Warm, and still: expired outside the validity, untrusted without
 	// the root, and a policy is still applied.
@@ -48,34 +55,87 @@ func TestChainCacheInvisible(t *testing.T) {
 			t.Errorf("warm Verify(%+v) = %v, %v; want %v", tc.opts, doc, err, tc.want)
 		}
 	}
-	if n := len(chains.m); n != 2 {
-		t.Errorf("%d cache entries, want 2", n)
+	if n := entries(); n != [3]int{1, 1, 4} {
+		t.Errorf("cache entries = %v, want [1 1 4]", n)
+	}
+	if h, m := docs.hits.Load(), docs.misses.Load(); h != 7 || m != 1 {
+		t.Errorf("document cache: %d hits, %d misses; want 7, 1", h, m)
 	}
 }
 
-// A known cabundle with a new leaf costs one certificate check; a new
-// cabundle a full one. Both land in the cache, which stays bounded.
-func TestChainCacheBounded(t *testing.T) {
-	chains.reset()
-	bundle := [][]byte{nitroRoot.Raw}
-	for i := range maxCachedChains + 10 {
-		chains.put(cacheKey('B', []byte{byte(i), byte(i >> 8)}, bundle), &chain{})
-		if len(chains.m) > maxCachedChains {
-			t.Fatalf("%d entries, more than %d", len(chains.m), maxCachedChains)
+// The clock cache holds its bounds in entries and bytes, and evicts what
+// is not used before what is.
+func TestClockCache(t *testing.T) {
+	c := newClockCache[int](8, 1000)
+	key := func(i int) [32]byte { return sha256.Sum256([]byte{byte(i), byte(i >> 8)}) }
+	for i := range 8 {
+		c.put(key(i), &i, 100)
+	}
+	// 0..3 are used: the next four entries evict 4..7.
+	for i := range 4 {
+		if v := c.get(key(i)); v == nil || *v != i {
+			t.Fatalf("get(%d) = %v", i, v)
 		}
 	}
-	chains.reset()
+	for i := 8; i < 12; i++ {
+		c.put(key(i), &i, 100)
+		if n, b := c.len(); n > 8 || b > 1000 {
+			t.Fatalf("%d entries, %d bytes: over the bounds", n, b)
+		}
+	}
+	for i := range 12 {
+		if got := c.get(key(i)) != nil; got != (i < 4 || i >= 8) {
+			t.Errorf("entry %d cached: %v", i, got)
+		}
+	}
+	// The byte bound: one entry of 650 evicts until it fits; one over the
+	// bound is not cached.
+	big := 650
+	c.put(key(100), &big, 650)
+	if n, b := c.len(); b > 1000 || c.get(key(100)) == nil {
+		t.Errorf("%d entries, %d bytes after a large entry", n, b)
+	}
+	c.put(key(101), &big, 1001)
+	if c.get(key(101)) != nil {
+		t.Errorf("an entry over the byte bound was cached")
+	}
+	// Replacing an entry charges it once.
+	c.reset()
+	c.put(key(1), &big, 300)
+	c.put(key(1), &big, 400)
+	if n, b := c.len(); n != 1 || b != 400 {
+		t.Errorf("after a replacement: %d entries, %d bytes; want 1, 400", n, b)
+	}
+	c.setLimits(0, 1000)
+	if n, _ := c.len(); n != 0 {
+		t.Errorf("%d entries in a cache of 0", n)
+	}
+	c.put(key(2), &big, 1)
+	if n, _ := c.len(); n != 0 {
+		t.Errorf("a cache of 0 cached an entry")
+	}
 }
 
-func TestCacheKeyDistinguishesSplits(t *testing.T) {
-	a, b := []byte("ab"), []byte("c")
+// A cabundle's prefixes have the keys they have in any cabundle, and
+// different splits of the same bytes have different keys.
+func TestCAKeys(t *testing.T) {
+	ab, c := []byte("ab"), []byte("c")
+	k := caKeys([][]byte{ab, c})
+	if k1 := caKeys([][]byte{ab}); k1[0] != k[0] {
+		t.Errorf("the key of [ab] differs in [ab c]")
+	}
 	keys := map[[32]byte]string{}
 	for name, k := range map[string][32]byte{
-		"L ab|c":  cacheKey('L', a, [][]byte{b}),
-		"B ab|c":  cacheKey('B', a, [][]byte{b}),
-		"L a|bc":  cacheKey('L', []byte("a"), [][]byte{[]byte("bc")}),
-		"L abc|":  cacheKey('L', []byte("abc"), nil),
-		"L ab|c|": cacheKey('L', a, [][]byte{b, nil}),
+		"ab":     k[0],
+		"ab|c":   k[1],
+		"a":      caKeys([][]byte{[]byte("a")})[0],
+		"a|bc":   caKeys([][]byte{[]byte("a"), []byte("bc")})[1],
+		"abc":    caKeys([][]byte{[]byte("abc")})[0],
+		"ab|c|":  caKeys([][]byte{ab, c, nil})[2],
+		"|ab|c":  caKeys([][]byte{nil, ab, c})[2],
+		"c":      caKeys([][]byte{c})[0],
+		"c|ab":   caKeys([][]byte{c, ab})[1],
+		"(none)": {},
 	} {
 		if other, ok := keys[k]; ok {
 			t.Errorf("%s and %s share a key", name, other)
@@ -85,7 +145,7 @@ func TestCacheKeyDistinguishesSplits(t *testing.T) {
 }
 
 func TestVerifyConcurrent(t *testing.T) {
-	chains.reset()
+	resetCaches()
 	var docs [][]byte
 	for _, f := range []string{"marlin-nitroprover_sample_attestation2.cbor", "marlin-nitroprover_script_attestation.cbor", "open-contracts_attestation_doc.cbor"} {
 		docs = append(docs, readDoc(t, "nitro/docs/"+f))

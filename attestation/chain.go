@@ -10,7 +10,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -29,23 +28,19 @@ func untrusted(format string, args ...any) error {
 
 // verifyChain checks leaf → cabundle[n-1] → … → cabundle[0], where
 // cabundle[0] has already been found among the trusted roots. Verified
-// chains are cached by their exact bytes, so that a warm verification
-// checks no certificate signature at all.
+// chains are cached by their exact bytes: a known leaf costs no
+// certificate signature check at all, and a new leaf under known CAs one.
 func verifyChain(leafDER []byte, cabundle [][]byte) (*chain, error) {
-	leafKey := cacheKey('L', leafDER, cabundle)
-	if c := chains.get(leafKey); c != nil {
+	leafKey := sha256.Sum256(leafDER)
+	if c := leaves.get(leafKey); c != nil && c.hasCAs(cabundle) {
 		return c, nil
 	}
-	bundleKey := cacheKey('B', nil, cabundle)
-	cas := chains.get(bundleKey)
-	if cas == nil {
-		var err error
-		if cas, err = verifyCAs(cabundle); err != nil {
-			return nil, err
-		}
-		chains.put(bundleKey, cas)
+	keys := caKeys(cabundle)
+	cas, err := verifyCAs(cabundle, keys[:len(cabundle)])
+	if err != nil {
+		return nil, err
 	}
-	leaf, err := x509.ParseCertificate(leafDER)
+	leaf, err := x509.ParseCertificate(bytes.Clone(leafDER)) // not to keep the caller's bytes
 	if err != nil {
 		return nil, malformed("certificate: %v", err)
 	}
@@ -65,22 +60,34 @@ func verifyChain(leafDER []byte, cabundle [][]byte) (*chain, error) {
 	if err := checkIssued(leaf, cas.certs[0], "certificate", len(cabundle)-1); err != nil {
 		return nil, err
 	}
-	c := &chain{
-		certs:     append([]*x509.Certificate{leaf}, cas.certs...),
-		notBefore: later(cas.notBefore, leaf.NotBefore),
-		notAfter:  earlier(cas.notAfter, leaf.NotAfter),
-	}
-	chains.put(leafKey, c)
+	c := cas.extend(leaf)
+	leaves.put(leafKey, c, entryCharge+certCharge(leaf))
 	return c, nil
 }
 
-// verifyCAs parses the cabundle (root first) and checks each CA against
-// the one before it, returning the certificates in chain order (root last).
-func verifyCAs(cabundle [][]byte) (*chain, error) {
-	certs := make([]*x509.Certificate, len(cabundle))
-	c := &chain{certs: certs}
-	for i, der := range cabundle {
-		cert, err := x509.ParseCertificate(der)
+// verifyCAs checks the cabundle (root first), returning its certificates
+// in chain order (root last). Every verified prefix of a cabundle is
+// cached, so that CAs shared by many cabundles (a region's, a zone's) are
+// checked once, and a new CA under known ones costs one signature check.
+// keys[i] is the cache key of cabundle[:i+1].
+func verifyCAs(cabundle [][]byte, keys [][32]byte) (*chain, error) {
+	// The longest cached prefix: the whole cabundle, when warm.
+	known := len(cabundle)
+	var c *chain
+	for ; known > 0; known-- {
+		if c = cas.get(keys[known-1]); c != nil {
+			break
+		}
+	}
+	// What a cached prefix was checked for holds for any cabundle that
+	// starts with it, except pathLen, which counts the CAs below.
+	for i := range known {
+		if err := checkPathLen(c.certs[known-1-i], i, len(cabundle)-1-i); err != nil {
+			return nil, err
+		}
+	}
+	for i := known; i < len(cabundle); i++ {
+		cert, err := x509.ParseCertificate(bytes.Clone(cabundle[i]))
 		if err != nil {
 			return nil, malformed("cabundle[%d]: %v", i, err)
 		}
@@ -97,24 +104,57 @@ func verifyCAs(cabundle [][]byte) (*chain, error) {
 		if cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 			return nil, untrusted("%s: key usage lacks keyCertSign", name)
 		}
-		// pathLen counts the CAs below this one (the leaf is not one).
-		if below := len(cabundle) - 1 - i; cert.MaxPathLen >= 0 && (cert.MaxPathLen > 0 || cert.MaxPathLenZero) && below > cert.MaxPathLen {
-			return nil, untrusted("%s: pathLen %d, but %d CAs below it", name, cert.MaxPathLen, below)
+		if err := checkPathLen(cert, i, len(cabundle)-1-i); err != nil {
+			return nil, err
 		}
 		if i > 0 {
-			if err := checkIssued(cert, certs[len(cabundle)-i], name, i-1); err != nil {
+			if err := checkIssued(cert, c.certs[0], name, i-1); err != nil {
 				return nil, err
 			}
 		}
-		certs[len(cabundle)-1-i] = cert
-		if i == 0 || cert.NotBefore.After(c.notBefore) {
-			c.notBefore = cert.NotBefore
-		}
-		if i == 0 || cert.NotAfter.Before(c.notAfter) {
-			c.notAfter = cert.NotAfter
-		}
+		c = c.extend(cert)
+		cas.put(keys[i], c, entryCharge+certCharge(cert))
 	}
 	return c, nil
+}
+
+// root returns the DER of the chain's root.
+func (c *chain) root() []byte { return c.certs[len(c.certs)-1].Raw }
+
+// hasCAs reports whether the CAs of c are, byte for byte, cabundle (root
+// first).
+func (c *chain) hasCAs(cabundle [][]byte) bool {
+	if len(c.certs) != 1+len(cabundle) {
+		return false
+	}
+	for i, der := range cabundle {
+		if !bytes.Equal(c.certs[len(c.certs)-1-i].Raw, der) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkPathLen checks the pathLen, if any, of cert, cabundle[i], against
+// the number of CAs below it (the leaf is not one).
+func checkPathLen(cert *x509.Certificate, i, below int) error {
+	if cert.MaxPathLen >= 0 && (cert.MaxPathLen > 0 || cert.MaxPathLenZero) && below > cert.MaxPathLen {
+		return untrusted("cabundle[%d]: pathLen %d, but %d CAs below it", i, cert.MaxPathLen, below)
+	}
+	return nil
+}
+
+// extend returns the chain of cert issued by the first certificate of c,
+// which may be nil for a root.
+func (c *chain) extend(cert *x509.Certificate) *chain {
+	if c == nil {
+		return &chain{certs: []*x509.Certificate{cert}, notBefore: cert.NotBefore, notAfter: cert.NotAfter}
+	}
+	return &chain{
+		certs:     append([]*x509.Certificate{cert}, c.certs...),
+		notBefore: later(c.notBefore, cert.NotBefore),
+		notAfter:  earlier(c.notAfter, cert.NotAfter),
+	}
 }
 
 // checkProfile holds what both platforms' certificates have in common.
@@ -203,59 +243,38 @@ func earlier(a, b time.Time) time.Time {
 	return a
 }
 
-// maxCachedChains bounds the chain cache. A verifier typically sees
-// documents from a handful of enclaves, each needing two entries (its
-// cabundle, and its leaf with that cabundle); an entry is a few KiB.
-const maxCachedChains = 256
+// The chain caches remember verified chains by a hash of their exact
+// bytes. They never decide trust on their own: the root is checked against
+// the trusted roots, pathLen against the CAs below and the validity
+// periods against the verification time on every call, so a cached chain
+// is trusted exactly as a freshly verified one.
+var (
+	// cas holds verified CA chains, each a prefix of a cabundle (root
+	// first), under the key of that prefix (see caKeys).
+	cas = newClockCache[chain](maxCachedCAs, maxCachedCABytes)
+	// leaves holds verified leaf chains under the SHA-256 of the leaf; a
+	// leaf is found only under the very CAs it was verified with (hasCAs),
+	// or verified again. Leaves come and go by the thousand, CAs stay:
+	// apart, the leaves of a fleet never evict the CAs they share.
+	leaves = newClockCache[chain](maxCachedLeaves, maxCachedLeafBytes)
+)
 
-// chainCache remembers verified chains by a hash of their exact bytes. It
-// never decides trust on its own: the root is checked against the trusted
-// roots and the validity period against the verification time on every
-// call, so a cached chain is trusted exactly as a freshly verified one.
-type chainCache struct {
-	mu sync.Mutex
-	m  map[[32]byte]*chain
-}
-
-var chains = &chainCache{m: make(map[[32]byte]*chain)}
-
-// cacheKey hashes the kind of entry, the leaf (if any) and the cabundle,
-// each with its length, so that different splits never collide.
-func cacheKey(kind byte, leaf []byte, cabundle [][]byte) [32]byte {
+// caKeys returns the cache key of each prefix of the cabundle: keys[i] is
+// that of cabundle[:i+1], the SHA-256 of keys[i-1] (zero for the root),
+// and of cabundle[i] with its length. A hash chain: the keys cost one pass
+// over the bytes, and different splits never collide.
+func caKeys(cabundle [][]byte) (keys [maxCABundle][32]byte) {
 	h := sha256.New()
-	var n [4]byte
-	h.Write([]byte{kind})
-	for _, b := range append([][]byte{leaf}, cabundle...) {
-		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	var parent [32]byte
+	for i, der := range cabundle {
+		h.Reset()
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(der)))
+		h.Write(parent[:])
 		h.Write(n[:])
-		h.Write(b)
+		h.Write(der)
+		h.Sum(keys[i][:0])
+		parent = keys[i]
 	}
-	var k [32]byte
-	h.Sum(k[:0])
-	return k
-}
-
-func (c *chainCache) get(k [32]byte) *chain {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m[k]
-}
-
-func (c *chainCache) put(k [32]byte, ch *chain) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= maxCachedChains {
-		for old := range c.m { // Go randomizes the order: a random eviction
-			delete(c.m, old)
-			break
-		}
-	}
-	c.m[k] = ch
-}
-
-// reset empties the cache (for tests and cold benchmarks).
-func (c *chainCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.m)
+	return keys
 }

@@ -1,6 +1,7 @@
 package attestation
 
 import (
+	"bytes"
 	"crypto/x509"
 	"fmt"
 	"time"
@@ -82,7 +83,7 @@ func Decode(doc []byte) (*Unverified, error) {
 		if i < len(p.cabundle) {
 			der, name = p.cabundle[i], fmt.Sprintf("cabundle[%d]", i)
 		}
-		c, err := x509.ParseCertificate(der)
+		c, err := x509.ParseCertificate(bytes.Clone(der)) // der may be doc's
 		if err != nil {
 			return nil, malformed("%s: %v", name, err)
 		}

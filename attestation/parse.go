@@ -115,6 +115,14 @@ func parseSign1(doc []byte) (*sign1, error) {
 	if len(doc) > maxDocumentSize {
 		return nil, malformed("document is %d bytes, more than %d", len(doc), maxDocumentSize)
 	}
+	if m, ok := parseSign1Fast(doc); ok {
+		return m, nil
+	}
+	return parseSign1COSE(doc)
+}
+
+// parseSign1COSE is parseSign1 for the documents parseSign1Fast leaves.
+func parseSign1COSE(doc []byte) (*sign1, error) {
 	var m cose.Sign1Message
 	var err error
 	if doc[0] == 0xd2 { // tag 18, COSE_Sign1_Tagged
@@ -173,6 +181,15 @@ func major(raw cbor.RawMessage) byte { return raw[0] >> 5 }
 //     (Huawei's CDDL), but not both;
 //   - keys may come in any order, and unknown keys are ignored.
 func decodePayload(b []byte) (*payload, error) {
+	if p, ok := decodePayloadFast(b); ok {
+		return p, nil
+	}
+	return decodePayloadCBOR(b)
+}
+
+// decodePayloadCBOR is decodePayload for the payloads decodePayloadFast
+// leaves.
+func decodePayloadCBOR(b []byte) (*payload, error) {
 	if len(b) == 0 || major(b) != majorMap {
 		return nil, malformed("payload is not a map")
 	}
