@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -151,21 +150,24 @@ func TestKMSOperationFlags(t *testing.T) {
 	}
 }
 
-func TestKMSClientUsageErrors(t *testing.T) {
-	dir := t.TempDir()
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("tok\n"), 0o600); err != nil {
+// tempFile writes content to a new file in a test's temporary directory
+// and returns its name.
+func tempFile(t *testing.T, content string) string {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "")
+	if err == nil {
+		_, err = f.WriteString(content)
+		f.Close()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	body := func(s string) string {
-		n++
-		name := filepath.Join(dir, strconv.Itoa(n)+".json")
-		if err := os.WriteFile(name, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return name
-	}
+	return f.Name()
+}
+
+func TestKMSClientUsageErrors(t *testing.T) {
+	token := tempFile(t, "tok\n")
+	body := func(s string) string { return tempFile(t, s) }
 	t.Setenv("QTENCLAVE_KMS_URL", "")
 	t.Setenv("QTENCLAVE_KMS_TOKEN", "")
 	t.Setenv("QTENCLAVE_KMS_AK", "")
@@ -199,29 +201,21 @@ func TestKMSClientUsageErrors(t *testing.T) {
 		{append([]string{"kms", "derive-shared-secret", "--public-key", "not base64!"}, conn...), "neither a readable file nor base64"},
 		{append([]string{"kms", "derive-shared-secret", "--attestation-document", body("not a document!")}, conn...), "not an attestation document"},
 	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(tc.args, strings.NewReader(""), &stdout, &stderr); code != 2 {
-			t.Errorf("%q: exit %d, want 2 (stderr %q)", tc.args, code, stderr.String())
+		code, stdout, stderr := runCLI(t, nil, tc.args...)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", tc.args, code, stderr)
 		}
-		if !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("%q: stderr %q lacks %q", tc.args, stderr.String(), tc.want)
+		if !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: stderr %q lacks %q", tc.args, stderr, tc.want)
 		}
-		if stdout.Len() != 0 {
-			t.Errorf("%q: stdout %q", tc.args, stdout.String())
+		if stdout != "" {
+			t.Errorf("%q: stdout %q", tc.args, stdout)
 		}
 	}
 }
 
 func TestKMSClientEnvironment(t *testing.T) {
-	dir := t.TempDir()
-	file := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	tokenFile, skFile := file("token", "file-token"), file("sk", "file-sk")
+	tokenFile, skFile := tempFile(t, "file-token\n"), tempFile(t, "file-sk\n")
 	for _, tc := range []struct {
 		env               map[string]string
 		args              []string
@@ -261,20 +255,12 @@ func TestKMSClientEnvironment(t *testing.T) {
 func TestReadPublicKeyArg(t *testing.T) {
 	der := []byte{0x30, 0x03, 0x02, 0x01, 0x05}
 	want := base64.StdEncoding.EncodeToString(der)
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	for _, arg := range []string{
 		want,
 		"  " + want + "\n",
-		write("pub.pem", pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		write("pub.der", der),
-		write("pub.b64", []byte(want+"\n")),
+		tempFile(t, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))),
+		tempFile(t, string(der)),
+		tempFile(t, want+"\n"),
 	} {
 		got, err := readPublicKeyArg(arg)
 		if err != nil || got != want {
@@ -284,9 +270,9 @@ func TestReadPublicKeyArg(t *testing.T) {
 	for _, arg := range []string{
 		"",
 		"!!",
-		write("priv.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
-		write("two.pem", append(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "trailing"...)),
-		dir,
+		tempFile(t, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))),
+		tempFile(t, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))+"trailing"),
+		t.TempDir(),
 	} {
 		if got, err := readPublicKeyArg(arg); err == nil {
 			t.Errorf("%q: got %q, want an error", arg, got)
@@ -299,15 +285,7 @@ func TestReadPublicKeyArg(t *testing.T) {
 // checks that stderr shows none of them.
 func TestKMSClientKeepsSecretsOffStderr(t *testing.T) {
 	const secret = "Sup3rSecretTokenValue"
-	dir := t.TempDir()
-	file := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	lines, stop := serveKMS(t, "--addr", "127.0.0.1:0", "--token-file", file("server-token", "right-token"))
+	lines, stop := serveKMS(t, "--addr", "127.0.0.1:0", "--token-file", tempFile(t, "right-token"))
 	defer stop()
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
 	t.Setenv("QTENCLAVE_KMS_URL", addr)
@@ -319,24 +297,24 @@ func TestKMSClientKeepsSecretsOffStderr(t *testing.T) {
 		code int
 		args []string
 	}{
-		{1, []string{"list-keys", "--token-file", file("wrong-token", secret)}},
-		{2, []string{"list-keys", "--token-file", file("two-lines", secret+"\n"+secret)}},
-		{2, []string{"list-keys", "--access-key", "ak", "--secret-key-file", file("sk-space", secret+" x")}},
-		{1, []string{"list-keys", "--access-key", "ak", "--secret-key-file", file("sk", secret)}},
-		{1, []string{"encrypt-datakey", "--token-file", file("token", "right-token"), "--key-id", "00000000-0000-0000-0000-000000000000",
-			"--plain-text-file", file("plain", plain), "--datakey-plain-length", "32"}},
-		{2, []string{"encrypt-datakey", "--token-file", file("token", "right-token"), "--plain-text-file", file("plain2", plain+"\n"+plain)}},
-		{2, []string{"import-key-material", "--token-file", file("token", "right-token"), "--material-file", file("material.pem", "-----BEGIN "+secret)}},
+		{1, []string{"list-keys", "--token-file", tempFile(t, secret)}},
+		{2, []string{"list-keys", "--token-file", tempFile(t, secret+"\n"+secret)}},
+		{2, []string{"list-keys", "--access-key", "ak", "--secret-key-file", tempFile(t, secret+" x")}},
+		{1, []string{"list-keys", "--access-key", "ak", "--secret-key-file", tempFile(t, secret)}},
+		{1, []string{"encrypt-datakey", "--token-file", tempFile(t, "right-token"), "--key-id", "00000000-0000-0000-0000-000000000000",
+			"--plain-text-file", tempFile(t, plain), "--datakey-plain-length", "32"}},
+		{2, []string{"encrypt-datakey", "--token-file", tempFile(t, "right-token"), "--plain-text-file", tempFile(t, plain+"\n"+plain)}},
+		{2, []string{"import-key-material", "--token-file", tempFile(t, "right-token"), "--material-file", tempFile(t, "-----BEGIN "+secret)}},
 	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(append([]string{"kms"}, tc.args...), strings.NewReader(""), &stdout, &stderr); code != tc.code {
-			t.Errorf("%q: exit %d, want %d: %s", tc.args, code, tc.code, stderr.String())
+		code, stdout, stderr := runCLI(t, nil, append([]string{"kms"}, tc.args...)...)
+		if code != tc.code {
+			t.Errorf("%q: exit %d, want %d: %s", tc.args, code, tc.code, stderr)
 		}
-		if strings.Contains(stderr.String(), secret) || strings.Contains(stderr.String(), "right-token") {
-			t.Errorf("%q: stderr shows a secret: %s", tc.args, stderr.String())
+		if strings.Contains(stderr, secret) || strings.Contains(stderr, "right-token") {
+			t.Errorf("%q: stderr shows a secret: %s", tc.args, stderr)
 		}
-		if stderr.Len() == 0 || stdout.Len() != 0 {
-			t.Errorf("%q: stdout %q, stderr %q", tc.args, stdout.String(), stderr.String())
+		if stderr == "" || stdout != "" {
+			t.Errorf("%q: stdout %q, stderr %q", tc.args, stdout, stderr)
 		}
 	}
 }
