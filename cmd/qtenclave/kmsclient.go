@@ -340,8 +340,11 @@ func (op *kmsOperation) addFieldFlags(fs *flag.FlagSet, v reflect.Value, stdin i
 			if repeatable {
 				key = xv.MapKeys()[0].String()
 			}
+			if given[key] && key == "" {
+				return errors.New("given twice")
+			}
 			if given[key] {
-				return errors.New(strings.TrimPrefix(key+" given twice", " "))
+				return fmt.Errorf("%s given twice", key)
 			}
 			given[key] = true
 			*setters = append(*setters, func(req reflect.Value) {
