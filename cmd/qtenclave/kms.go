@@ -39,8 +39,7 @@ var kmsContext = func() (context.Context, context.CancelFunc) {
 
 func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprint(stderr, kmsUsage)
-		return 2
+		return runKMSClient(args, stdin, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("kms serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

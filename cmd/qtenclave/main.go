@@ -19,6 +19,7 @@ commands:
   seal --to FILE  seal stdin to an attested or PEM RSA key
   open --key KEY  open an envelope from stdin
   kms serve       run a local KMS
+  kms OPERATION   call a KMS (qtenclave kms --help lists the operations)
 `
 
 // command runs one subcommand and returns its exit code.

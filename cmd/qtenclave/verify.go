@@ -169,7 +169,7 @@ func reportOf(verified bool, p attestation.Platform, source *string, moduleID st
 	return r
 }
 
-func writeJSON(stdout, stderr io.Writer, r *report) int {
+func writeJSON(stdout, stderr io.Writer, r any) int {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave: %v\n", err)
