@@ -220,23 +220,29 @@ func (k *KMS) authorize(c Caller, act action, rec *store.Record, v *verifiedReci
 	}
 	switch {
 	case keyDecision == policy.Deny:
-		return k.denied(act.aws, keyARN, "resource-based", true)
+		return k.denied(act.aws, keyARN, resourceBased, true)
 	case iamDecision == policy.Deny:
-		return k.denied(act.huawei[0], urn, "identity-based", true)
+		return k.denied(act.huawei[0], urn, identityBased, true)
 	case keyDecision != policy.Allow:
-		return k.denied(act.aws, keyARN, "resource-based", false)
+		return k.denied(act.aws, keyARN, resourceBased, false)
 	case iamDecision != policy.Allow:
-		return k.denied(act.huawei[0], urn, "identity-based", false)
+		return k.denied(act.huawei[0], urn, identityBased, false)
 	}
 	return nil
 }
 
+// The kinds of policy a denial names, with their article.
+const (
+	resourceBased = "a resource-based"
+	identityBased = "an identity-based"
+)
+
 func (k *KMS) denied(act, resource, kind string, explicit bool) error {
 	msg := "User: " + k.id.principal + " is not authorized to perform: " + act + " on resource: " + resource
 	if explicit {
-		msg += " with an explicit deny in a " + kind + " policy"
+		msg += " with an explicit deny in " + kind + " policy"
 	} else {
-		msg += " because no " + kind + " policy allows the " + act + " action"
+		msg += " because no " + strings.TrimPrefix(strings.TrimPrefix(kind, "an "), "a ") + " policy allows the " + act + " action"
 	}
 	return &Error{Kind: KindAccessDenied, Message: msg, Err: errAccessDenied}
 }
@@ -360,7 +366,7 @@ func (k *KMS) parseKeyPolicy(keyID string, doc []byte, bypass bool) (*policy.Pol
 	if err != nil {
 		// The engine's message names the JSON path of what it refuses and
 		// never echoes more than a short quote of the document.
-		return nil, Wrapf(KindMalformedPolicy, err, "%s", strings.TrimPrefix(err.Error(), "policy: "))
+		return nil, Wrapf(KindMalformedPolicy, err, "key %s", err.Error())
 	}
 	if !bypass && p.Decide(policy.Request{Principal: k.id.principal, Account: k.id.account, Action: actPutKeyPolicy.aws, Resource: k.policyARN(keyID)}) != policy.Allow {
 		return nil, Errorf(KindMalformedPolicy, "The new key policy will not allow you to update the key policy in the future.")
