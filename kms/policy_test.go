@@ -69,13 +69,13 @@ const iamDenyPolicy = `{"Version":"5.0","Statement":[
 type policyColumn int
 
 const (
-	colNone       policyColumn = iota // the default key policy
-	colPCR0                           // attestedPolicy on kms:RecipientAttestation:PCR0
-	colImage                          // attestedPolicy on kms:RecipientAttestation:ImageSha384
-	colDeny                           // denyPolicy
-	colShorthand                      // create-key's recipient_attestation {"PCR0": ...}
-	colIAMAttested                    // default key policy; iamAttestedPolicy (Huawei callers)
-	colIAMDeny                        // default key policy; iamDenyPolicy (Huawei callers)
+	colNone        policyColumn = iota // the default key policy
+	colPCR0                            // attestedPolicy on kms:RecipientAttestation:PCR0
+	colImage                           // attestedPolicy on kms:RecipientAttestation:ImageSha384
+	colDeny                            // denyPolicy
+	colShorthand                       // create-key's recipient_attestation {"PCR0": ...}
+	colIAMAttested                     // default key policy; iamAttestedPolicy (Huawei callers)
+	colIAMDeny                         // default key policy; iamDenyPolicy (Huawei callers)
 )
 
 var columnNames = []string{"no policy", "PCR0 condition", "ImageSha384 condition", "explicit Deny", "recipient_attestation", "IAM PCR0 condition", "IAM explicit Deny"}
