@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math/big"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/qtenclave/qtenclave/attestation/attestationtest"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
+	"github.com/qtenclave/qtenclave/kms/policy"
 )
 
 // TestKeyPolicyAPI: CreateKey's Policy, PutKeyPolicy, GetKeyPolicy and
@@ -212,4 +214,25 @@ func TestRecipientRSAKeyChecks(t *testing.T) {
 				http.StatusBadRequest, "ValidationException")
 		})
 	}
+}
+
+// TestREADMEPolicies: the policy documents the README offers to copy parse,
+// as the key policy and the Huawei IAM policy they are.
+func TestREADMEPolicies(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	var docs []string
+	for rest := string(b); ; {
+		_, after, ok := strings.Cut(rest, "```json\n")
+		if !ok {
+			break
+		}
+		doc, tail, _ := strings.Cut(after, "```")
+		docs, rest = append(docs, doc), tail
+	}
+	require.Len(t, docs, 2)
+	_, err = policy.ParseAWS([]byte(docs[0]))
+	require.NoError(t, err)
+	_, err = policy.ParseHuawei([]byte(docs[1]))
+	require.NoError(t, err)
 }

@@ -15,9 +15,12 @@
 //
 // # Operations and errors
 //
-// It serves CreateKey, DescribeKey, ListKeys, GetPublicKey,
-// DeriveSharedSecret, GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt
-// and GenerateRandom. Errors are {"__type": .., "message": ..}, which the
+// It serves CreateKey (with Policy and BypassPolicyLockoutSafetyCheck),
+// DescribeKey, ListKeys, GetPublicKey, DeriveSharedSecret,
+// GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt, GenerateRandom,
+// PutKeyPolicy, GetKeyPolicy and ListKeyPolicies (the one policy name is
+// "default"). Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
+// and DeriveSharedSecret take a Recipient. Errors are {"__type": .., "message": ..}, which the
 // AWS SDKs turn into typed errors, with AWS KMS's own exceptions
 // (awsErrorOf):
 //
@@ -35,7 +38,11 @@
 //	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
 //	                                    key's public key
 //	400 InvalidMarkerException          Marker is not one this server gave
-//	403 AccessDeniedException           the document's signature, chain, validity, age or PCR policy fails
+//	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
+//	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or
+//	                                    one that would lock the caller out
+//	403 AccessDeniedException           the document's signature, chain, validity or age fails, or it
+//	                                    is from a debug enclave
 //	400 UnknownOperationException       X-Amz-Target names no operation (405 for a method other than POST)
 //	415 UnsupportedMediaTypeException   Content-Type is not application/x-amz-json-1.1
 //	401 MissingAuthenticationTokenException  no credentials, or no valid X-Auth-Token
@@ -55,8 +62,10 @@
 // document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
 // DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
 // KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
-// a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's form
-// arn:verenc:ACCOUNT:key/ID.
+// a key ID or an ARN in AWS's form or the seed's (awsKeyID); responses give
+// the ARN in AWS's form, arn:aws:kms:REGION:ACCOUNT:key/ID, or in the seed's,
+// arn:verenc:ACCOUNT:key/ID, when the server is so configured
+// (core.KMS.KeyARN).
 package awsapi
 
 import (

@@ -14,20 +14,29 @@
 // output. A failed operation is an *Error whose Kind the front end maps to
 // its own error code.
 //
+// Every operation is authorized here, once, whatever its front end: it
+// names its action in both policy languages (authz.go) and is decided
+// against the key's key policy and, for Huawei callers, the Huawei IAM
+// policies of Options, after the recipient's document verified and before
+// anything secret is computed.
+//
 // One file per concern: keys.go (keys, states, specs, create, describe,
-// list), symmetric.go (the symmetric data path: encrypt, decrypt, data
-// keys, random), asym.go (asymmetric keys: key agreement, data key pairs),
-// import.go (import tokens and key material), recipient.go (attestation
-// and sealing to an enclave), caller.go (who calls).
+// list, key policies), symmetric.go (the symmetric data path: encrypt,
+// decrypt, data keys, random), asym.go (asymmetric keys: key agreement,
+// data key pairs), import.go (import tokens and key material),
+// recipient.go (attestation and sealing to an enclave), authz.go (identity,
+// actions, policies), caller.go (who calls).
 //
 // # Security limits
 //
 //   - Key material is kept sealed in the store (package store) and opened
 //     only for the operation that uses it, then cleared.
 //   - A recipient's attestation document must verify against the trusted
-//     roots, be at most five minutes old and meet the key's PCR policy
-//     before anything is sealed to it; nothing is computed for a refused
-//     recipient where the order allows.
+//     roots, be at most five minutes old and carry an RSA key that can be
+//     encrypted to, and the policies must allow the call with its PCRs,
+//     before anything is computed or sealed to it.
+//   - A stored key policy that no longer parses makes its key unusable
+//     (an internal error), never open.
 //   - Every failure to decrypt a ciphertext is the same error.
 package core
 

@@ -53,7 +53,17 @@
 //
 // enterprise_project_id, keystore_id and vm_id are accepted and ignored;
 // sequence is checked for its length only. The level-4 fields pin, pin_type
-// and encrypt-datakey's key_spec are refused as not supported.
+// and encrypt-datakey's key_spec are refused as not supported, as are the
+// HMAC key specs of create-datakey and the asymmetric encryption
+// algorithms of encrypt-data and decrypt-data. decrypt-data's cipher_text
+// needs no 128 characters, the reference's minimum for Huawei's own
+// ciphertexts: this server's are shorter for short plaintexts.
+//
+// The recipient of create-datakey, decrypt-datakey, decrypt-data and
+// gen-random, and the ciphertext_recipient of their answers, are this
+// server's: Huawei lists the kms:RecipientAttestation condition key for
+// these APIs, but its API reference and SDK models show the fields only
+// for derive-shared-secret and the data key pairs.
 package huaweiapi
 
 import (
