@@ -181,7 +181,7 @@ func (f *flow) awsDecrypt(aws *awsClient, ciphertext, doc []byte) (string, error
 		return "", f.kmsError("Decrypt", err)
 	}
 	if out.Plaintext != nil {
-		return "", errors.New("Decrypt with a recipient returned Plaintext")
+		return "", errors.New("a Decrypt with a recipient returned Plaintext")
 	}
 	pt, err := recipient.Open(out.CiphertextForRecipient, f.key, recipient.OpenOptions{})
 	if err != nil {
