@@ -431,13 +431,18 @@ func awsPolicy(p string) ([]byte, error) {
 	return []byte(p), nil
 }
 
-// awsPolicyName checks a PolicyName member: absent, or "default", the only
-// key policy a key has.
-func awsPolicyName(name *string) error {
-	if name != nil && *name != core.KeyPolicyName {
-		return core.Errorf(core.KindInvalidParameter, "PolicyName %.64q is not %s, the only key policy name", *name, core.KeyPolicyName)
+// awsPolicyKey returns the key ID that the KeyId of a key policy operation
+// names, after checking its PolicyName: absent, or "default", the only key
+// policy a key has.
+func (a *API) awsPolicyKey(keyID string, name *string) (string, error) {
+	id, err := awsKeyID("KeyId", keyID, a.core.Account())
+	if err != nil {
+		return "", err
 	}
-	return nil
+	if name != nil && *name != core.KeyPolicyName {
+		return "", core.Errorf(core.KindInvalidParameter, "PolicyName %.64q is not %s, the only key policy name", *name, core.KeyPolicyName)
+	}
+	return id, nil
 }
 
 func (a *API) createKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -796,11 +801,8 @@ func (a *API) putKeyPolicy(ctx context.Context, c core.Caller, body []byte) (any
 	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	id, err := awsKeyID("KeyId", in.KeyID, a.core.Account())
+	id, err := a.awsPolicyKey(in.KeyID, in.PolicyName)
 	if err != nil {
-		return nil, err
-	}
-	if err := awsPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
 	if in.Policy == nil {
@@ -821,11 +823,8 @@ func (a *API) getKeyPolicy(ctx context.Context, c core.Caller, body []byte) (any
 	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	id, err := awsKeyID("KeyId", in.KeyID, a.core.Account())
+	id, err := a.awsPolicyKey(in.KeyID, in.PolicyName)
 	if err != nil {
-		return nil, err
-	}
-	if err := awsPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
 	doc, err := a.core.GetKeyPolicy(ctx, c, id)
@@ -840,7 +839,7 @@ func (a *API) listKeyPolicies(ctx context.Context, c core.Caller, body []byte) (
 	if err := wire.Decode(body, &in); err != nil {
 		return nil, err
 	}
-	id, err := awsKeyID("KeyId", in.KeyID, a.core.Account())
+	id, err := a.awsPolicyKey(in.KeyID, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -84,6 +84,23 @@ func checkNoPin(pin, pinType string) error {
 	return nil
 }
 
+// dataKeyTail checks the fields that the data key operations
+// (create-datakey, create-ec-datakey-pair, create-rsa-datakey-pair) end
+// with, in their order: additional_authenticated_data, sequence, pin and
+// pin_type, recipient; it returns the recipient.
+func dataKeyTail(aad, seq, pin, pinType string, r *huawei.Recipient) (*core.Recipient, error) {
+	if err := checkAAD(aad); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(seq); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(pin, pinType); err != nil {
+		return nil, err
+	}
+	return recipientOf(r)
+}
+
 // decodeHex decodes a hex field of either case.
 func decodeHex(field, s string) ([]byte, error) {
 	if s == "" {

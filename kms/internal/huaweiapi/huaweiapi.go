@@ -420,16 +420,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 	if !isSpec(req.KeySpec) {
 		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
 	}
-	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
-		return nil, err
-	}
-	if err := checkSequence(req.Sequence); err != nil {
-		return nil, err
-	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
-		return nil, err
-	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := dataKeyTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -569,16 +560,7 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 			return nil, err
 		}
 	}
-	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
-		return nil, err
-	}
-	if err := checkSequence(req.Sequence); err != nil {
-		return nil, err
-	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
-		return nil, err
-	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := dataKeyTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
