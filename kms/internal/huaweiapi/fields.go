@@ -84,11 +84,11 @@ func checkNoPin(pin, pinType string) error {
 	return nil
 }
 
-// dataKeyTail checks the fields that the data key operations
-// (create-datakey, create-ec-datakey-pair, create-rsa-datakey-pair) end
+// secretTail checks the fields that the operations releasing a secret end
 // with, in their order: additional_authenticated_data, sequence, pin and
-// pin_type, recipient; it returns the recipient.
-func dataKeyTail(aad, seq, pin, pinType string, r *huawei.Recipient) (*core.Recipient, error) {
+// pin_type (of the data key operations; "" for the others), recipient; it
+// returns the recipient.
+func secretTail(aad, seq, pin, pinType string, r *huawei.Recipient) (*core.Recipient, error) {
 	if err := checkAAD(aad); err != nil {
 		return nil, err
 	}

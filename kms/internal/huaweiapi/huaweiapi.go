@@ -420,7 +420,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 	if !isSpec(req.KeySpec) {
 		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
 	}
-	rcpt, err := dataKeyTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -497,13 +497,7 @@ func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err != nil {
 		return nil, err
 	}
-	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
-		return nil, err
-	}
-	if err := checkSequence(req.Sequence); err != nil {
-		return nil, err
-	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, "", "", req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -560,7 +554,7 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 			return nil, err
 		}
 	}
-	rcpt, err := dataKeyTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -648,13 +642,7 @@ func (a *API) decryptData(ctx context.Context, c core.Caller, project string, bo
 			return nil, err
 		}
 	}
-	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
-		return nil, err
-	}
-	if err := checkSequence(req.Sequence); err != nil {
-		return nil, err
-	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, "", "", req.Recipient)
 	if err != nil {
 		return nil, err
 	}
