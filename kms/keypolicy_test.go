@@ -236,3 +236,33 @@ func TestREADMEPolicies(t *testing.T) {
 	_, err = policy.ParseHuawei([]byte(docs[1]))
 	require.NoError(t, err)
 }
+
+// TestHuaweiIAMResources: Huawei IAM policies name keys by URN
+// (kms:REGION:ACCOUNT:KeyId:ID): create-key is decided on the new key's URN,
+// list-keys on every key's (KeyId:*), gen-random on "*" only (Huawei gives it
+// no resource type), and a statement for one key allows that key alone.
+func TestHuaweiIAMResources(t *testing.T) {
+	dir := t.TempDir()
+	doc := `{"Version":"5.0","Statement":[
+		{"Effect":"Allow","Action":["kms:cmk:create","kms:cmk:list","kms::generateRandom"],"Resource":["kms:*:*:KeyId:*"]}]}`
+	k := newTestKMS(t, Options{DataDir: dir, HuaweiPolicies: [][]byte{[]byte(doc)}, Region: "cn-north-4"})
+	a := k.createKey(t, "AES_256", "", "")
+	b := k.createKey(t, "AES_256", "", "")
+	require.Equal(t, 2, k.keyCount(t))
+	status, body := k.post(t, "gen-random", js(map[string]any{"random_data_length": "64"}))
+	require.Equal(t, http.StatusForbidden, status, "%s", body)
+	require.Contains(t, string(body), `on resource: * because no identity-based policy allows the kms::generateRandom action`)
+	status, body = k.post(t, "describe-key", js(map[string]any{"key_id": a}))
+	require.Equal(t, http.StatusForbidden, status, "%s", body)
+	require.Contains(t, string(body), `on resource: kms:cn-north-4:000000000000:KeyId:`+a+` because`)
+	require.NoError(t, k.srv.Close())
+
+	one := `{"Version":"5.0","Statement":[{"Effect":"Allow","Action":["kms:cmk:*"],"Resource":["kms:cn-north-4:000000000000:KeyId:` + a + `"]}]}`
+	k = newTestKMS(t, Options{DataDir: dir, HuaweiPolicies: [][]byte{[]byte(one)}, Region: "cn-north-4"})
+	status, body = k.post(t, "describe-key", js(map[string]any{"key_id": a}))
+	require.Equal(t, http.StatusOK, status, "%s", body)
+	status, body = k.post(t, "describe-key", js(map[string]any{"key_id": b}))
+	require.Equal(t, http.StatusForbidden, status, "%s", body)
+	status, body = k.post(t, "create-key", js(map[string]any{"key_alias": "x"}))
+	require.Equal(t, http.StatusForbidden, status, "%s", body)
+}

@@ -91,8 +91,10 @@
 // rotation, deletion or auditing, and no AWS IAM policies: a key policy
 // statement whose principal is the account (its root) stands for the
 // account's IAM and matches every caller. Key policies see no
-// kms:EncryptionContext or kms:CallerAccount values other than the
-// identity's. The recipient envelope is not authenticated (CMS with
-// AES-CBC, as AWS sends it): an enclave must only trust it as far as it
-// trusts the channel.
+// kms:EncryptionContext values (a condition on them sees an absent key). A
+// key policy names the account it was written for: a data directory served
+// later with another account or principal is held to its policies as
+// written. The recipient envelope is not authenticated (CMS with AES-CBC, as
+// AWS sends it): an enclave must only trust it as far as it trusts the
+// channel.
 package kms

@@ -175,13 +175,29 @@ const APIHuawei = "huawei"
 // errAccessDenied is the cause of every KindAccessDenied error.
 var errAccessDenied = errors.New("kms: access denied")
 
-// authorize decides whether c may perform act on rec (nil for an operation
-// on no key) for the verified recipient v (nil for none). It returns nil or
-// a KindAccessDenied error in the shape AWS and Huawei IAM word denials:
-// "User: P is not authorized to perform: A on resource: R because no
-// resource-based policy allows the A action", or "... with an explicit deny
-// in a resource-based policy".
+// authorize decides whether c may perform act on the key rec for the
+// verified recipient v (nil for none). It returns nil or a KindAccessDenied
+// error in the shape AWS and Huawei IAM word denials: "User: P is not
+// authorized to perform: A on resource: R because no resource-based policy
+// allows the A action", or "... with an explicit deny in a resource-based
+// policy".
+//
+// The Huawei IAM policies decide once per Huawei name of the action: a Deny
+// for any name denies, else an Allow for any allows, as a statement that
+// names an action or one of its aliases applies to it.
 func (k *KMS) authorize(c Caller, act action, rec *store.Record, v *verifiedRecipient) error {
+	return k.decide(c, act, rec, rec.ID, v)
+}
+
+// authorizeKeyless decides an operation on no existing key: only the Huawei
+// IAM policies apply, with the resource kms:REGION:ACCOUNT:KeyId:keyID (the
+// key CreateKey makes, or "*" for ListKeys), or "*" when keyID is ""
+// (GenerateRandom, whose resource type Huawei leaves empty).
+func (k *KMS) authorizeKeyless(c Caller, act action, keyID string, v *verifiedRecipient) error {
+	return k.decide(c, act, nil, keyID, v)
+}
+
+func (k *KMS) decide(c Caller, act action, rec *store.Record, iamKeyID string, v *verifiedRecipient) error {
 	if c.Credential == CredentialNone {
 		return Errorf(KindUnauthenticated, "the request carries no credentials")
 	}
@@ -201,11 +217,7 @@ func (k *KMS) authorize(c Caller, act action, rec *store.Record, v *verifiedReci
 	}
 	var urn string
 	if c.API == APIHuawei && len(k.iam) > 0 && len(act.huawei) > 0 {
-		id := ""
-		if rec != nil {
-			id = rec.ID
-		}
-		urn = k.urn(id)
+		urn = k.urn(iamKeyID)
 		iamDecision = policy.NotApplicable
 		for _, name := range act.huawei {
 			switch policy.Evaluate(policy.Request{Principal: k.id.principal, Account: k.id.account, Action: name, Resource: urn, Context: attested}, k.iam...) {

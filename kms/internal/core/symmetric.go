@@ -257,7 +257,7 @@ func (k *KMS) GenerateRandom(ctx context.Context, c Caller, n int, r *Recipient)
 	if err != nil {
 		return nil, err
 	}
-	if err := k.authorize(c, actGenerateRandom, nil, v); err != nil {
+	if err := k.authorizeKeyless(c, actGenerateRandom, "", v); err != nil {
 		return nil, err
 	}
 	b := make([]byte, n)
