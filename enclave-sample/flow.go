@@ -51,6 +51,7 @@ type flow struct {
 	key      *recipient.Key // the enclave's ephemeral RSA key
 	doc      []byte         // its attestation document, carrying key's SPKI
 	docPCR0  []byte
+	docPCRs  map[int][]byte
 
 	aesCMK, sm4CMK string // key IDs of the symmetric CMKs
 }
@@ -131,6 +132,7 @@ func (f *flow) run() error {
 	f.step("import-key-material", "AES_256", f.importKeyMaterial)
 	f.step("refuse wrong PCR0", "", f.refuseWrongPCR)
 	f.step("refuse tampered signature", "", f.refuseTamperedSignature)
+	f.runPolicies()
 	return nil
 }
 
@@ -163,7 +165,7 @@ func (f *flow) attest() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("the enclave's own document does not verify: %w", err)
 	}
-	f.key, f.doc, f.docPCR0 = key, doc, verified.PCRs[0]
+	f.key, f.doc, f.docPCR0, f.docPCRs = key, doc, verified.PCRs[0], verified.PCRs
 	return fmt.Sprintf("RSA-2048 key in a %d-byte %s document (PCR0 %.16x…), verified against the test root",
 		len(doc), verified.Platform, verified.PCRs[0]), nil
 }

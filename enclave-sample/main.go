@@ -1,6 +1,9 @@
 // Command enclave-sample runs the whole qtenclave flow end to end: an
 // enclave proves what it is, a KMS wraps secrets only for it, and the
-// enclave opens them and finishes ECDH itself, for every KMS key spec.
+// enclave opens them and finishes ECDH itself, for every KMS key spec. Then
+// the attestation policies, on both of the KMS's APIs: a key whose policy
+// names the enclave's image (PCR0) refuses a request without a recipient,
+// allows the enclave's, and refuses a document of another image.
 //
 //	go run ./enclave-sample                     # QingTian dialect, in-process KMS
 //	go run ./enclave-sample --platform nitro --json

@@ -44,7 +44,9 @@ func TestSampleBothPlatforms(t *testing.T) {
 					}
 				}
 			}
-			for _, name := range []string{"import-key-material", "refuse wrong PCR0", "refuse tampered signature"} {
+			for _, name := range []string{"import-key-material", "refuse wrong PCR0", "refuse tampered signature",
+				"PCR0 key policy (Huawei)", "refuse plaintext (Huawei)", "allow the enclave (Huawei)", "refuse another image (Huawei)",
+				"PCR0 key policy (AWS)", "refuse plaintext (AWS)", "allow the enclave (AWS)", "refuse another image (AWS)"} {
 				if !slices.ContainsFunc(rep.Steps, func(s step) bool { return s.Name == name && s.OK }) {
 					t.Errorf("no passing %q step", name)
 				}

@@ -49,9 +49,9 @@ func (r *report) print(w io.Writer) {
 			name += " " + s.Spec
 		}
 		if s.OK {
-			fmt.Fprintf(w, "ok   %-44s %8.1f ms  %s\n", name, s.Millis, s.Checked)
+			fmt.Fprintf(w, "ok   %-58s %8.1f ms  %s\n", name, s.Millis, s.Checked)
 		} else {
-			fmt.Fprintf(w, "FAIL %-44s %8.1f ms  %s\n", name, s.Millis, s.Error)
+			fmt.Fprintf(w, "FAIL %-58s %8.1f ms  %s\n", name, s.Millis, s.Error)
 		}
 	}
 	verdict := "all steps passed"

@@ -31,11 +31,15 @@ const (
 // test ends.
 func startKMS(t testing.TB) string {
 	t.Helper()
-	srv, err := kms.NewServer(kms.Options{
-		AccessKey: testAK,
-		SecretKey: testSK,
-		Roots:     []*x509.Certificate{attestationtest.Root()},
-	})
+	return startKMSWith(t, kms.Options{})
+}
+
+// startKMSWith is startKMS with opts, whose credentials and roots it sets.
+func startKMSWith(t testing.TB, opts kms.Options) string {
+	t.Helper()
+	opts.AccessKey, opts.SecretKey = testAK, testSK
+	opts.Roots = []*x509.Certificate{attestationtest.Root()}
+	srv, err := kms.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -139,6 +139,10 @@ func TestSecretsNotPrinted(t *testing.T) {
 		huawei.DeriveSharedSecretResponse{SharedSecret: testToken}, &huawei.DeriveSharedSecretResponse{SharedSecret: testToken},
 		huawei.DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &huawei.DecryptDatakeyResponse{DataKey: testToken},
 		huawei.EncryptDatakeyRequest{PlainText: testToken}, &huawei.EncryptDatakeyRequest{PlainText: testToken},
+		huawei.CreateDatakeyResponse{PlainText: testToken}, &huawei.CreateDatakeyResponse{PlainText: testToken},
+		huawei.EncryptDataRequest{PlainText: testToken}, &huawei.EncryptDataRequest{PlainText: testToken},
+		huawei.DecryptDataResponse{PlainText: testToken, PlainTextBase64: testToken}, &huawei.DecryptDataResponse{PlainTextBase64: testToken},
+		huawei.GenRandomResponse{RandomData: testToken}, &huawei.GenRandomResponse{RandomData: testToken},
 	}
 	for _, m := range secretModels {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {

@@ -133,7 +133,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	md := out["KeyMetadata"].(map[string]any)
 	id := md["KeyId"].(string)
 	require.Regexp(t, keyIDRegexp, id)
-	require.Equal(t, "arn:verenc:"+awsAccountID+":key/"+id, md["Arn"])
+	require.Equal(t, "arn:aws:kms:us-east-1:"+awsAccountID+":key/"+id, md["Arn"], "AWS's ARN form, in the default region")
 	require.Equal(t, awsAccountID, md["AWSAccountId"])
 	require.Equal(t, "SYMMETRIC_DEFAULT", md["KeySpec"])
 	require.Equal(t, "ENCRYPT_DECRYPT", md["KeyUsage"])
@@ -144,8 +144,9 @@ func TestAWSCreateDescribeList(t *testing.T) {
 	require.Equal(t, []any{"SYMMETRIC_DEFAULT"}, md["EncryptionAlgorithms"])
 	require.InDelta(t, float64(time.Now().Unix()), md["CreationDate"], 60)
 
-	// DescribeKey by ID, by the seed's ARN and by an AWS-style ARN of the same account.
-	for _, keyID := range []string{id, md["Arn"].(string), "arn:aws:kms:" + awsTestRegion + ":" + awsAccountID + ":key/" + id} {
+	// DescribeKey by ID, by its ARN, by the seed's ARN and by an AWS-style
+	// ARN of another region of the same account.
+	for _, keyID := range []string{id, md["Arn"].(string), "arn:verenc:" + awsAccountID + ":key/" + id, "arn:aws:kms:" + awsTestRegion + ":" + awsAccountID + ":key/" + id} {
 		got := k.aws(t, "DescribeKey", map[string]any{"KeyId": keyID})
 		require.Equal(t, md, got["KeyMetadata"], keyID)
 	}
@@ -178,7 +179,7 @@ func TestAWSCreateDescribeList(t *testing.T) {
 		page := k.aws(t, "ListKeys", req)
 		for _, e := range page["Keys"].([]any) {
 			e := e.(map[string]any)
-			require.Equal(t, "arn:verenc:"+awsAccountID+":key/"+e["KeyId"].(string), e["KeyArn"])
+			require.Equal(t, "arn:aws:kms:us-east-1:"+awsAccountID+":key/"+e["KeyId"].(string), e["KeyArn"])
 			got = append(got, e["KeyId"].(string))
 		}
 		if page["Truncated"] != true {
@@ -194,6 +195,17 @@ func TestAWSCreateDescribeList(t *testing.T) {
 		all = append(all, e.(map[string]any)["KeyId"].(string))
 	}
 	require.Equal(t, all, got)
+
+	// With SeedARNs, ARNs take seed 001's form; with an account, region and
+	// principal, ARNs and metadata name them.
+	seed := newTestKMS(t, Options{SeedARNs: true})
+	md = seed.aws(t, "CreateKey", map[string]any{})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "arn:verenc:"+awsAccountID+":key/"+md["KeyId"].(string), md["Arn"])
+	own := newTestKMS(t, Options{Principal: "arn:aws:iam::111122223333:role/data-processing", Region: "eu-west-1"})
+	md = own.aws(t, "CreateKey", map[string]any{})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "arn:aws:kms:eu-west-1:111122223333:key/"+md["KeyId"].(string), md["Arn"])
+	require.Equal(t, "111122223333", md["AWSAccountId"])
+	own.awsFail(t, awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "arn:aws:kms:eu-west-1:" + awsAccountID + ":key/" + md["KeyId"].(string)})}, http.StatusBadRequest, "NotFoundException")
 }
 
 func TestAWSEncryptDecrypt(t *testing.T) {

@@ -114,3 +114,33 @@ func ExampleServer_Serve() {
 	// 200 true
 	// serve: <nil>
 }
+
+// A key whose secrets only an attested enclave image may receive: Huawei's
+// create-key recipient_attestation writes the key policy, and a request
+// without a recipient is denied (403 KMS.0904) before anything is
+// computed. Encrypting under the key stays allowed.
+func ExampleOptions_recipientAttestation() {
+	c, stop := startKMS()
+	defer stop()
+	ctx := context.Background()
+	pcr0 := strings.Repeat("ab", 48) // the enclave image's measurement
+	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{
+		KeyAlias: "enclave-only", KeySpec: "AES_256",
+		RecipientAttestation: map[string]string{"PCR0": pcr0},
+	})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := c.EncryptData(ctx, &huawei.EncryptDataRequest{KeyID: key.KeyInfo.KeyID, PlainText: "hello"}); err != nil {
+		panic(err)
+	}
+	_, err = c.CreateDatakey(ctx, &huawei.CreateDatakeyRequest{KeyID: key.KeyInfo.KeyID})
+	var apiErr *huawei.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code)
+		fmt.Println(strings.Contains(apiErr.Message, "kms:GenerateDataKey"), strings.Contains(apiErr.Message, "explicit deny"))
+	}
+	// Output:
+	// 403 KMS.0904
+	// true true
+}

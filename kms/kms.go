@@ -25,10 +25,49 @@
 // A request with a recipient (an attestation document and
 // RSAES_OAEP_SHA_256) gets ciphertext_recipient instead of the secret: the
 // document is verified with package attestation against its embedded roots
-// plus Options.Roots, and against the key's PCR policy (create-key's
-// recipient_attestation), then the secret is sealed with package recipient
-// to the RSA key the document carries. A document that fails any check is a
-// 4xx error and nothing is sealed.
+// plus Options.Roots (signature, chain, validity, at most five minutes old,
+// an RSA key that can be encrypted to), the call is authorized with the
+// document's PCRs as condition values, and only then is the secret computed
+// and sealed with package recipient to the RSA key the document carries. A
+// document that fails verification is a 4xx error and satisfies no
+// condition. Every operation that releases a secret takes a recipient: AWS
+// Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom and
+// DeriveSharedSecret; Huawei derive-shared-secret, create-ec-datakey-pair,
+// create-rsa-datakey-pair, create-datakey, decrypt-datakey, decrypt-data and
+// gen-random.
+//
+// # Policies
+//
+// Every key has an AWS key policy
+// (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html),
+// parsed by package policy: the one given to CreateKey or PutKeyPolicy
+// (GetKeyPolicy gives it back byte for byte), or AWS's default key policy,
+// which gives the account every permission. Create-key's
+// recipient_attestation is a shorthand for the default policy plus, per
+// PCR, a Deny of the secret-releasing actions when
+// kms:RecipientAttestation:PCR<n> is not that value. The key policy decides
+// every operation on the key, on both front ends (a Huawei operation is
+// decided with the AWS action that does the same), before anything secret
+// is computed; its condition keys kms:RecipientAttestation:ImageSha384 and
+// kms:RecipientAttestation:PCR0 to PCR31 come only from a verified
+// document, so a request without a recipient has none: a policy that
+// allows Decrypt only with a PCR0 denies it.
+//
+// The local KMS has one identity: every authenticated caller, whatever its
+// credential and front end, acts as Options.Principal of Options.Account.
+// Options.HuaweiPolicies are Huawei IAM identity policies (kms serve
+// --policy) for the Huawei front end's callers, decided with the Huawei
+// action names (kms:cmk:decryptData and its aliases kms:cmk:crypto and
+// kms:cmk:decrypt, ...) and the condition keys
+// kms:RecipientAttestation/PCR<n>: with any, a Huawei call needs both the
+// key policy and these policies to allow it, and an explicit Deny in any of
+// them wins. Operations on no key (CreateKey, ListKeys, GenerateRandom) are
+// decided by those IAM policies alone; there are no AWS IAM policies here, so
+// the AWS front end's callers may perform them. A denial is
+// AccessDeniedException (400) on the AWS front end and 403 KMS.0904 on the
+// Huawei one, worded as AWS words it ("User: ARN is not authorized to
+// perform: kms:Decrypt on resource: KEY-ARN because no resource-based
+// policy allows the kms:Decrypt action").
 //
 // # Security limits
 //
@@ -48,9 +87,14 @@
 //
 // # What is not checked
 //
-// This is a development KMS. There are no users, grants, key policies
-// beyond the PCR policy, quotas, rotation, deletion or auditing; a valid
-// credential may use every key. The recipient envelope is not authenticated
-// (CMS with AES-CBC, as AWS sends it): an enclave must only trust it as far
-// as it trusts the channel.
+// This is a development KMS. There are no users, grants, aliases, quotas,
+// rotation, deletion or auditing, and no AWS IAM policies: a key policy
+// statement whose principal is the account (its root) stands for the
+// account's IAM and matches every caller. Key policies see no
+// kms:EncryptionContext values (a condition on them sees an absent key). A
+// key policy names the account it was written for: a data directory served
+// later with another account or principal is held to its policies as
+// written. The recipient envelope is not authenticated (CMS with AES-CBC, as
+// AWS sends it): an enclave must only trust it as far as it trusts the
+// channel.
 package kms

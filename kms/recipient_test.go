@@ -254,7 +254,10 @@ func TestRecipientBadInputs(t *testing.T) {
 		{"untrusted root", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.UntrustedRoot })), s403, "KMS.0902"},
 		{"expired leaf", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Malformation = attestationtest.ExpiredLeaf })), s403, "KMS.0902"},
 		{"too old", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.Time = time.Now().Add(-time.Hour) })), s403, "KMS.0902"},
-		{"PCR0 mismatch", "derive-shared-secret", derive(pinned, good, doc(nil)), s403, "KMS.0902"},
+		// recipient_attestation is a key policy now: a document without the
+		// PCR0, or no document at all, is denied by its Deny statement.
+		{"PCR0 mismatch", "derive-shared-secret", derive(pinned, good, doc(nil)), s403, "KMS.0904"},
+		{"PCR0 key without recipient", "derive-shared-secret", deriveNoRcpt(pinned, good), s403, "KMS.0904"},
 		{"no public_key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.PublicKey = nil })), s400, "KMS.0903"},
 		{"EC public_key", "derive-shared-secret", derive(p256, good, doc(func(o *attestationtest.Options) { o.PublicKey = peerSPKI })), s400, "KMS.0903"},
 		{"recipient with bad peer key", "derive-shared-secret", derive(p256, "AAAA", doc(nil)), s400, "KMS.0704"},

@@ -17,6 +17,7 @@ import (
 	"github.com/qtenclave/qtenclave/kms/internal/awsapi"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/kms/internal/huaweiapi"
+	"github.com/qtenclave/qtenclave/kms/policy"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -38,6 +39,33 @@ type Options struct {
 	// package's embedded roots (AWS Nitro and Huawei QingTian).
 	Roots []*x509.Certificate
 
+	// Principal is the IAM ARN that every authenticated caller acts as in
+	// key policies, whatever its credential and front end: the local KMS
+	// has one identity. A key policy that names a role works unchanged when
+	// Principal is that role. Empty: the account's root,
+	// arn:aws:iam::ACCOUNT:root.
+	Principal string
+	// Account is the 12-digit AWS account that owns every key (the account
+	// of key ARNs, KeyMetadata.AWSAccountId and default key policies).
+	// Empty: Principal's account, or 000000000000.
+	Account string
+	// Region is the region of key ARNs (and of the URNs that Huawei IAM
+	// policies name keys by). Empty: us-east-1.
+	Region string
+	// SeedARNs answers key ARNs in seed 001's form arn:verenc:ACCOUNT:key/ID
+	// instead of AWS's arn:aws:kms:REGION:ACCOUNT:key/ID. Both are accepted
+	// on input either way.
+	SeedARNs bool
+
+	// HuaweiPolicies are Huawei Cloud IAM identity policy documents
+	// (Version "1.1" or "5.0", see package policy) that hold the Huawei
+	// front end's callers (token and AK/SK): a Huawei call is then allowed
+	// only if the key's policy allows it and these policies allow the
+	// operation's Huawei action; an explicit Deny in any of them wins.
+	// None: Huawei callers have every IAM permission, and key policies
+	// alone decide.
+	HuaweiPolicies [][]byte
+
 	// Logger receives one structured line per request, without secrets.
 	// Nil discards logs.
 	Logger *slog.Logger
@@ -52,8 +80,8 @@ func (o Options) Format(f fmt.State, verb rune) {
 		}
 		return "REDACTED"
 	}
-	fmt.Fprintf(f, "{DataDir:%s Token:%s AccessKey:%s SecretKey:%s Roots:%d}",
-		o.DataDir, redact(o.Token), o.AccessKey, redact(o.SecretKey), len(o.Roots))
+	fmt.Fprintf(f, "{DataDir:%s Token:%s AccessKey:%s SecretKey:%s Roots:%d Principal:%s Account:%s Region:%s SeedARNs:%t HuaweiPolicies:%d}",
+		o.DataDir, redact(o.Token), o.AccessKey, redact(o.SecretKey), len(o.Roots), o.Principal, o.Account, o.Region, o.SeedARNs, len(o.HuaweiPolicies))
 }
 
 // Server is a local KMS. It is an http.Handler serving the Huawei REST
@@ -111,7 +139,18 @@ func NewServer(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	k, err := core.New(core.Options{DataDir: opts.DataDir, Roots: opts.Roots})
+	copts := core.Options{
+		DataDir: opts.DataDir, Roots: opts.Roots,
+		Principal: opts.Principal, Account: opts.Account, Region: opts.Region, SeedARNs: opts.SeedARNs,
+	}
+	for i, doc := range opts.HuaweiPolicies {
+		p, err := policy.ParseHuawei(doc)
+		if err != nil {
+			return nil, fmt.Errorf("kms: Huawei IAM policy %d: %w", i+1, err)
+		}
+		copts.HuaweiPolicies = append(copts.HuaweiPolicies, p)
+	}
+	k, err := core.New(copts)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +220,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
 	// X-Amz-Target, anything else is for the Huawei REST API.
-	api, fe := "huawei", s.huawei
+	api, fe := core.APIHuawei, s.huawei
 	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
 		api, fe = "aws", s.aws
 		w.Header().Set("X-Amzn-Requestid", rid)

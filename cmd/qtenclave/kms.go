@@ -23,12 +23,29 @@ func init() { commands["kms"] = runKMS }
 
 const kmsUsage = `usage: qtenclave kms serve [--addr 127.0.0.1:PORT] [--data DIR] [--trust-test-root]
                             [--root FILE.pem]... [--token-file FILE] [--access-key AK --secret-key-file FILE]
+                            [--principal ARN] [--account ID] [--region REGION] [--seed-arns]
+                            [--policy FILE]...
 
 Credentials come from files (--token-file, --secret-key-file: one line each)
 or the environment (QTENCLAVE_KMS_TOKEN, QTENCLAVE_KMS_AK, QTENCLAVE_KMS_SK);
 a file beats the environment. --token and --secret-key are for tests only:
 other users of the machine see command lines (ps). With none, credentials
 are generated and printed.
+
+Every key has an AWS key policy (CreateKey's Policy, PutKeyPolicy; the
+default gives the account every permission, and create-key's
+recipient_attestation adds a Deny of secret-releasing calls without that
+PCR). It decides every call on the key, on both APIs, with the conditions
+kms:RecipientAttestation:ImageSha384 and kms:RecipientAttestation:PCR0..31
+taken from the recipient's verified attestation document. Every caller acts
+as --principal (default arn:aws:iam::ACCOUNT:root, ACCOUNT 000000000000), so
+a key policy that names a role works with --principal set to that role.
+
+--policy loads a Huawei IAM policy (Version "1.1" or "5.0", with
+kms:RecipientAttestation/PCR0..31 conditions) for the Huawei API's callers:
+with one or more, a Huawei call is allowed only if the key policy and these
+policies allow it (an explicit Deny anywhere wins). Without, Huawei callers
+have every IAM permission.
 `
 
 // kmsContext is done when the server should stop gracefully (SIGINT or
@@ -58,6 +75,19 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ak := fs.String("access-key", os.Getenv("QTENCLAVE_KMS_AK"), "access key for signed requests (or QTENCLAVE_KMS_AK)")
 	sk := fs.String("secret-key", os.Getenv("QTENCLAVE_KMS_SK"), "secret key for signed requests, for tests only: other users see command lines (ps); use --secret-key-file or QTENCLAVE_KMS_SK")
 	skFile := fs.String("secret-key-file", "", "read the secret key for signed requests from `FILE` (one line)")
+	principal := fs.String("principal", "", "IAM `ARN` every caller acts as in key policies (default: the account's root)")
+	account := fs.String("account", "", "12-digit AWS account `ID` that owns the keys (default: the principal's, or 000000000000)")
+	region := fs.String("region", "", "`REGION` of key ARNs (default: us-east-1)")
+	seedARNs := fs.Bool("seed-arns", false, "answer key ARNs in seed 001's form arn:verenc:ACCOUNT:key/ID")
+	var huaweiPolicies [][]byte
+	fs.Func("policy", "Huawei IAM policy `FILE` (JSON, Version 1.1 or 5.0) for the Huawei API's callers (repeatable)", func(name string) error {
+		doc, err := os.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		huaweiPolicies = append(huaweiPolicies, doc)
+		return nil
+	})
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -101,6 +131,12 @@ func runKMS(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		SecretKey: *sk,
 		Roots:     trusted,
 		Logger:    slog.New(slog.NewJSONHandler(stderr, nil)),
+
+		Principal:      *principal,
+		Account:        *account,
+		Region:         *region,
+		SeedARNs:       *seedARNs,
+		HuaweiPolicies: huaweiPolicies,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "qtenclave kms serve: %v\n", err)

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -116,5 +119,57 @@ func TestKMSUsage(t *testing.T) {
 		if code := run(tc.args, strings.NewReader(""), io.Discard, &stderr); code != tc.code {
 			t.Errorf("%q: exit %d, want %d (%s)", tc.args, code, tc.code, stderr.String())
 		}
+	}
+}
+
+// TestKMSServePolicies: --policy holds the Huawei API's callers to a Huawei
+// IAM policy (here: secrets only for a recipient with a PCR0), --principal
+// names who every caller is, and a policy file the engine refuses stops the
+// server before it listens.
+func TestKMSServePolicies(t *testing.T) {
+	dir := t.TempDir()
+	iam := filepath.Join(dir, "iam.json")
+	if err := os.WriteFile(iam, []byte(`{"Version":"1.1","Statement":[
+		{"Effect":"Allow","Action":["kms:cmk:create","kms:cmk:get","kms:cmk:list"]},
+		{"Effect":"Allow","Action":["kms:dek:create"],"Condition":{"StringEqualsIgnoreCase":{"kms:RecipientAttestation/PCR0":["`+strings.Repeat("ab", 48)+`"]}}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lines, stop := serveKMS(t, "--token", "t", "--policy", iam, "--principal", "arn:aws:iam::111122223333:role/data-processing", "--region", "eu-west-1")
+	addr, _ := strings.CutPrefix(lines[0], "listening on ")
+	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("c", 32), Token: "t"}
+	ctx := context.Background()
+	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "iam"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateDatakey(ctx, &huawei.CreateDatakeyRequest{KeyID: key.KeyInfo.KeyID})
+	var ae *huawei.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 403 || ae.Code != "KMS.0904" ||
+		ae.Message != "User: arn:aws:iam::111122223333:role/data-processing is not authorized to perform: kms:cmk:createDataKey on resource: kms:eu-west-1:111122223333:KeyId:"+key.KeyInfo.KeyID+
+			" because no identity-based policy allows the kms:cmk:createDataKey action" {
+		t.Fatalf("create-datakey without a recipient: %v", err)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["kms:*:*"],"Condition":{"DateLessThan":{"kms:RecipientAttestation/PCR0":["x"]}}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--policy", bad},
+		{"--principal", "not-an-arn"},
+		{"--account", "123"},
+	} {
+		var stderr strings.Builder
+		code := run(append([]string{"kms", "serve", "--token", "t"}, args...), strings.NewReader(""), io.Discard, &stderr)
+		if code != 1 || !strings.Contains(stderr.String(), "qtenclave kms serve: kms: ") {
+			t.Errorf("%q: exit %d: %s", args, code, stderr.String())
+		}
+	}
+	var stderr strings.Builder
+	if code := run([]string{"kms", "serve", "--token", "t", "--policy", filepath.Join(dir, "missing.json")}, strings.NewReader(""), io.Discard, &stderr); code != 2 {
+		t.Errorf("missing policy file: exit %d: %s", code, stderr.String())
 	}
 }

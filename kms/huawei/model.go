@@ -168,13 +168,21 @@ type DecryptDatakeyRequest struct {
 	DatakeyCipherLength         string `json:"datakey_cipher_length"` // decimal, 1..1024: the DEK's length
 	AdditionalAuthenticatedData string `json:"additional_authenticated_data,omitempty"`
 	Sequence                    string `json:"sequence,omitempty"`
+
+	// Recipient seals the data key to an attested enclave: the response
+	// then carries ciphertext_recipient instead of data_key and
+	// datakey_dgst. Huawei's condition keys list kms:RecipientAttestation
+	// for this API; the SDK's model has no such field.
+	Recipient *Recipient `json:"recipient,omitempty"`
 }
 
-// DecryptDatakeyResponse is the body of a decrypt-datakey response.
+// DecryptDatakeyResponse is the body of a decrypt-datakey response: DataKey
+// and DatakeyDgst, or CiphertextRecipient.
 type DecryptDatakeyResponse struct {
-	DataKey       string `json:"data_key"` // hex
-	DatakeyLength string `json:"datakey_length"`
-	DatakeyDgst   string `json:"datakey_dgst"` // hex SHA-256 (SM3 for SM4 keys)
+	DataKey             string `json:"data_key,omitempty"` // hex
+	DatakeyLength       string `json:"datakey_length"`
+	DatakeyDgst         string `json:"datakey_dgst,omitempty"`         // hex SHA-256 (SM3 for SM4 keys)
+	CiphertextRecipient string `json:"ciphertext_recipient,omitempty"` // base64 envelope
 }
 
 // GetParametersForImportRequest is the body of get-parameters-for-import.

@@ -15,9 +15,12 @@
 //
 // # Operations and errors
 //
-// It serves CreateKey, DescribeKey, ListKeys, GetPublicKey,
-// DeriveSharedSecret, GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt
-// and GenerateRandom. Errors are {"__type": .., "message": ..}, which the
+// It serves CreateKey (with Policy and BypassPolicyLockoutSafetyCheck),
+// DescribeKey, ListKeys, GetPublicKey, DeriveSharedSecret,
+// GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt, GenerateRandom,
+// PutKeyPolicy, GetKeyPolicy and ListKeyPolicies (the one policy name is
+// "default"). Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
+// and DeriveSharedSecret take a Recipient. Errors are {"__type": .., "message": ..}, which the
 // AWS SDKs turn into typed errors, with AWS KMS's own exceptions
 // (awsErrorOf):
 //
@@ -35,7 +38,11 @@
 //	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
 //	                                    key's public key
 //	400 InvalidMarkerException          Marker is not one this server gave
-//	403 AccessDeniedException           the document's signature, chain, validity, age or PCR policy fails
+//	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
+//	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or
+//	                                    one that would lock the caller out
+//	403 AccessDeniedException           the document's signature, chain, validity or age fails, or it
+//	                                    is from a debug enclave
 //	400 UnknownOperationException       X-Amz-Target names no operation (405 for a method other than POST)
 //	415 UnsupportedMediaTypeException   Content-Type is not application/x-amz-json-1.1
 //	401 MissingAuthenticationTokenException  no credentials, or no valid X-Auth-Token
@@ -55,8 +62,10 @@
 // document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
 // DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
 // KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
-// a key ID or an ARN (awsKeyID); responses give the ARN, in the seed's form
-// arn:verenc:ACCOUNT:key/ID.
+// a key ID or an ARN in AWS's form or the seed's (awsKeyID); responses give
+// the ARN in AWS's form, arn:aws:kms:REGION:ACCOUNT:key/ID, or in the seed's,
+// arn:verenc:ACCOUNT:key/ID, when the server is so configured
+// (core.KMS.KeyARN).
 package awsapi
 
 import (
@@ -117,6 +126,9 @@ var operations = map[string]handler{
 	"Encrypt":             (*API).encrypt,
 	"Decrypt":             (*API).decrypt,
 	"GenerateRandom":      (*API).generateRandom,
+	"PutKeyPolicy":        (*API).putKeyPolicy,
+	"GetKeyPolicy":        (*API).getKeyPolicy,
+	"ListKeyPolicies":     (*API).listKeyPolicies,
 }
 
 // Operation returns the X-Amz-Target of r, bounded, for the log.
@@ -183,10 +195,10 @@ var (
 )
 
 // awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
-// this server's account in the seed's form (arn:verenc:ACCOUNT:key/ID) or
-// AWS's (arn:PARTITION:kms:REGION:ACCOUNT:key/ID). Aliases are not
+// account's keys in the seed's form (arn:verenc:ACCOUNT:key/ID) or AWS's
+// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). Aliases are not
 // supported.
-func awsKeyID(field, keyID string) (string, error) {
+func awsKeyID(field, keyID, account string) (string, error) {
 	if keyID == "" {
 		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
 	}
@@ -199,12 +211,12 @@ func awsKeyID(field, keyID string) (string, error) {
 	id := keyID
 	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
 		parts := strings.Split(rest, ":")
-		var account, resource string
+		var keyAccount, resource string
 		switch {
 		case len(parts) == 3 && parts[0] == "verenc":
-			account, resource = parts[1], parts[2]
+			keyAccount, resource = parts[1], parts[2]
 		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
-			account, resource = parts[3], parts[4]
+			keyAccount, resource = parts[3], parts[4]
 		default:
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
@@ -212,7 +224,7 @@ func awsKeyID(field, keyID string) (string, error) {
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
-		if account != awsAccountID {
+		if keyAccount != account {
 			return "", core.Errorf(core.KindNotFound, "%s names another account", field)
 		}
 	}
@@ -220,16 +232,6 @@ func awsKeyID(field, keyID string) (string, error) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
-}
-
-// awsAccountID is the account that every key of this server belongs to in
-// AWS's eyes (AWSAccountId, and the account of each ARN): twelve zeros, as
-// other local AWS emulators use.
-const awsAccountID = "000000000000"
-
-// awsARN returns the ARN of a key, in seed 001's form.
-func awsARN(id string) string {
-	return "arn:verenc:" + awsAccountID + ":key/" + id
 }
 
 // awsBlob decodes a required base64 blob member of at most max bytes.
@@ -308,7 +310,7 @@ func awsContext(ctx map[string]string) ([]byte, error) {
 func decodeAWSKeyed[R any, P interface {
 	*R
 	keyed() (k *awsKeyed, optional bool)
-}](body []byte) (*R, string, error) {
+}](a *API, body []byte) (*R, string, error) {
 	in := P(new(R))
 	if err := wire.Decode(body, in); err != nil {
 		return nil, "", err
@@ -320,7 +322,7 @@ func decodeAWSKeyed[R any, P interface {
 	if optional && k.KeyID == "" {
 		return in, "", nil
 	}
-	id, err := awsKeyID("KeyId", k.KeyID)
+	id, err := awsKeyID("KeyId", k.KeyID, a.core.Account())
 	if err != nil {
 		return nil, "", err
 	}
@@ -359,6 +361,7 @@ var awsUnsupportedSpecs = map[string]bool{
 }
 
 func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
+	var err error
 	spec := in.KeySpec
 	if spec == "" {
 		spec = in.CustomerMasterKeySpec
@@ -407,7 +410,39 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	if in.MultiRegion {
 		return nil, core.Errorf(core.KindUnsupported, "multi-Region keys are not supported by this server")
 	}
-	return &core.CreateKeyInput{Spec: ours, Usage: usage, Origin: origin, Description: in.Description}, nil
+	ci := &core.CreateKeyInput{Spec: ours, Usage: usage, Origin: origin, Description: in.Description, BypassPolicyLockoutSafetyCheck: in.BypassPolicyLockoutSafetyCheck}
+	if in.Policy != nil {
+		if ci.Policy, err = awsPolicy(*in.Policy); err != nil {
+			return nil, err
+		}
+	}
+	return ci, nil
+}
+
+// awsMaxPolicy bounds a key policy: 32 KiB, AWS's limit (the policy engine
+// checks it again, in bytes).
+const awsMaxPolicy = 32768
+
+// awsPolicy checks the Policy member's length; the core parses it.
+func awsPolicy(p string) ([]byte, error) {
+	if p == "" || len(p) > awsMaxPolicy {
+		return nil, core.Errorf(core.KindInvalidParameter, "Policy is not 1 to %d characters long", awsMaxPolicy)
+	}
+	return []byte(p), nil
+}
+
+// awsPolicyKey returns the key ID that the KeyId of a key policy operation
+// names, after checking its PolicyName: absent, or "default", the only key
+// policy a key has.
+func (a *API) awsPolicyKey(keyID string, name *string) (string, error) {
+	id, err := awsKeyID("KeyId", keyID, a.core.Account())
+	if err != nil {
+		return "", err
+	}
+	if name != nil && *name != core.KeyPolicyName {
+		return "", core.Errorf(core.KindInvalidParameter, "PolicyName %.64q is not %s, the only key policy name", *name, core.KeyPolicyName)
+	}
+	return id, nil
 }
 
 func (a *API) createKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -423,14 +458,14 @@ func (a *API) createKey(ctx context.Context, c core.Caller, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: a.metadata(key)}, nil
 }
 
-// awsMetadata describes a key as AWS's KeyMetadata.
-func awsMetadata(rec *core.Key) awsKeyMetadata {
+// metadata describes a key as AWS's KeyMetadata.
+func (a *API) metadata(rec *core.Key) awsKeyMetadata {
 	m := awsKeyMetadata{
-		AWSAccountID:          awsAccountID,
-		Arn:                   awsARN(rec.ID),
+		AWSAccountID:          a.core.Account(),
+		Arn:                   a.core.KeyARN(rec.ID),
 		CreationDate:          float64(rec.Created) / 1000,
 		Description:           rec.Description,
 		KeyID:                 rec.ID,
@@ -480,7 +515,7 @@ func awsOrigin(origin string) string {
 }
 
 func (a *API) describeKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	_, id, err := decodeAWSKeyed[awsKeyed](body)
+	_, id, err := decodeAWSKeyed[awsKeyed](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -488,7 +523,7 @@ func (a *API) describeKey(ctx context.Context, c core.Caller, body []byte) (any,
 	if err != nil {
 		return nil, err
 	}
-	return &awsKeyMetadataResponse{KeyMetadata: awsMetadata(key)}, nil
+	return &awsKeyMetadataResponse{KeyMetadata: a.metadata(key)}, nil
 }
 
 func (a *API) listKeys(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -517,7 +552,7 @@ func (a *API) listKeys(ctx context.Context, c core.Caller, body []byte) (any, er
 	}
 	out := &awsListKeysResponse{Keys: []awsKeyListEntry{}}
 	for _, rec := range recs[start:min(start+limit, len(recs))] {
-		out.Keys = append(out.Keys, awsKeyListEntry{KeyArn: awsARN(rec.ID), KeyID: rec.ID})
+		out.Keys = append(out.Keys, awsKeyListEntry{KeyArn: a.core.KeyARN(rec.ID), KeyID: rec.ID})
 	}
 	if start+limit < len(recs) {
 		out.Truncated, out.NextMarker = true, out.Keys[len(out.Keys)-1].KeyID
@@ -526,7 +561,7 @@ func (a *API) listKeys(ctx context.Context, c core.Caller, body []byte) (any, er
 }
 
 func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	_, id, err := decodeAWSKeyed[awsKeyed](body)
+	_, id, err := decodeAWSKeyed[awsKeyed](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +582,7 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 		CustomerMasterKeySpec:  awsSpecOf(rec.Spec),
 		EncryptionAlgorithms:   enc,
 		KeyAgreementAlgorithms: agree,
-		KeyID:                  awsARN(rec.ID),
+		KeyID:                  a.core.KeyARN(rec.ID),
 		KeySpec:                awsSpecOf(rec.Spec),
 		KeyUsage:               rec.Usage,
 		PublicKey:              rec.Public,
@@ -555,7 +590,7 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 }
 
 func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](body)
+	in, id, err := decodeAWSKeyed[awsDeriveSharedSecretRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -579,14 +614,14 @@ func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, body []byte
 	return &awsDeriveSharedSecretResponse{
 		CiphertextForRecipient: out.ForRecipient,
 		KeyAgreementAlgorithm:  "ECDH",
-		KeyID:                  awsARN(out.KeyID),
+		KeyID:                  a.core.KeyARN(out.KeyID),
 		KeyOrigin:              awsOrigin(out.Origin),
 		SharedSecret:           out.Secret,
 	}, nil
 }
 
 func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](body)
+	in, id, err := decodeAWSKeyed[awsGenerateDataKeyPairRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -610,7 +645,7 @@ func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byt
 	}
 	return &awsGenerateDataKeyPairResponse{
 		CiphertextForRecipient:   out.ForRecipient,
-		KeyID:                    awsARN(out.KeyID),
+		KeyID:                    a.core.KeyARN(out.KeyID),
 		KeyPairSpec:              out.Spec,
 		PrivateKeyCiphertextBlob: out.PrivateCiphertext,
 		PrivateKeyPlaintext:      out.PrivatePlaintext,
@@ -647,7 +682,7 @@ func awsNumberOfBytes(n *int) (int, error) {
 }
 
 func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](body)
+	in, id, err := decodeAWSKeyed[awsGenerateDataKeyRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +705,7 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	return &awsGenerateDataKeyResponse{
 		CiphertextBlob:         out.Ciphertext,
 		CiphertextForRecipient: out.ForRecipient,
-		KeyID:                  awsARN(out.KeyID),
+		KeyID:                  a.core.KeyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }
@@ -686,7 +721,7 @@ func awsCheckEncryptionAlgorithm(alg string) error {
 }
 
 func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	in, id, err := decodeAWSKeyed[awsEncryptRequest](body)
+	in, id, err := decodeAWSKeyed[awsEncryptRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
@@ -706,11 +741,11 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: awsARN(id)}, nil
+	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: a.core.KeyARN(id)}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	in, id, err := decodeAWSKeyed[awsDecryptRequest](body) // id is "" when KeyId is absent
+	in, id, err := decodeAWSKeyed[awsDecryptRequest](a, body) // id is "" when KeyId is absent
 	if err != nil {
 		return nil, err
 	}
@@ -736,7 +771,7 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.ForRecipient,
 		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
-		KeyID:                  awsARN(out.KeyID),
+		KeyID:                  a.core.KeyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }
@@ -759,4 +794,65 @@ func (a *API) generateRandom(ctx context.Context, c core.Caller, body []byte) (a
 		return nil, err
 	}
 	return &awsGenerateRandomResponse{CiphertextForRecipient: out.ForRecipient, Plaintext: out.Plaintext}, nil
+}
+
+func (a *API) putKeyPolicy(ctx context.Context, c core.Caller, body []byte) (any, error) {
+	var in awsPutKeyPolicyRequest
+	if err := wire.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	id, err := a.awsPolicyKey(in.KeyID, in.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	if in.Policy == nil {
+		return nil, core.Errorf(core.KindMissingParameter, "Policy is missing")
+	}
+	doc, err := awsPolicy(*in.Policy)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.core.PutKeyPolicy(ctx, c, id, doc, in.BypassPolicyLockoutSafetyCheck); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func (a *API) getKeyPolicy(ctx context.Context, c core.Caller, body []byte) (any, error) {
+	var in awsGetKeyPolicyRequest
+	if err := wire.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	id, err := a.awsPolicyKey(in.KeyID, in.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := a.core.GetKeyPolicy(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return &awsGetKeyPolicyResponse{Policy: doc, PolicyName: core.KeyPolicyName}, nil
+}
+
+func (a *API) listKeyPolicies(ctx context.Context, c core.Caller, body []byte) (any, error) {
+	var in awsListKeyPoliciesRequest
+	if err := wire.Decode(body, &in); err != nil {
+		return nil, err
+	}
+	id, err := a.awsPolicyKey(in.KeyID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if in.Limit != nil && (*in.Limit < 1 || *in.Limit > awsMaxListLimit) {
+		return nil, core.Errorf(core.KindInvalidParameter, "Limit is not in 1..%d", awsMaxListLimit)
+	}
+	if in.Marker != "" {
+		// One policy fits in any page: there is never a next page.
+		return nil, core.Wrapf(core.KindInvalidParameter, errAWSMarker, "Marker is not one this server gave")
+	}
+	names, err := a.core.ListKeyPolicies(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return &awsListKeyPoliciesResponse{PolicyNames: names}, nil
 }

@@ -52,6 +52,10 @@ var awsErrors = map[core.Kind]awsError{
 	core.KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "UnknownOperationException"},
 	core.KindUnsupported:         {http.StatusBadRequest, "UnsupportedOperationException"},
 	core.KindInvalidState:        {http.StatusBadRequest, "KMSInvalidStateException"},
+	// A key policy's denial: AccessDeniedException with AWS's status for
+	// every client error.
+	core.KindAccessDenied:    {http.StatusBadRequest, "AccessDeniedException"},
+	core.KindMalformedPolicy: {http.StatusBadRequest, "MalformedPolicyDocumentException"},
 }
 
 // awsErrorOf returns the wire form and message of err. Authentication

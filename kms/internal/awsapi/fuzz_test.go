@@ -35,7 +35,8 @@ func FuzzAWSRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	ops := []string{"DescribeKey", "ListKeys", "GetPublicKey", "DeriveSharedSecret", "GenerateDataKey", "Encrypt", "Decrypt", "GenerateRandom"}
+	ops := []string{"DescribeKey", "ListKeys", "GetPublicKey", "DeriveSharedSecret", "GenerateDataKey", "Encrypt", "Decrypt", "GenerateRandom",
+		"PutKeyPolicy", "GetKeyPolicy", "ListKeyPolicies"}
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	// Seeds: the AWS SDK's bodies (KMS-WIRE.md), seed 001's, and near misses.
 	for _, s := range []struct {
@@ -43,8 +44,8 @@ func FuzzAWSRequest(f *testing.F) {
 		body string
 	}{
 		{0, js(map[string]any{"KeyId": sym.ID})},
-		{0, js(map[string]any{"KeyId": "arn:verenc:" + awsAccountID + ":key/" + sym.ID})},
-		{0, js(map[string]any{"KeyId": "arn:aws:kms:eu-west-0:" + awsAccountID + ":key/" + sym.ID, "GrantTokens": []string{"t"}})},
+		{0, js(map[string]any{"KeyId": "arn:verenc:" + core.DefaultAccount + ":key/" + sym.ID})},
+		{0, js(map[string]any{"KeyId": "arn:aws:kms:eu-west-0:" + core.DefaultAccount + ":key/" + sym.ID, "GrantTokens": []string{"t"}})},
 		{1, `{"Limit":2,"Marker":"` + sym.ID + `"}`},
 		{2, js(map[string]any{"KeyId": sym.ID})},
 		{3, js(map[string]any{"KeyId": sym.ID, "KeyAgreementAlgorithm": "ECDH", "PublicKey": b64([]byte{0x30, 0x59}), "Recipient": map[string]any{"AttestationDocument": b64([]byte{0xd2, 0x84}), "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}})},
@@ -61,6 +62,10 @@ func FuzzAWSRequest(f *testing.F) {
 		{7, `{"NumberOfBytes":1e3}`},
 		{7, js(map[string]any{"NumberOfBytes": 8, "Recipient": map[string]any{"AttestationDocument": b64([]byte{0xd2, 0x84, 0x44})}})},
 		{6, js(map[string]any{"CiphertextBlob": b64(blob), "Recipient": map[string]any{"AttestationDocument": b64([]byte{0x84, 0x44})}})},
+		{8, js(map[string]any{"KeyId": sym.ID, "PolicyName": "default", "Policy": `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"000000000000"},"Action":"kms:*","Resource":"*"}}`})},
+		{8, js(map[string]any{"KeyId": sym.ID, "Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEqualsIgnoreCase":{"kms:RecipientAttestation:PCR0":"00"}}},{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}`, "BypassPolicyLockoutSafetyCheck": false})},
+		{9, js(map[string]any{"KeyId": sym.ID, "PolicyName": "default"})},
+		{10, js(map[string]any{"KeyId": sym.ID, "Limit": 10})},
 		{0, `{"KeyId":"x"}{}`},
 		{0, `{"KeyId":null}`},
 	} {
@@ -94,12 +99,12 @@ func FuzzAWSRequest(f *testing.F) {
 // back as the same key.
 func FuzzAWSKeyID(f *testing.F) {
 	const id = "1234abcd-12ab-34cd-56ef-1234567890ab"
-	for _, s := range []string{id, "arn:verenc:" + awsAccountID + ":key/" + id, "arn:aws:kms:us-east-1:" + awsAccountID + ":key/" + id,
-		"arn:verenc:111122223333:key/" + id, "alias/x", "arn:aws:kms:us-east-1:" + awsAccountID + ":alias/x", "arn:::::"} {
+	for _, s := range []string{id, "arn:verenc:" + core.DefaultAccount + ":key/" + id, "arn:aws:kms:us-east-1:" + core.DefaultAccount + ":key/" + id,
+		"arn:verenc:111122223333:key/" + id, "alias/x", "arn:aws:kms:us-east-1:" + core.DefaultAccount + ":alias/x", "arn:::::"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, keyID string) {
-		got, err := awsKeyID("KeyId", keyID)
+		got, err := awsKeyID("KeyId", keyID, core.DefaultAccount)
 		if err != nil {
 			if got != "" {
 				t.Fatal("key ID with an error")
@@ -109,9 +114,11 @@ func FuzzAWSKeyID(f *testing.F) {
 		if !core.ValidKeyID(got) || !strings.HasSuffix(keyID, got) {
 			t.Fatalf("%q gave key ID %q", keyID, got)
 		}
-		again, err := awsKeyID("KeyId", awsARN(got))
-		if err != nil || again != got {
-			t.Fatalf("ARN of %q: %q, %v", got, again, err)
+		for _, arn := range []string{"arn:aws:kms:us-east-1:" + core.DefaultAccount + ":key/" + got, "arn:verenc:" + core.DefaultAccount + ":key/" + got} {
+			again, err := awsKeyID("KeyId", arn, core.DefaultAccount)
+			if err != nil || again != got {
+				t.Fatalf("ARN %q: %q, %v", arn, again, err)
+			}
 		}
 	})
 }

@@ -20,6 +20,40 @@ type awsCreateKeyRequest struct {
 	KeyUsage              string `json:"KeyUsage,omitempty"`              // default ENCRYPT_DECRYPT
 	Origin                string `json:"Origin,omitempty"`                // AWS_KMS (default) or EXTERNAL
 	MultiRegion           bool   `json:"MultiRegion,omitempty"`           // false only
+
+	Policy                         *string `json:"Policy,omitempty"` // a key policy; nil: the default key policy
+	BypassPolicyLockoutSafetyCheck bool    `json:"BypassPolicyLockoutSafetyCheck,omitempty"`
+}
+
+// awsPutKeyPolicyRequest is the body of PutKeyPolicy.
+type awsPutKeyPolicyRequest struct {
+	KeyID                          string  `json:"KeyId"`
+	PolicyName                     *string `json:"PolicyName,omitempty"` // default only; nil: default
+	Policy                         *string `json:"Policy"`
+	BypassPolicyLockoutSafetyCheck bool    `json:"BypassPolicyLockoutSafetyCheck,omitempty"`
+}
+
+// awsGetKeyPolicyRequest is the body of GetKeyPolicy.
+type awsGetKeyPolicyRequest struct {
+	KeyID      string  `json:"KeyId"`
+	PolicyName *string `json:"PolicyName,omitempty"` // default only; nil: default
+}
+
+type awsGetKeyPolicyResponse struct {
+	Policy     string `json:"Policy"`
+	PolicyName string `json:"PolicyName"`
+}
+
+// awsListKeyPoliciesRequest is the body of ListKeyPolicies.
+type awsListKeyPoliciesRequest struct {
+	KeyID  string `json:"KeyId"`
+	Limit  *int   `json:"Limit,omitempty"`  // 1..1000
+	Marker string `json:"Marker,omitempty"` // never given: there is one policy
+}
+
+type awsListKeyPoliciesResponse struct {
+	PolicyNames []string `json:"PolicyNames"`
+	Truncated   bool     `json:"Truncated"`
 }
 
 // awsKeyed is what the requests that act on a key share: the key, as a key

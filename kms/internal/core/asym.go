@@ -137,18 +137,20 @@ type DeriveOutput struct {
 // public key. With a recipient, the secret is sealed to the attested enclave
 // and not returned.
 func (k *KMS) DeriveSharedSecret(ctx context.Context, c Caller, in *DeriveInput) (*DeriveOutput, error) {
-	rec, material, err := k.usableKey(in.KeyID, UsageKeyAgreement)
+	// The recipient verifies and the policy allows before any secret is
+	// computed.
+	rec, v, err := k.keyFor(ctx, c, actDeriveSharedSecret, in.KeyID, in.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	if err := usable(rec, UsageKeyAgreement); err != nil {
+		return nil, err
+	}
+	material, err := k.material(rec)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(material)
-	// Verify the recipient first: no secret is computed for a rejected one.
-	var v *verifiedRecipient
-	if in.Recipient != nil {
-		if v, err = k.verifyRecipient(ctx, rec, in.Recipient); err != nil {
-			return nil, err
-		}
-	}
 	secret, err := agree(pairSpecOf(rec.Spec), material, in.Peer)
 	if err != nil {
 		return nil, err
@@ -168,7 +170,7 @@ func (k *KMS) DeriveSharedSecret(ctx context.Context, c Caller, in *DeriveInput)
 type DataKeyPairInput struct {
 	KeyID     string // a symmetric ENCRYPT_DECRYPT CMK
 	Spec      string // ECC_NIST_P256, ..., RSA_4096
-	Plaintext bool   // return the private key in plaintext (ignored with a recipient)
+	Plaintext bool   // return the private key in plaintext (ignored with a recipient); false: the action is kms:GenerateDataKeyPairWithoutPlaintext
 	AAD       []byte
 	Recipient *Recipient
 }
@@ -190,23 +192,22 @@ func (k *KMS) DataKeyPair(ctx context.Context, c Caller, in *DataKeyPairInput) (
 	if !ecPairSpecs[in.Spec] && rsaPairSpecs[in.Spec] == 0 {
 		return nil, Errorf(KindInvalidParameter, "key_spec %q is not a data key pair spec", in.Spec)
 	}
-	rec, key, err := k.symmetricKey(in.KeyID)
+	act := actGenerateDataKeyPair
+	if !in.Plaintext && in.Recipient == nil {
+		act = actGenerateDataKeyPairNoP
+	}
+	// The recipient verifies and the policy allows before the (slow, for
+	// RSA) key generation.
+	key, v, err := k.cmkFor(ctx, c, act, in.KeyID, in.Recipient)
 	if err != nil {
 		return nil, err
-	}
-	// Verify the recipient before the (slow, for RSA) key generation.
-	var v *verifiedRecipient
-	if in.Recipient != nil {
-		if v, err = k.verifyRecipient(ctx, rec, in.Recipient); err != nil {
-			return nil, err
-		}
 	}
 	priv, pub, err := generateKeyPair(in.Spec)
 	if err != nil {
 		return nil, err
 	}
 	out := &DataKeyPairOutput{
-		KeyID:             rec.ID,
+		KeyID:             key.id,
 		Spec:              in.Spec,
 		Public:            pub,
 		PrivateCiphertext: sealBlob(key.aead, key.id, priv, in.AAD),

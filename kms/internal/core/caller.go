@@ -13,7 +13,9 @@ const MaxClockSkew = 15 * time.Minute
 
 // Caller is who made a request, as the server authenticated it: which
 // credential let it in and through which front end. Every operation
-// receives it; authorization will be decided from it, once, here.
+// receives it and authorizes it (authorize): every authenticated caller
+// acts as Options.Principal, and the Huawei front end's (API APIHuawei)
+// are also held to Options.HuaweiPolicies. The zero Caller is refused.
 type Caller struct {
 	API        string     // the front end: "huawei" or "aws"
 	Credential Credential // what authenticated the request

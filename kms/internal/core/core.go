@@ -14,28 +14,39 @@
 // output. A failed operation is an *Error whose Kind the front end maps to
 // its own error code.
 //
+// Every operation is authorized here, once, whatever its front end: it
+// names its action in both policy languages (authz.go) and is decided
+// against the key's key policy and, for Huawei callers, the Huawei IAM
+// policies of Options, after the recipient's document verified and before
+// anything secret is computed.
+//
 // One file per concern: keys.go (keys, states, specs, create, describe,
-// list), symmetric.go (the symmetric data path: encrypt, decrypt, data
-// keys, random), asym.go (asymmetric keys: key agreement, data key pairs),
-// import.go (import tokens and key material), recipient.go (attestation
-// and sealing to an enclave), caller.go (who calls).
+// list, key policies), symmetric.go (the symmetric data path: encrypt,
+// decrypt, data keys, random), asym.go (asymmetric keys: key agreement,
+// data key pairs), import.go (import tokens and key material),
+// recipient.go (attestation and sealing to an enclave), authz.go (identity,
+// actions, policies), caller.go (who calls).
 //
 // # Security limits
 //
 //   - Key material is kept sealed in the store (package store) and opened
 //     only for the operation that uses it, then cleared.
 //   - A recipient's attestation document must verify against the trusted
-//     roots, be at most five minutes old and meet the key's PCR policy
-//     before anything is sealed to it; nothing is computed for a refused
-//     recipient where the order allows.
+//     roots, be at most five minutes old and carry an RSA key that can be
+//     encrypted to, and the policies must allow the call with its PCRs,
+//     before anything is computed or sealed to it.
+//   - A stored key policy that no longer parses makes its key unusable
+//     (an internal error), never open.
 //   - Every failure to decrypt a ciphertext is the same error.
 package core
 
 import (
 	"crypto/x509"
+	"sync"
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
+	"github.com/qtenclave/qtenclave/kms/policy"
 )
 
 // Options configures a KMS.
@@ -47,23 +58,53 @@ type Options struct {
 	// Roots are trusted attestation roots added to the attestation
 	// package's embedded roots.
 	Roots []*x509.Certificate
+
+	// Principal is the IAM ARN that every authenticated caller acts as in
+	// key policies: the local KMS has one identity. If empty, the
+	// account's root, arn:aws:iam::ACCOUNT:root.
+	Principal string
+	// Account is the 12-digit AWS account that owns every key. If empty,
+	// Principal's account, or DefaultAccount.
+	Account string
+	// Region is the region of key ARNs and URNs. If empty, DefaultRegion.
+	Region string
+	// SeedARNs gives key ARNs in seed 001's form arn:verenc:ACCOUNT:key/ID
+	// instead of AWS's arn:aws:kms:REGION:ACCOUNT:key/ID. Both are
+	// accepted on input either way.
+	SeedARNs bool
+
+	// HuaweiPolicies are Huawei IAM identity policies that hold the Huawei
+	// front end's callers (see authorize). If none, those callers have
+	// every IAM permission and only key policies decide.
+	HuaweiPolicies []*policy.Policy
 }
 
-// KMS is the local KMS: its key store and the roots it trusts for
-// recipients. Its methods are the operations; each takes the Caller that
-// the front end authenticated.
+// KMS is the local KMS: its key store, the roots it trusts for recipients,
+// who its callers are and the policies they are held to. Its methods are
+// the operations; each takes the Caller that the front end authenticated.
 type KMS struct {
-	store *store.Store
-	roots []*x509.Certificate // nil: attestation's embedded roots
+	store    *store.Store
+	roots    []*x509.Certificate // nil: attestation's embedded roots
+	id       identity
+	iam      []*policy.Policy
+	policies sync.Map // key ID -> *cachedPolicy
 }
 
 // New opens the key store and returns a KMS. Close it to release the store.
 func New(opts Options) (*KMS, error) {
 	k := new(KMS)
+	var err error
+	if k.id, err = newIdentity(&opts); err != nil {
+		return nil, err
+	}
+	for _, p := range opts.HuaweiPolicies {
+		if p != nil {
+			k.iam = append(k.iam, p)
+		}
+	}
 	if len(opts.Roots) > 0 {
 		k.roots = append(attestation.EmbeddedRoots(), opts.Roots...)
 	}
-	var err error
 	if k.store, err = store.Open(opts.DataDir); err != nil {
 		return nil, err
 	}

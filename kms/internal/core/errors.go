@@ -33,13 +33,15 @@ const (
 	KindInvalidImportToken               // import_token is malformed, forged, expired or for another key
 	KindImportDecrypt                    // encrypted_key_material or encrypted_privatekey does not unwrap
 	KindAttestationMalformed             // the attestation document does not parse
-	KindAttestationRejected              // signature, chain, validity or PCR policy check failed
+	KindAttestationRejected              // signature, chain, validity, age or debug-mode check failed
 	KindRecipientKey                     // the document carries no usable RSA recipient key
 	KindUnauthenticated                  // no valid token or signature
 	KindUnknownOperation                 // the URL or target names no operation
 	KindMethodNotAllowed                 // not a POST
 	KindUnsupported                      // a valid value this server does not implement
 	KindInvalidState                     // the key's state does not allow the operation (pending import)
+	KindAccessDenied                     // a key policy or IAM policy does not allow the operation
+	KindMalformedPolicy                  // a key policy document is refused: grammar, limits or lockout
 )
 
 // Error is a failed operation: a kind that front ends map to their wire form

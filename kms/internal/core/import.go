@@ -46,7 +46,7 @@ func (k *KMS) GetParametersForImport(ctx context.Context, c Caller, keyID, algor
 	default:
 		return nil, Errorf(KindInvalidParameter, "wrapping_algorithm %q is not supported", algorithm)
 	}
-	rec, err := k.importableKey(keyID)
+	rec, err := k.importableKey(c, actGetParametersForImport, keyID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +73,14 @@ func tokenHeader(keyID string, expires int64) []byte {
 	return binary.BigEndian.AppendUint64(h, uint64(expires))
 }
 
-// importableKey returns a key that waits for external key material.
-func (k *KMS) importableKey(keyID string) (*store.Record, error) {
+// importableKey returns a key that waits for external key material, once
+// the caller is authorized.
+func (k *KMS) importableKey(c Caller, act action, keyID string) (*store.Record, error) {
 	rec, err := k.lookup(keyID)
 	if err != nil {
+		return nil, err
+	}
+	if err := k.authorize(c, act, rec, nil); err != nil {
 		return nil, err
 	}
 	if rec.Origin != "external" {
@@ -125,7 +129,7 @@ type ImportInput struct {
 // ImportKeyMaterial unwraps the key material and enables the key. Nothing is
 // stored unless every check passes.
 func (k *KMS) ImportKeyMaterial(ctx context.Context, c Caller, in *ImportInput) error {
-	rec, err := k.importableKey(in.KeyID)
+	rec, err := k.importableKey(c, actImportKeyMaterial, in.KeyID)
 	if err != nil {
 		return err
 	}

@@ -115,8 +115,19 @@ type CreateKeyInput struct {
 	Spec        string // "" = AES_256
 	Usage       string // "" = the spec's default
 	Description string
-	Origin      string         // "" = kms
-	PCRs        map[int][]byte // the recipient attestation policy: PCR index -> value
+	Origin      string // "" = kms
+
+	// Policy is the key policy (AWS's JSON grammar, see package policy),
+	// kept as given. If nil, the key gets the default key policy, plus a
+	// Deny per PCR of PCRs.
+	Policy []byte
+	// BypassPolicyLockoutSafetyCheck skips the check that Policy lets the
+	// caller change it again.
+	BypassPolicyLockoutSafetyCheck bool
+	// PCRs is recipient_attestation, a shorthand for a key policy: PCR
+	// index -> value that a recipient's attestation document must carry
+	// for the key to release a secret. Not with Policy.
+	PCRs map[int][]byte
 }
 
 // CreateKey makes a key. Keys of origin kms get their material now; keys of
@@ -155,6 +166,9 @@ func (k *KMS) CreateKey(ctx context.Context, c Caller, in *CreateKeyInput) (*Key
 	if len(in.PCRs) > 0 && usage == UsageSignVerify {
 		return nil, Errorf(KindInvalidParameter, "recipient_attestation applies only to keys that produce secrets")
 	}
+	if len(in.PCRs) > 0 && in.Policy != nil {
+		return nil, Errorf(KindInvalidParameter, "recipient_attestation and a key policy are mutually exclusive")
+	}
 	rec := &store.Record{
 		ID:          newKeyID(),
 		Alias:       in.Alias,
@@ -164,7 +178,17 @@ func (k *KMS) CreateKey(ctx context.Context, c Caller, in *CreateKeyInput) (*Key
 		Origin:      origin,
 		State:       StatePendingImport,
 		Created:     time.Now().UnixMilli(),
-		PCRs:        in.PCRs,
+	}
+	if err := k.authorizeKeyless(c, actCreateKey, rec.ID, nil); err != nil {
+		return nil, err
+	}
+	if in.Policy != nil {
+		if _, err := k.parseKeyPolicy(rec.ID, in.Policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
+			return nil, err
+		}
+		rec.Policy = string(in.Policy)
+	} else {
+		rec.Policy = k.defaultPolicy(in.PCRs)
 	}
 	if origin == "kms" {
 		material, public, err := newMaterial(spec, info)
@@ -204,8 +228,15 @@ func newKeyID() string {
 
 // DescribeKey returns the key named id, in whatever state it is.
 func (k *KMS) DescribeKey(ctx context.Context, c Caller, id string) (*Key, error) {
+	return k.describe(c, actDescribeKey, id)
+}
+
+func (k *KMS) describe(c Caller, act action, id string) (*Key, error) {
 	rec, err := k.lookup(id)
 	if err != nil {
+		return nil, err
+	}
+	if err := k.authorize(c, act, rec, nil); err != nil {
 		return nil, err
 	}
 	return keyOf(rec), nil
@@ -215,11 +246,14 @@ func (k *KMS) DescribeKey(ctx context.Context, c Caller, id string) (*Key, error
 // one to give is each front end's rule: the two APIs refuse a symmetric or
 // pending key with different errors, in a different order.
 func (k *KMS) GetPublicKey(ctx context.Context, c Caller, id string) (*Key, error) {
-	return k.DescribeKey(ctx, c, id)
+	return k.describe(c, actGetPublicKey, id)
 }
 
 // ListKeys returns every key, oldest first (then by ID).
 func (k *KMS) ListKeys(ctx context.Context, c Caller) ([]*Key, error) {
+	if err := k.authorizeKeyless(c, actListKeys, "*", nil); err != nil {
+		return nil, err
+	}
 	recs, err := k.store.List()
 	if err != nil {
 		return nil, err
@@ -243,25 +277,77 @@ func (k *KMS) lookup(id string) (*store.Record, error) {
 	return rec, nil
 }
 
-// usableKey returns an enabled key with the given usage and opens its
-// material. A key whose imported material has expired is not enabled.
-func (k *KMS) usableKey(id, usage string) (*store.Record, []byte, error) {
-	rec, err := k.lookup(id)
-	if err != nil {
-		return nil, nil, err
-	}
+// usable checks that rec is enabled, with the given usage. A key whose
+// imported material has expired is not enabled.
+func usable(rec *store.Record, usage string) error {
 	if rec.State == StatePendingImport {
-		return nil, nil, Errorf(KindInvalidState, "key %s is waiting for its key material", id)
+		return Errorf(KindInvalidState, "key %s is waiting for its key material", rec.ID)
 	}
 	if rec.State != StateEnabled || expired(rec.Expires) {
-		return nil, nil, Errorf(KindDisabled, "key %s is not enabled", id)
+		return Errorf(KindDisabled, "key %s is not enabled", rec.ID)
 	}
 	if rec.Usage != usage {
-		return nil, nil, Errorf(KindInvalidKeyUsage, "key %s has usage %s, not %s", id, rec.Usage, usage)
+		return Errorf(KindInvalidKeyUsage, "key %s has usage %s, not %s", rec.ID, rec.Usage, usage)
 	}
-	material, err := k.store.Unseal(rec.ID, rec.Sealed)
+	return nil
+}
+
+// material opens the key material of rec. Callers clear it after use.
+func (k *KMS) material(rec *store.Record) ([]byte, error) {
+	return k.store.Unseal(rec.ID, rec.Sealed)
+}
+
+// Key policies.
+
+// PutKeyPolicy replaces the key policy of the key named id with doc, after
+// the current policy allowed it and the new one passed the checks of
+// CreateKey's. A refused document changes nothing.
+func (k *KMS) PutKeyPolicy(ctx context.Context, c Caller, id string, doc []byte, bypassLockoutCheck bool) error {
+	rec, err := k.lookup(id)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	return rec, material, nil
+	if err := k.authorize(c, actPutKeyPolicy, rec, nil); err != nil {
+		return err
+	}
+	if _, err := k.parseKeyPolicy(rec.ID, doc, bypassLockoutCheck); err != nil {
+		return err
+	}
+	err = k.store.Update(rec.ID, func(r *store.Record) error {
+		// The new policy replaces the one the PCRs stood for.
+		r.Policy, r.PCRs = string(doc), nil
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("kms: store key: %w", err)
+	}
+	return nil
+}
+
+// GetKeyPolicy returns the key policy of the key named id, as it was given.
+func (k *KMS) GetKeyPolicy(ctx context.Context, c Caller, id string) (string, error) {
+	rec, err := k.lookup(id)
+	if err != nil {
+		return "", err
+	}
+	if err := k.authorize(c, actGetKeyPolicy, rec, nil); err != nil {
+		return "", err
+	}
+	return k.policyText(rec), nil
+}
+
+// KeyPolicyName is the name of a key's only key policy.
+const KeyPolicyName = "default"
+
+// ListKeyPolicies returns the names of the key policies of the key named
+// id: KeyPolicyName.
+func (k *KMS) ListKeyPolicies(ctx context.Context, c Caller, id string) ([]string, error) {
+	rec, err := k.lookup(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.authorize(c, actListKeyPolicies, rec, nil); err != nil {
+		return nil, err
+	}
+	return []string{KeyPolicyName}, nil
 }

@@ -2,20 +2,18 @@ package core
 
 import (
 	"context"
-	"crypto/rsa"
-	"crypto/x509"
 	"errors"
 	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
-	"github.com/qtenclave/qtenclave/kms/internal/store"
 	"github.com/qtenclave/qtenclave/recipient"
 )
 
 // The recipient path: verify the enclave's attestation document against the
-// trusted roots, its age and the key's PCR policy, then seal the secret to
-// the RSA key the document carries. Nothing is sealed unless every check
-// passes.
+// trusted roots and its age, and check that it carries an RSA key to seal
+// to; then the operation authorizes the call with the document's PCRs as
+// condition values (authorize), and only then computes and seals the
+// secret to that RSA key. Nothing is sealed unless every check passes.
 
 // Recipient is a request to seal the result to an attested enclave.
 type Recipient struct {
@@ -34,20 +32,34 @@ const MaxDocumentLen = 32 << 10
 // captured document (the envelope is readable only by the enclave anyway).
 const maxDocumentAge = 5 * time.Minute
 
-// verifiedRecipient is an attestation document that passed every check.
+// verifiedRecipient is an attestation document that passed every check,
+// with the condition keys it gives the policies.
 type verifiedRecipient struct {
-	doc *attestation.Document
+	doc     *attestation.Document
+	context map[string][]string
 }
 
-// verifyRecipient checks a recipient request against the key's policy.
-func (k *KMS) verifyRecipient(ctx context.Context, rec *store.Record, r *Recipient) (*verifiedRecipient, error) {
+// verifyRecipient verifies a recipient's document: its signature, chain,
+// validity and age, and an RSA public_key that a secret can be sealed to.
+// Which PCRs it must carry is the policies' concern: the caller authorizes
+// the operation with the verified document's context. A nil r is no
+// recipient.
+func (k *KMS) verifyRecipient(ctx context.Context, r *Recipient) (*verifiedRecipient, error) {
+	if r == nil {
+		return nil, nil
+	}
 	if r.Algorithm != "" && r.Algorithm != keyEncryptionAlgorithm {
 		return nil, Errorf(KindInvalidParameter, "key_encryption_algorithm %q is not RSAES_OAEP_SHA_256", r.Algorithm)
 	}
+	// AllowDebug here, so that a policy failure can only be the RSA key
+	// (RequireRSAPublicKey mirrors crypto/rsa's checks, so a key it would
+	// refuse to encrypt to is a 4xx here, not a 500 at sealing time); debug
+	// mode is refused below, with attestation's rule.
 	doc, err := attestation.Verify(r.Document, attestation.VerifyOptions{
-		Roots:  k.roots,
-		MaxAge: maxDocumentAge,
-		PCRs:   rec.PCRs,
+		Roots:               k.roots,
+		MaxAge:              maxDocumentAge,
+		RequireRSAPublicKey: true,
+		AllowDebug:          true,
 	})
 	switch {
 	case err == nil:
@@ -60,19 +72,28 @@ func (k *KMS) verifyRecipient(ctx context.Context, rec *store.Record, r *Recipie
 	case errors.Is(err, attestation.ErrExpired):
 		return nil, Wrapf(KindAttestationRejected, err, "attestation_document is expired or too old")
 	case errors.Is(err, attestation.ErrPolicy):
-		return nil, Wrapf(KindAttestationRejected, err, "attestation_document does not meet the key's recipient policy")
+		return nil, Wrapf(KindRecipientKey, err, "attestation_document carries no RSA-2048, 3072 or 4096 public_key that can be encrypted to")
 	default:
 		return nil, Wrapf(KindAttestationRejected, err, "attestation_document does not verify")
 	}
-	pub, err := x509.ParsePKIXPublicKey(doc.PublicKey)
-	rk, ok := pub.(*rsa.PublicKey)
-	if len(doc.PublicKey) == 0 || err != nil || !ok {
-		return nil, Errorf(KindRecipientKey, "attestation_document carries no RSA public_key")
+	if debugMode(doc.PCRs) {
+		return nil, Errorf(KindAttestationRejected, "attestation_document comes from an enclave in debug mode")
 	}
-	if b := rk.N.BitLen(); b != 2048 && b != 3072 && b != 4096 {
-		return nil, Errorf(KindRecipientKey, "attestation_document public_key is RSA-%d, not 2048, 3072 or 4096", b)
+	return &verifiedRecipient{doc: doc, context: attestationContext(doc.PCRs)}, nil
+}
+
+// debugMode is attestation's rule (VerifyOptions.AllowDebug): an enclave in
+// debug mode has PCR0, PCR1 and PCR2 all zero (or absent), and its memory
+// is readable by the host.
+func debugMode(pcrs map[int][]byte) bool {
+	for i := range 3 {
+		for _, b := range pcrs[i] {
+			if b != 0 {
+				return false
+			}
+		}
 	}
-	return &verifiedRecipient{doc: doc}, nil
+	return true
 }
 
 // seal wraps secret for the verified enclave: ciphertext_recipient, in the
@@ -82,17 +103,14 @@ func (v *verifiedRecipient) seal(secret []byte) ([]byte, error) {
 }
 
 // deliver puts secret into out: as is without a recipient, or sealed to the
-// recipient under rec's attestation policy, in which case secret is cleared.
-func (k *KMS) deliver(ctx context.Context, rec *store.Record, r *Recipient, secret []byte, out *SecretOutput) (*SecretOutput, error) {
-	if r == nil {
+// verified recipient, in which case secret is cleared.
+func deliver(v *verifiedRecipient, secret []byte, out *SecretOutput) (*SecretOutput, error) {
+	if v == nil {
 		out.Plaintext = secret
 		return out, nil
 	}
 	defer clear(secret)
-	v, err := k.verifyRecipient(ctx, rec, r)
-	if err != nil {
-		return nil, err
-	}
+	var err error
 	if out.ForRecipient, err = v.seal(secret); err != nil {
 		return nil, err
 	}

@@ -95,32 +95,67 @@ func openBlob(aead cipher.AEAD, blob, aad []byte) ([]byte, error) {
 	return pt, nil
 }
 
-// symmetricKey returns an enabled ENCRYPT_DECRYPT key of spec AES_256 or
-// SM4 and its AEAD.
-func (k *KMS) symmetricKey(id string) (*store.Record, *cmk, error) {
-	rec, material, err := k.usableKey(id, UsageEncryptDecrypt)
+// keyFor looks up the key named id, verifies the recipient r (nil for
+// none) and authorizes the caller: the steps that every operation on a key
+// takes, in this order, before it touches the key's material.
+func (k *KMS) keyFor(ctx context.Context, c Caller, act action, id string, r *Recipient) (*store.Record, *verifiedRecipient, error) {
+	rec, err := k.lookup(id)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer clear(material)
-	if !keySpecs[rec.Spec].symmetric {
-		return nil, nil, Errorf(KindInvalidKeyUsage, "key %s is not a symmetric key", id)
-	}
-	aead, err := cmkAEAD(rec.Spec, material)
+	v, err := k.verifyRecipient(ctx, r)
 	if err != nil {
 		return nil, nil, err
 	}
-	return rec, &cmk{id: rec.ID, spec: rec.Spec, aead: aead}, nil
+	if err := k.authorize(c, act, rec, v); err != nil {
+		return nil, nil, err
+	}
+	return rec, v, nil
 }
 
-// openBlobWithCMK opens a blob under the key it names, which must be keyID
-// when keyID is not "".
-func (k *KMS) openBlobWithCMK(keyID string, blob, aad []byte) ([]byte, *store.Record, *cmk, error) {
+// symmetricKey opens the AEAD of rec, which must be an enabled
+// ENCRYPT_DECRYPT key of spec AES_256 or SM4.
+func (k *KMS) symmetricKey(rec *store.Record) (*cmk, error) {
+	if err := usable(rec, UsageEncryptDecrypt); err != nil {
+		return nil, err
+	}
+	if !keySpecs[rec.Spec].symmetric {
+		return nil, Errorf(KindInvalidKeyUsage, "key %s is not a symmetric key", rec.ID)
+	}
+	material, err := k.material(rec)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(material)
+	aead, err := cmkAEAD(rec.Spec, material)
+	if err != nil {
+		return nil, err
+	}
+	return &cmk{id: rec.ID, spec: rec.Spec, aead: aead}, nil
+}
+
+// cmkFor is keyFor and symmetricKey.
+func (k *KMS) cmkFor(ctx context.Context, c Caller, act action, id string, r *Recipient) (*cmk, *verifiedRecipient, error) {
+	rec, v, err := k.keyFor(ctx, c, act, id, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := k.symmetricKey(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return key, v, nil
+}
+
+// openBlobFor opens a blob under the key it names, which must be keyID when
+// keyID is not "", for the caller and recipient that the key's policy
+// allows.
+func (k *KMS) openBlobFor(ctx context.Context, c Caller, act action, keyID string, blob, aad []byte, r *Recipient) ([]byte, *cmk, *verifiedRecipient, error) {
 	id := blobKeyID(blob)
 	if id == "" || (keyID != "" && keyID != id) {
 		return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
 	}
-	rec, key, err := k.symmetricKey(id)
+	key, v, err := k.cmkFor(ctx, c, act, id, r)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -128,12 +163,12 @@ func (k *KMS) openBlobWithCMK(keyID string, blob, aad []byte) ([]byte, *store.Re
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return pt, rec, key, nil
+	return pt, key, v, nil
 }
 
 // Encrypt seals plaintext under a symmetric CMK, binding aad.
 func (k *KMS) Encrypt(ctx context.Context, c Caller, keyID string, plaintext, aad []byte) ([]byte, error) {
-	_, key, err := k.symmetricKey(keyID)
+	key, _, err := k.cmkFor(ctx, c, actEncrypt, keyID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -147,6 +182,7 @@ type SecretOutput struct {
 	Ciphertext   []byte // under the CMK, where the operation makes one
 	Plaintext    []byte
 	ForRecipient []byte
+	Digest       []byte // DecryptDatakey without a recipient: the DEK's digest
 }
 
 // Decrypt opens a ciphertext made by Encrypt, GenerateDataKey or
@@ -154,17 +190,17 @@ type SecretOutput struct {
 // may be "" (the ciphertext names its key); if given, it must be the
 // ciphertext's key. Every failure to open is the same error.
 func (k *KMS) Decrypt(ctx context.Context, c Caller, keyID string, blob, aad []byte, r *Recipient) (*SecretOutput, error) {
-	pt, rec, key, err := k.openBlobWithCMK(keyID, blob, aad)
+	pt, key, v, err := k.openBlobFor(ctx, c, actDecrypt, keyID, blob, aad, r)
 	if err != nil {
 		return nil, err
 	}
-	return k.deliver(ctx, rec, r, pt, &SecretOutput{KeyID: key.id})
+	return deliver(v, pt, &SecretOutput{KeyID: key.id})
 }
 
 // EncryptDatakey checks that plain is DEK || digest(DEK) for a DEK of dekLen
 // bytes and returns the DEK encrypted under the CMK.
 func (k *KMS) EncryptDatakey(ctx context.Context, c Caller, keyID string, plain []byte, dekLen int, aad []byte) ([]byte, error) {
-	_, key, err := k.symmetricKey(keyID)
+	key, _, err := k.cmkFor(ctx, c, actEncryptDatakey, keyID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -180,39 +216,51 @@ func (k *KMS) EncryptDatakey(ctx context.Context, c Caller, keyID string, plain 
 	return sealBlob(key.aead, key.id, dek, aad), nil
 }
 
-// DecryptDatakey opens an EncryptDatakey ciphertext of a dekLen-byte DEK and
-// returns the DEK and its digest.
-func (k *KMS) DecryptDatakey(ctx context.Context, c Caller, keyID string, blob []byte, dekLen int, aad []byte) (dek, digest []byte, err error) {
+// DecryptDatakey opens an EncryptDatakey (or GenerateDataKey) ciphertext of
+// a dekLen-byte DEK and returns the DEK and its digest, or seals the DEK to
+// a recipient (without its digest).
+func (k *KMS) DecryptDatakey(ctx context.Context, c Caller, keyID string, blob []byte, dekLen int, aad []byte, r *Recipient) (*SecretOutput, error) {
 	if len(blob) != blobOverhead+dekLen {
-		return nil, nil, Errorf(KindInvalidParameter, "datakey_cipher_length does not match cipher_text")
+		return nil, Errorf(KindInvalidParameter, "datakey_cipher_length does not match cipher_text")
 	}
-	dek, _, key, err := k.openBlobWithCMK(keyID, blob, aad)
+	dek, key, v, err := k.openBlobFor(ctx, c, actDecryptDatakey, keyID, blob, aad, r)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	h := dekDigest(key.spec)
-	h.Write(dek)
-	return dek, h.Sum(nil), nil
+	out := &SecretOutput{KeyID: key.id}
+	if v == nil {
+		h := dekDigest(key.spec)
+		h.Write(dek)
+		out.Digest = h.Sum(nil)
+	}
+	return deliver(v, dek, out)
 }
 
 // GenerateDataKey makes an n-byte data key and returns it encrypted under a
 // symmetric CMK (binding aad), plus in plaintext or sealed to a recipient.
 func (k *KMS) GenerateDataKey(ctx context.Context, c Caller, keyID string, n int, aad []byte, r *Recipient) (*SecretOutput, error) {
-	rec, key, err := k.symmetricKey(keyID)
+	key, v, err := k.cmkFor(ctx, c, actGenerateDataKey, keyID, r)
 	if err != nil {
 		return nil, err
 	}
 	dek := make([]byte, n)
 	rand.Read(dek)
-	out := &SecretOutput{KeyID: rec.ID, Ciphertext: sealBlob(key.aead, key.id, dek, aad)}
-	return k.deliver(ctx, rec, r, dek, out)
+	out := &SecretOutput{KeyID: key.id, Ciphertext: sealBlob(key.aead, key.id, dek, aad)}
+	return deliver(v, dek, out)
 }
 
 // GenerateRandom returns n random bytes, or seals them to a recipient. No
-// key is involved, so no key's attestation policy applies: the recipient's
-// document need only verify.
+// key is involved, so no key policy applies: the IAM policies of the
+// caller's front end decide, with the recipient's document.
 func (k *KMS) GenerateRandom(ctx context.Context, c Caller, n int, r *Recipient) (*SecretOutput, error) {
+	v, err := k.verifyRecipient(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.authorizeKeyless(c, actGenerateRandom, "", v); err != nil {
+		return nil, err
+	}
 	b := make([]byte, n)
 	rand.Read(b)
-	return k.deliver(ctx, new(store.Record), r, b, &SecretOutput{})
+	return deliver(v, b, &SecretOutput{})
 }

@@ -10,9 +10,10 @@ import (
 //
 // The codes KMS.0201-0206, 0209, 0308-0311 and 1101 are Huawei's own
 // (DEW API reference, "Error Codes"), as is APIGW.0301 for authentication.
-// Huawei publishes no code for a missing key, a digest mismatch or a failed
-// attestation; the codes for those are this server's and lie in ranges
-// Huawei leaves unused (KMS.07xx for key state, KMS.09xx for attestation).
+// Huawei publishes no code for a missing key, a digest mismatch, a failed
+// attestation or a policy's denial; the codes for those are this server's
+// and lie in ranges Huawei leaves unused (KMS.07xx for key state, KMS.09xx
+// for attestation and policies).
 var huaweiErrors = map[core.Kind]struct {
 	status int
 	code   string
@@ -44,4 +45,12 @@ var huaweiErrors = map[core.Kind]struct {
 	core.KindUnsupported:          {http.StatusBadRequest, "KMS.0308"},
 	core.KindInvalidState:         {http.StatusBadRequest, "KMS.0708"},
 	core.KindMethodNotAllowed:     {http.StatusMethodNotAllowed, "KMS.0201"},
+	// A key policy or IAM policy denies the call. Huawei words an IAM
+	// denial as this server does ("User: P is not authorized to perform:
+	// A on resource: R because no identity-based policy allows the A
+	// action", https://support.huaweicloud.com/intl/en-us/iam5_faq/iam_01_0931.html)
+	// with a 403, but publishes no KMS code for it.
+	core.KindAccessDenied: {http.StatusForbidden, "KMS.0904"},
+	// Key policies are set through the AWS front end only.
+	core.KindMalformedPolicy: {http.StatusBadRequest, "KMS.0308"},
 }

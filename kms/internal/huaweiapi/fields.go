@@ -28,7 +28,23 @@ const (
 	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
 	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
 	maxListLimit      = 1000 // list-keys limit
+	maxPlainTextLen   = 4096 // encrypt-data plain_text: 1 to 4096 bytes
+	maxDataCipherLen  = 5648 // decrypt-data cipher_text: at most 5648 base64 characters
+	maxRandomBits     = 8192 // gen-random and create-datakey lengths: 8 to 8192 bits
 )
+
+// parseBits parses a length in bits: a decimal multiple of 8 in
+// 8..maxRandomBits (random_data_length, datakey_length).
+func parseBits(field, s string) (int, error) {
+	n, err := parseLength(field, s, maxRandomBits)
+	if err != nil {
+		return 0, err
+	}
+	if n%8 != 0 {
+		return 0, core.Errorf(core.KindInvalidParameter, "%s is not a multiple of 8", field)
+	}
+	return n, nil
+}
 
 // matchBase64Rule checks a rule ^[0-9a-zA-Z+/=]{min,max}$ of the seed pages
 // (Go's regexp caps repeat counts at 1000, so the length is checked apart).
@@ -66,6 +82,23 @@ func checkNoPin(pin, pinType string) error {
 		return core.Errorf(core.KindUnsupported, "pin and pin_type are not supported")
 	}
 	return nil
+}
+
+// secretTail checks the fields that the operations releasing a secret end
+// with, in their order: additional_authenticated_data, sequence, pin and
+// pin_type (of the data key operations; "" for the others), recipient; it
+// returns the recipient.
+func secretTail(aad, seq, pin, pinType string, r *huawei.Recipient) (*core.Recipient, error) {
+	if err := checkAAD(aad); err != nil {
+		return nil, err
+	}
+	if err := checkSequence(seq); err != nil {
+		return nil, err
+	}
+	if err := checkNoPin(pin, pinType); err != nil {
+		return nil, err
+	}
+	return recipientOf(r)
 }
 
 // decodeHex decodes a hex field of either case.

@@ -68,6 +68,10 @@ func FuzzHuaweiRequest(f *testing.F) {
 		`{"key_id":"%extec","import_token":"` + strings.Repeat("A", 200) + `","encrypted_key_material":"` + strings.Repeat("B", 344) + `","encrypted_privatekey":"` + strings.Repeat("C", 200) + `"}`,
 		`{"limit":"2","marker":"1","key_spec":"ALL","key_state":"2"}`,
 		`{"key_id":"%sm2","sequence":"919c82d4-8046-4722-9094-35c3c6524cff"}`,
+		`{"key_id":"%aes","key_spec":"AES_128","datakey_length":"512","additional_authenticated_data":"a"}`,
+		`{"key_id":"%sm4","plain_text":"hello","encryption_algorithm":"SYMMETRIC_DEFAULT"}`,
+		`{"cipher_text":"ATEyMzQ=","key_id":"%aes","recipient":{"attestation_document":"hEShATgioFkQ"}}`,
+		`{"random_data_length":"256","sequence":"919c82d4-8046-4722-9094-35c3c6524cff"}`,
 	}
 	for i, s := range seeds {
 		for name, id := range ids {

@@ -13,8 +13,12 @@
 //
 // It serves create-key, describe-key, list-keys, get-publickey,
 // derive-shared-secret, create-ec-datakey-pair, create-rsa-datakey-pair,
-// encrypt-datakey, decrypt-datakey, get-parameters-for-import and
-// import-key-material. It answers errors as
+// create-datakey, encrypt-datakey, decrypt-datakey, encrypt-data,
+// decrypt-data, gen-random, get-parameters-for-import and
+// import-key-material. A recipient is accepted by every operation that
+// releases a secret: derive-shared-secret, create-ec-datakey-pair,
+// create-rsa-datakey-pair, create-datakey, decrypt-datakey, decrypt-data and
+// gen-random. It answers errors as
 // {"error": {"error_code": .., "error_msg": ..}}, the shape the official SDK
 // reads, with these codes (Huawei's own where Huawei publishes one):
 //
@@ -39,8 +43,9 @@
 //	400 KMS.0707  import_token is forged, expired or for another key
 //	400 KMS.0708  the key still waits for its key material
 //	400 KMS.0901  the attestation document is malformed
-//	403 KMS.0902  the document's signature, chain, validity, age or PCR policy fails
-//	400 KMS.0903  the document carries no RSA-2048/3072/4096 public_key
+//	403 KMS.0902  the document's signature, chain, validity or age fails, or it is from a debug enclave
+//	400 KMS.0903  the document carries no RSA-2048/3072/4096 public_key that can be encrypted to
+//	403 KMS.0904  the key policy or an IAM policy (kms serve --policy) does not allow the call
 //	401 APIGW.0301 no valid X-Auth-Token or signature
 //	500 KMS.0105  internal error
 //
@@ -48,7 +53,17 @@
 //
 // enterprise_project_id, keystore_id and vm_id are accepted and ignored;
 // sequence is checked for its length only. The level-4 fields pin, pin_type
-// and encrypt-datakey's key_spec are refused as not supported.
+// and encrypt-datakey's key_spec are refused as not supported, as are the
+// HMAC key specs of create-datakey and the asymmetric encryption
+// algorithms of encrypt-data and decrypt-data. decrypt-data's cipher_text
+// needs no 128 characters, the reference's minimum for Huawei's own
+// ciphertexts: this server's are shorter for short plaintexts.
+//
+// The recipient of create-datakey, decrypt-datakey, decrypt-data and
+// gen-random, and the ciphertext_recipient of their answers, are this
+// server's: Huawei lists the kms:RecipientAttestation condition key for
+// these APIs, but its API reference and SDK models show the fields only
+// for derive-shared-secret and the data key pairs.
 package huaweiapi
 
 import (
@@ -90,6 +105,10 @@ var operations = map[string]handler{
 	"decrypt-datakey":           (*API).decryptDatakey,
 	"get-parameters-for-import": (*API).getParametersForImport,
 	"import-key-material":       (*API).importKeyMaterial,
+	"create-datakey":            (*API).createDatakey,
+	"encrypt-data":              (*API).encryptData,
+	"decrypt-data":              (*API).decryptData,
+	"gen-random":                (*API).genRandom,
 }
 
 // Operation returns the name of the operation that r's path names, or "" if
@@ -401,16 +420,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 	if !isSpec(req.KeySpec) {
 		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
 	}
-	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
-		return nil, err
-	}
-	if err := checkSequence(req.Sequence); err != nil {
-		return nil, err
-	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
-		return nil, err
-	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -487,17 +497,188 @@ func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err != nil {
 		return nil, err
 	}
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, "", "", req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData), rcpt)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DecryptDatakeyResponse{
+		DataKey:             hexOrEmpty(out.Plaintext),
+		DatakeyLength:       strconv.Itoa(n),
+		DatakeyDgst:         hexOrEmpty(out.Digest),
+		CiphertextRecipient: b64(out.ForRecipient),
+	}, nil
+}
+
+// hexOrEmpty encodes b, or returns "" for nil so that omitempty drops the
+// field.
+func hexOrEmpty(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	return hex.EncodeToString(b)
+}
+
+// The data operations (create-datakey, encrypt-data, decrypt-data,
+// gen-random) as the DEW API reference defines them
+// (https://support.huaweicloud.com/intl/en-us/api-dew/CreateDatakey.html,
+// EncryptData.html, DecryptData.html, CreateRandom.html), on the core's
+// symmetric operations, which the AWS front end's GenerateDataKey, Encrypt,
+// Decrypt and GenerateRandom share.
+
+func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.CreateDatakeyRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	bits := 256 // neither key_spec nor datakey_length: 256 bits
+	switch req.KeySpec {
+	case "", "AES_256":
+	case "AES_128", "SM4":
+		bits = 128
+	case "HMAC_256", "HMAC_384", "HMAC_512", "HMAC_SM3":
+		return nil, core.Errorf(core.KindUnsupported, "key_spec %s is not supported by this server", req.KeySpec)
+	default:
+		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %.64q is not AES_256, AES_128 or SM4", req.KeySpec)
+	}
+	if req.DatakeyLength != "" {
+		// Given both, datakey_length wins, as the reference says.
+		var err error
+		if bits, err = parseBits("datakey_length", req.DatakeyLength); err != nil {
+			return nil, err
+		}
+	}
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.core.GenerateDataKey(ctx, c, req.KeyID, bits/8, []byte(req.AdditionalAuthenticatedData), rcpt)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.CreateDatakeyResponse{
+		KeyID:               out.KeyID,
+		PlainText:           hexOrEmpty(out.Plaintext),
+		CipherText:          hex.EncodeToString(out.Ciphertext),
+		CiphertextRecipient: b64(out.ForRecipient),
+	}, nil
+}
+
+// checkEncryptionAlgorithm checks encrypt-data's and decrypt-data's
+// encryption_algorithm: SYMMETRIC_DEFAULT (the default); the asymmetric
+// ones are not supported by this server.
+func checkEncryptionAlgorithm(alg string) error {
+	switch alg {
+	case "", "SYMMETRIC_DEFAULT":
+		return nil
+	case "RSAES_OAEP_SHA_256", "SM2_ENCRYPT":
+		return core.Errorf(core.KindUnsupported, "encryption_algorithm %s is not supported by this server", alg)
+	}
+	return core.Errorf(core.KindInvalidParameter, "encryption_algorithm %.64q is not SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256 or SM2_ENCRYPT", alg)
+}
+
+func (a *API) encryptData(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.EncryptDataRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if err := checkKeyID(req.KeyID); err != nil {
+		return nil, err
+	}
+	if req.PlainText == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "plain_text is missing")
+	}
+	// ^.{1,4096}$ and 1 to 4096 bytes: no line feed (which . does not
+	// match); the length is checked apart (Go caps repeat counts at 1000).
+	if len(req.PlainText) > maxPlainTextLen || strings.ContainsRune(req.PlainText, '\n') {
+		return nil, core.Errorf(core.KindInvalidParameter, "plain_text is not 1 to %d bytes of one line", maxPlainTextLen)
+	}
+	if err := checkEncryptionAlgorithm(req.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
 	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
 		return nil, err
 	}
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	dek, digest, err := a.core.DecryptDatakey(ctx, c, req.KeyID, blob, n, []byte(req.AdditionalAuthenticatedData))
+	blob, err := a.core.Encrypt(ctx, c, req.KeyID, []byte(req.PlainText), []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
-	return &huawei.DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
+	return &huawei.EncryptDataResponse{KeyID: req.KeyID, CipherText: b64(blob)}, nil
+}
+
+func (a *API) decryptData(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.DecryptDataRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	if req.CipherText == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "cipher_text is missing")
+	}
+	// The reference's rule is ^[0-9a-zA-Z+/=]{128,5648}$; its minimum
+	// fits Huawei's own ciphertexts, which carry more metadata than this
+	// server's: encrypt-data's answer for a short plaintext is shorter, and
+	// is accepted.
+	if !matchBase64Rule(req.CipherText, 1, maxDataCipherLen) {
+		return nil, core.Errorf(core.KindInvalidParameter, "cipher_text does not match ^[0-9a-zA-Z+/=]{1,%d}$", maxDataCipherLen)
+	}
+	blob, err := wire.Base64("cipher_text", req.CipherText)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkEncryptionAlgorithm(req.EncryptionAlgorithm); err != nil {
+		return nil, err
+	}
+	if req.KeyID != "" {
+		if err := checkKeyID(req.KeyID); err != nil {
+			return nil, err
+		}
+	}
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, "", "", req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.core.Decrypt(ctx, c, req.KeyID, blob, []byte(req.AdditionalAuthenticatedData), rcpt)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.DecryptDataResponse{
+		KeyID:               out.KeyID,
+		PlainText:           string(out.Plaintext),
+		PlainTextBase64:     b64(out.Plaintext),
+		CiphertextRecipient: b64(out.ForRecipient),
+	}, nil
+}
+
+func (a *API) genRandom(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
+	var req huawei.GenRandomRequest
+	if err := wire.Decode(body, &req); err != nil {
+		return nil, err
+	}
+	bits, err := parseBits("random_data_length", req.RandomDataLength)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSequence(req.Sequence); err != nil {
+		return nil, err
+	}
+	rcpt, err := recipientOf(req.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	out, err := a.core.GenerateRandom(ctx, c, bits/8, rcpt)
+	if err != nil {
+		return nil, err
+	}
+	return &huawei.GenRandomResponse{RandomData: hexOrEmpty(out.Plaintext), CiphertextRecipient: b64(out.ForRecipient)}, nil
 }
 
 func (a *API) getParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {

@@ -50,6 +50,11 @@ type Record struct {
 	Sealed      []byte         `json:"sealed,omitempty"` // key material sealed under the master key
 	Expires     int64          `json:"expires,omitempty"`
 	PCRs        map[int][]byte `json:"pcrs,omitempty"` // recipient attestation policy
+	// Policy is the key's AWS key policy exactly as it was given (or as
+	// the core wrote it), for GetKeyPolicy; "" in records written before
+	// key policies existed, whose PCRs the core turns into the equivalent
+	// key policy. Records with a Policy leave PCRs empty.
+	Policy string `json:"policy,omitempty"`
 }
 
 // Store keeps key records: all of them decoded in memory for reads, and,
