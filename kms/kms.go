@@ -40,7 +40,8 @@
 //   - Key material is sealed with AES-256-GCM under a per-store master key
 //     (DataDir/master.key, mode 0600), bound to the key ID. The master key
 //     sits beside the database: this protects a copied database, not a
-//     copied directory.
+//     copied directory. A master key that is not the store's is refused at
+//     start; one that other users may read is a warning in the log.
 //   - Every write is an fsynced bbolt transaction: once a key is
 //     acknowledged it survives kill -9.
 //   - A panic in a handler is answered with a 500 and logged by its type,

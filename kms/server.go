@@ -17,6 +17,7 @@ import (
 	"github.com/qtenclave/qtenclave/kms/internal/awsapi"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/kms/internal/huaweiapi"
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
 
 // Options configures a Server. The zero value is not usable on its own: a
@@ -99,7 +100,9 @@ const (
 )
 
 // NewServer opens the key store and returns a server. Close it to release
-// the store.
+// the store. A master key that is not the store's is refused; a master key
+// or data directory that other users may read or write is logged as a
+// warning.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Token == "" && opts.AccessKey == "" {
 		return nil, errors.New("kms: a token or an access key is required")
@@ -114,6 +117,9 @@ func NewServer(opts Options) (*Server, error) {
 	k, err := core.New(core.Options{DataDir: opts.DataDir, Roots: opts.Roots})
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range store.LoosePermissions(opts.DataDir) {
+		s.log.Warn(w)
 	}
 	s.core, s.huawei, s.aws = k, huaweiapi.New(k), awsapi.New(k)
 	return s, nil
