@@ -7,7 +7,7 @@
 //
 //	srv, err := kms.NewServer(kms.Options{DataDir: dir, Token: token})
 //	go srv.Serve(ctx, listener)
-//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: token}
+//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: huawei.NewSecret(token)}
 //	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "k", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT"})
 //
 // The server answers the Huawei REST API (POST /v1.0/{project_id}/kms/<op>,

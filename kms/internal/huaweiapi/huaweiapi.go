@@ -364,7 +364,7 @@ func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project str
 	return &huawei.DeriveSharedSecretResponse{
 		KeyID:                 out.KeyID,
 		KeyAgreementAlgorithm: "ECDH",
-		SharedSecret:          b64(out.Secret),
+		SharedSecret:          huawei.NewSecret(b64(out.Secret)),
 		CiphertextRecipient:   b64(out.ForRecipient),
 	}, nil
 }
@@ -407,7 +407,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+	if err := checkNoPin(req.Pin.Reveal(), req.PinType); err != nil {
 		return nil, err
 	}
 	rcpt, err := recipientOf(req.Recipient)
@@ -430,7 +430,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 		KeySpec:              out.Spec,
 		PublicKey:            b64(out.Public),
 		PrivateKeyCipherText: b64(out.PrivateCiphertext),
-		PrivateKeyPlainText:  b64(out.PrivatePlaintext),
+		PrivateKeyPlainText:  huawei.NewSecret(b64(out.PrivatePlaintext)),
 		CiphertextRecipient:  b64(out.ForRecipient),
 	}, nil
 }
@@ -443,7 +443,7 @@ func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err := checkKeyID(req.KeyID); err != nil {
 		return nil, err
 	}
-	plain, err := decodeHex("plain_text", req.PlainText)
+	plain, err := decodeHex("plain_text", req.PlainText.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +455,7 @@ func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
 		return nil, err
 	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+	if err := checkNoPin(req.Pin.Reveal(), req.PinType); err != nil {
 		return nil, err
 	}
 	if req.KeySpec != "" {
@@ -497,7 +497,7 @@ func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err != nil {
 		return nil, err
 	}
-	return &huawei.DecryptDatakeyResponse{DataKey: hex.EncodeToString(dek), DatakeyLength: strconv.Itoa(n), DatakeyDgst: hex.EncodeToString(digest)}, nil
+	return &huawei.DecryptDatakeyResponse{DataKey: huawei.NewSecret(hex.EncodeToString(dek)), DatakeyLength: strconv.Itoa(n), DatakeyDgst: huawei.NewSecret(hex.EncodeToString(digest))}, nil
 }
 
 func (a *API) getParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {

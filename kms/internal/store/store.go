@@ -20,6 +20,10 @@
 //     one.
 //   - Every write is an fsynced bbolt transaction: once a record is
 //     written it survives kill -9.
+//   - Records are decoded strictly and within bounds (64 KiB, PCR0 to
+//     PCR31): a record with a field this version does not know is refused,
+//     so that a store written by a newer version does not open with its
+//     rules silently dropped.
 package store
 
 import (
@@ -30,6 +34,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -214,10 +219,43 @@ func (s *Store) checkMasterKey(tx *bolt.Tx) error {
 	return meta.Put(checkKey, s.sealer.seal(checkLabel, checkPlaintext))
 }
 
+// Limits of a stored record. The largest real record, an RSA-4096 key with
+// a policy on every PCR, is under 8 KiB.
+const (
+	maxRecordLen = 64 << 10
+	maxPCRIndex  = 31 // PCR0 to PCR31, as attestation documents carry them
+	maxPCRLen    = 64 // SHA-512
+)
+
+// errCorruptRecord is the error of a record that does not decode. It names
+// what is wrong, never the record's content.
+var errCorruptRecord = errors.New("kms: corrupt key record")
+
+// decodeRecord decodes a stored record strictly: one JSON object of
+// Record's fields (a field this version does not know is refused, not
+// dropped: it may hold a rule, such as an attestation policy, that would
+// otherwise be silently lost), with an ID and PCR indices and values in
+// bounds. On error the record is nil.
 func decodeRecord(b []byte) (*Record, error) {
+	if len(b) > maxRecordLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", errCorruptRecord, maxRecordLen)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var rec Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object of a record's fields", errCorruptRecord)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the JSON object", errCorruptRecord)
+	}
+	if rec.ID == "" {
+		return nil, fmt.Errorf("%w: no ID", errCorruptRecord)
+	}
+	for i, v := range rec.PCRs {
+		if i < 0 || i > maxPCRIndex || len(v) == 0 || len(v) > maxPCRLen {
+			return nil, fmt.Errorf("%w: PCR %d of %d bytes", errCorruptRecord, i, len(v))
+		}
 	}
 	return &rec, nil
 }
@@ -327,8 +365,13 @@ func (s *Store) Unseal(label string, sealed []byte) ([]byte, error) {
 // sealer encrypts key material at rest with AES-256-GCM under the store's
 // master key. The key ID is bound as additional data, so sealed material
 // cannot be moved to another record.
+//
+// The cipher, whose key schedule holds the master key, is behind a pointer
+// to the interface: fmt prints a pointer that it meets with a verb for other
+// kinds (%s, %q, ...) by printing what it points to, one level deep, and
+// prints the pointer to the interface as an address.
 type sealer struct {
-	aead cipher.AEAD
+	aead *cipher.AEAD
 }
 
 const masterKeyLen = 32
@@ -347,21 +390,23 @@ func newSealer(master []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead}, nil
+	return &sealer{aead: &aead}, nil
 }
 
 func (s *sealer) seal(id string, material []byte) []byte {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(material)+s.aead.Overhead())
+	aead := *s.aead
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(material)+aead.Overhead())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, material, append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+	return aead.Seal(nonce, nonce, material, append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
 }
 
 func (s *sealer) open(id string, sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n+s.aead.Overhead() {
+	aead := *s.aead
+	n := aead.NonceSize()
+	if len(sealed) < n+aead.Overhead() {
 		return nil, errors.New("kms: sealed key material is truncated")
 	}
-	pt, err := s.aead.Open(nil, sealed[:n], sealed[n:], append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+	pt, err := aead.Open(nil, sealed[:n], sealed[n:], append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
 	if err != nil {
 		return nil, errors.New("kms: sealed key material does not open under the master key")
 	}

@@ -3,16 +3,21 @@ package store
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/qtenclave/qtenclave/internal/printtest"
 )
 
 func TestStoreRecords(t *testing.T) {
@@ -230,4 +235,29 @@ func TestStorePermissions(t *testing.T) {
 	require.NoError(t, os.Chmod(filepath.Join(dir, masterKeyFile), 0o600))
 	require.NoError(t, os.Chmod(filepath.Join(dir, dbFile), 0o644))
 	require.Empty(t, LoosePermissions(dir), "traversal of the directory and a readable database are fine")
+}
+
+// TestStoreNotPrinted: no fmt verb prints the master key or its AES key
+// schedule from a store, a pointer to it or anything that holds one.
+func TestStoreNotPrinted(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Create(&Record{ID: "k", Spec: "AES_256", State: 2, Sealed: s.Seal("k", make([]byte, 32))}))
+	master, err := os.ReadFile(filepath.Join(dir, masterKeyFile))
+	require.NoError(t, err)
+	// The AES-256 key schedule starts with the key, as words (little-endian with AES-NI).
+	var words []string
+	for i := 0; i < len(master); i += 4 {
+		words = append(words, strconv.FormatUint(uint64(binary.LittleEndian.Uint32(master[i:])), 10))
+	}
+	secrets := append([]string{string(master)}, strings.Join(words[:2], " "))
+	for _, v := range []any{s, *s.sealer} {
+		for _, leak := range printtest.Leaks(v, secrets...) {
+			t.Error("prints the master key:", leak)
+		}
+	}
+	// The check itself: printing the cipher directly shows the schedule.
+	require.Contains(t, fmt.Sprint(*s.sealer.aead), strings.Join(words[:2], " "))
 }
