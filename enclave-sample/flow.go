@@ -88,7 +88,7 @@ func (f *flow) connect(cfg config) (stop func(), err error) {
 	if cfg.kmsURL != "" {
 		f.rep.KMS, f.kmsURL = cfg.kmsURL, cfg.kmsURL
 		f.kms = &huawei.Client{Endpoint: cfg.kmsURL, ProjectID: cfg.projectID,
-			Token: cfg.token, AccessKey: cfg.accessKey, SecretKey: cfg.secretKey}
+			Token: huawei.NewSecret(cfg.token), AccessKey: cfg.accessKey, SecretKey: huawei.NewSecret(cfg.secretKey)}
 		return func() {}, nil
 	}
 	token := base64.RawURLEncoding.EncodeToString(randomBytes(24))
@@ -109,7 +109,7 @@ func (f *flow) connect(cfg config) (stop func(), err error) {
 	url := "http://" + ln.Addr().String()
 	f.kmsURL = url
 	f.rep.KMS = url + " (in-process)"
-	f.kms = &huawei.Client{Endpoint: url, ProjectID: cfg.projectID, Token: token,
+	f.kms = &huawei.Client{Endpoint: url, ProjectID: cfg.projectID, Token: huawei.NewSecret(token),
 		HTTPClient: &http.Client{Timeout: 30 * time.Second}}
 	f.rep.add("start local KMS", "", t0, "listening on "+url+", trusting the attestation test root", nil)
 	return func() { cancel(); <-done; srv.Close() }, nil
@@ -230,7 +230,7 @@ func (f *flow) deriveSharedSecret(pairSpec, createSpec string) (string, error) {
 	if err != nil {
 		return "", f.kmsError("derive-shared-secret", err)
 	}
-	if resp.SharedSecret != "" {
+	if !resp.SharedSecret.IsZero() {
 		return "", errors.New("derive-shared-secret with a recipient returned shared_secret in plaintext")
 	}
 	env, err := base64.StdEncoding.DecodeString(resp.CiphertextRecipient)
@@ -260,7 +260,7 @@ func (f *flow) createECDataKeyPair(pairSpec string) (string, error) {
 	if err != nil {
 		return "", f.kmsError("create-ec-datakey-pair", err)
 	}
-	if resp.PrivateKeyPlainText != "" || resp.WrappedPrivateKey != "" {
+	if !resp.PrivateKeyPlainText.IsZero() || resp.WrappedPrivateKey != "" {
 		return "", errors.New("create-ec-datakey-pair with a recipient returned the private key outside ciphertext_recipient")
 	}
 	if resp.PrivateKeyCipherText == "" {
@@ -312,7 +312,7 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 	sum := h.Sum(nil)
 	enc, err := f.kms.EncryptDatakey(f.ctx, &huawei.EncryptDatakeyRequest{
 		KeyID:              cmk,
-		PlainText:          hex.EncodeToString(append(append([]byte{}, dek...), sum...)),
+		PlainText:          huawei.NewSecret(hex.EncodeToString(append(append([]byte{}, dek...), sum...))),
 		DatakeyPlainLength: strconv.Itoa(len(dek)),
 	})
 	if err != nil {
@@ -326,11 +326,11 @@ func (f *flow) datakeyRoundTrip(cmk string, digest func() hash.Hash) (string, er
 	if err != nil {
 		return "", f.kmsError("decrypt-datakey", err)
 	}
-	got, err := hex.DecodeString(dec.DataKey)
+	got, err := hex.DecodeString(dec.DataKey.Reveal())
 	if err != nil || !bytes.Equal(got, dek) {
 		return "", errors.New("decrypt-datakey returned another data key")
 	}
-	if dec.DatakeyDgst != hex.EncodeToString(sum) {
+	if dec.DatakeyDgst.Reveal() != hex.EncodeToString(sum) {
 		return "", errors.New("decrypt-datakey returned another digest")
 	}
 	return fmt.Sprintf("32-byte DEK with its %d-byte digest round-trips (%d hex chars of cipher_text)", len(sum), len(enc.CipherText)), nil
@@ -411,7 +411,7 @@ func (f *flow) expectRefusal(keyID string, doc []byte) (string, error) {
 		},
 	})
 	if err == nil {
-		return "", fmt.Errorf("the KMS accepted the document and wrapped %d bytes", len(resp.CiphertextRecipient)+len(resp.SharedSecret))
+		return "", fmt.Errorf("the KMS accepted the document and wrapped %d bytes", len(resp.CiphertextRecipient)+len(resp.SharedSecret.Reveal()))
 	}
 	var apiErr *huawei.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode < 400 || apiErr.StatusCode >= 500 {

@@ -39,7 +39,7 @@ func (f *flow) runPolicies() {
 		f.step("refuse another image (Huawei)", "derive-shared-secret", func() (string, error) { return f.huaweiDerive(hwKey, f.otherImageDoc()) })
 	}
 
-	aws := &awsClient{url: f.kmsURL, token: f.kms.Token, ak: f.kms.AccessKey, sk: f.kms.SecretKey, region: "us-east-1",
+	aws := &awsClient{url: f.kmsURL, token: f.kms.Token.Reveal(), ak: f.kms.AccessKey, sk: f.kms.SecretKey.Reveal(), region: "us-east-1",
 		hc: &http.Client{Timeout: 30 * time.Second}}
 	var awsKey string
 	var ciphertext []byte
@@ -90,7 +90,7 @@ func (f *flow) huaweiDerive(keyID string, doc []byte) (string, error) {
 		var apiErr *huawei.APIError
 		switch {
 		case err == nil:
-			return "", fmt.Errorf("the KMS released the secret (%d bytes in plaintext, %d sealed)", len(resp.SharedSecret), len(resp.CiphertextRecipient))
+			return "", fmt.Errorf("the KMS released the secret (%d bytes in plaintext, %d sealed)", len(resp.SharedSecret.Reveal()), len(resp.CiphertextRecipient))
 		case !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden:
 			return "", fmt.Errorf("the KMS failed instead of refusing: %w", err)
 		}
@@ -99,7 +99,7 @@ func (f *flow) huaweiDerive(keyID string, doc []byte) (string, error) {
 	if err != nil {
 		return "", f.kmsError("derive-shared-secret", err)
 	}
-	if resp.SharedSecret != "" {
+	if !resp.SharedSecret.IsZero() {
 		return "", errors.New("derive-shared-secret returned shared_secret in plaintext")
 	}
 	env, err := base64.StdEncoding.DecodeString(resp.CiphertextRecipient)

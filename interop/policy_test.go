@@ -196,10 +196,10 @@ func TestHuaweiIAMPolicy(t *testing.T) {
 	}
 	_, err = c.DecryptDatakey(&model.DecryptDatakeyRequest{Body: &model.DecryptDatakeyRequestBody{KeyId: cmk, CipherText: *encd.CipherText, DatakeyCipherLength: "32"}})
 	denied("decrypt-datakey without a recipient", err)
-	signed := &huawei.Client{Endpoint: url, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK}
+	signed := &huawei.Client{Endpoint: url, ProjectID: testProject, AccessKey: testAK, SecretKey: huawei.NewSecret(testSK)}
 	r := &huawei.Recipient{AttestationDocument: doc, KeyEncryptionAlgorithm: oaep}
 	dd, err := signed.DecryptDatakey(t.Context(), &huawei.DecryptDatakeyRequest{KeyID: cmk, CipherText: *encd.CipherText, DatakeyCipherLength: "32", Recipient: r})
-	if err != nil || dd.DataKey != "" {
+	if err != nil || !dd.DataKey.IsZero() {
 		t.Fatalf("decrypt-datakey with a recipient: %v", err)
 	}
 	env, err := base64.StdEncoding.DecodeString(dd.CiphertextRecipient)
@@ -214,7 +214,7 @@ func TestHuaweiIAMPolicy(t *testing.T) {
 	_, err = c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: *ed.CipherText}})
 	denied("decrypt-data without a recipient", err)
 	dt, err := signed.DecryptData(t.Context(), &huawei.DecryptDataRequest{CipherText: *ed.CipherText, Recipient: r})
-	if err != nil || dt.PlainText != "" {
+	if err != nil || !dt.PlainText.IsZero() {
 		t.Fatalf("decrypt-data with a recipient: %v", err)
 	}
 	env, err = base64.StdEncoding.DecodeString(dt.CiphertextRecipient)

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
+	"github.com/qtenclave/qtenclave/internal/printtest"
 	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
@@ -112,50 +113,56 @@ func TestAuthentication(t *testing.T) {
 	_, err := k.signed.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	require.NoError(t, err)
 	bad := *k.signed
-	bad.SecretKey = "wrong"
+	bad.SecretKey = huawei.NewSecret("wrong")
 	_, err = bad.DescribeKey(context.Background(), &huawei.KeyRequest{KeyID: id})
 	requireAPIError(t, err, 401, "APIGW.0301")
 }
 
+// TestSecretsNotPrinted: no fmt verb prints a secret of the server's
+// configuration, a running server or the clients that talk to it
+// (printtest prints them with every verb, on values, pointers and holders;
+// kms/huawei checks its wire models the same way), and the request log
+// carries none.
 func TestSecretsNotPrinted(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	ctx := context.Background()
 	id := k.createKey(t, "AES_256", "", "")
 	dek := bytes.Repeat([]byte{0xd3}, 32)
-	_, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
+	_, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText("AES_256", dek)), DatakeyPlainLength: "32"})
 	require.NoError(t, err)
-	_, err = k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "31"})
+	_, err = k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText("AES_256", dek)), DatakeyPlainLength: "31"})
 	require.Error(t, err)
-	opts := Options{Token: testToken, AccessKey: testAK, SecretKey: testSK}
-	printed := []string{
-		fmt.Sprintf("%+v", opts), fmt.Sprintf("%v", opts), fmt.Sprintf("%#v", opts), fmt.Sprintf("%s", opts),
-		fmt.Sprintf("%+v", k.client), fmt.Sprintf("%+v", k.signed), fmt.Sprintf("%#v", k.signed), fmt.Sprintf("%v", *k.signed),
-		fmt.Sprintf("%+v", k.srv), fmt.Sprintf("%+v", *k.srv),
-		fmt.Sprintf("%+v", &huawei.APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"}),
-		k.logs.String(),
-	}
-	secretModels := []any{
-		huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken}, &huawei.DataKeyPairResponse{PrivateKeyPlainText: testToken},
-		huawei.DeriveSharedSecretResponse{SharedSecret: testToken}, &huawei.DeriveSharedSecretResponse{SharedSecret: testToken},
-		huawei.DecryptDatakeyResponse{DataKey: testToken, DatakeyDgst: testToken}, &huawei.DecryptDatakeyResponse{DataKey: testToken},
-		huawei.EncryptDatakeyRequest{PlainText: testToken}, &huawei.EncryptDatakeyRequest{PlainText: testToken},
-		huawei.CreateDatakeyResponse{PlainText: testToken}, &huawei.CreateDatakeyResponse{PlainText: testToken},
-		huawei.EncryptDataRequest{PlainText: testToken}, &huawei.EncryptDataRequest{PlainText: testToken},
-		huawei.DecryptDataResponse{PlainText: testToken, PlainTextBase64: testToken}, &huawei.DecryptDataResponse{PlainTextBase64: testToken},
-		huawei.GenRandomResponse{RandomData: testToken}, &huawei.GenRandomResponse{RandomData: testToken},
-	}
-	for _, m := range secretModels {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			out := fmt.Sprintf(verb, m)
-			printed = append(printed, out)
-			require.Contains(t, out, "REDACTED", verb)
-		}
-	}
 	secrets := []string{testToken, testSK, hex.EncodeToString(dek), string(dek)}
-	for _, p := range printed {
-		for _, s := range secrets {
-			require.NotContains(t, p, s)
+	tok := huawei.NewSecret(testToken)
+	for _, v := range []any{
+		*k.srv, *k.client, *k.signed,
+		huawei.APIError{StatusCode: 400, Code: "KMS.0205", Message: "m"},
+		huawei.DataKeyPairResponse{PrivateKeyPlainText: tok},
+		huawei.DeriveSharedSecretResponse{SharedSecret: tok},
+		huawei.DecryptDatakeyResponse{DataKey: tok, DatakeyDgst: tok},
+		huawei.EncryptDatakeyRequest{PlainText: tok},
+		huawei.CreateDatakeyRequest{Pin: tok},
+		huawei.CreateDatakeyResponse{PlainText: tok},
+		huawei.EncryptDataRequest{PlainText: tok},
+		huawei.DecryptDataResponse{PlainText: tok, PlainTextBase64: tok},
+		huawei.GenRandomResponse{RandomData: tok},
+	} {
+		for _, leak := range printtest.Leaks(v, secrets...) {
+			t.Error("prints a secret:", leak)
 		}
+	}
+	// Options keeps Token and SecretKey in plain strings, which the paths
+	// of fmt that call no Format method print as they are: %p of a value,
+	// %w, an unexported field. Only the other paths are checked here;
+	// making them Secrets changes the API (branch kmsharden-options).
+	formatPaths := regexp.MustCompile(`%#?p|%\+?w|unexported field`)
+	for _, leak := range printtest.Leaks(Options{Token: testToken, AccessKey: testAK, SecretKey: testSK}, secrets...) {
+		if how, _, _ := strings.Cut(leak, ":"); !formatPaths.MatchString(how) {
+			t.Error("prints a secret:", leak)
+		}
+	}
+	for _, s := range secrets {
+		require.NotContains(t, k.logs.String(), s)
 	}
 	require.Contains(t, k.logs.String(), `"op":"encrypt-datakey"`)
 }
@@ -196,7 +203,7 @@ func TestCallerArrives(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	// Refused requests reach no front end.
 	bad := *k.signed
-	bad.SecretKey = "wrong"
+	bad.SecretKey = huawei.NewSecret("wrong")
 	_, err = bad.ListKeys(t.Context(), &huawei.ListKeysRequest{})
 	require.Error(t, err)
 

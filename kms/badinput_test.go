@@ -87,7 +87,7 @@ func TestBadInputs(t *testing.T) {
 	tampered := base64.StdEncoding.EncodeToString(tok)
 
 	dek := make([]byte, 32)
-	enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: aes, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "32"})
+	enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: aes, PlainText: huawei.NewSecret(dekPlainText("AES_256", dek)), DatakeyPlainLength: "32"})
 	require.NoError(t, err)
 	ct, _ := hex.DecodeString(enc.CipherText)
 	ct[len(ct)-1] ^= 1

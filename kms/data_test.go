@@ -36,7 +36,7 @@ func TestDataOperations(t *testing.T) {
 		out, err := k.client.CreateDatakey(ctx, &tc.req)
 		require.NoError(t, err)
 		require.Equal(t, tc.req.KeyID, out.KeyID)
-		dek := mustHex(t, out.PlainText)
+		dek := mustHex(t, out.PlainText.Reveal())
 		require.Len(t, dek, tc.bits/8)
 		n := itoa(tc.bits / 8)
 		dec, err := k.client.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{KeyID: tc.req.KeyID, CipherText: out.CipherText, DatakeyCipherLength: n, AdditionalAuthenticatedData: tc.req.AdditionalAuthenticatedData})
@@ -46,24 +46,24 @@ func TestDataOperations(t *testing.T) {
 	}
 
 	// encrypt-data and decrypt-data, and AWS Decrypt of the same ciphertext.
-	enc, err := k.client.EncryptData(ctx, &huawei.EncryptDataRequest{KeyID: aes, PlainText: "hello, enclave"})
+	enc, err := k.client.EncryptData(ctx, &huawei.EncryptDataRequest{KeyID: aes, PlainText: huawei.NewSecret("hello, enclave")})
 	require.NoError(t, err)
 	dec, err := k.client.DecryptData(ctx, &huawei.DecryptDataRequest{CipherText: enc.CipherText})
 	require.NoError(t, err)
-	require.Equal(t, "hello, enclave", dec.PlainText)
-	require.Equal(t, b64([]byte("hello, enclave")), dec.PlainTextBase64)
+	require.Equal(t, "hello, enclave", dec.PlainText.Reveal())
+	require.Equal(t, b64([]byte("hello, enclave")), dec.PlainTextBase64.Reveal())
 	require.Equal(t, aes, dec.KeyID)
 	require.Equal(t, []byte("hello, enclave"), blob(t, k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": enc.CipherText})["Plaintext"]))
 	// AWS Encrypt's ciphertext opens with decrypt-data.
 	awsCT := k.aws(t, "Encrypt", map[string]any{"KeyId": aes, "Plaintext": b64([]byte("from AWS"))})["CiphertextBlob"].(string)
 	dec, err = k.client.DecryptData(ctx, &huawei.DecryptDataRequest{CipherText: awsCT, KeyID: aes})
 	require.NoError(t, err)
-	require.Equal(t, "from AWS", dec.PlainText)
+	require.Equal(t, "from AWS", dec.PlainText.Reveal())
 
 	// gen-random.
 	r, err := k.client.GenRandom(ctx, &huawei.GenRandomRequest{RandomDataLength: "512"})
 	require.NoError(t, err)
-	require.Len(t, mustHex(t, r.RandomData), 64)
+	require.Len(t, mustHex(t, r.RandomData.Reveal()), 64)
 
 	// With a recipient, the secret is sealed and absent in plaintext.
 	rcpt := e.recipient(t, nil)

@@ -61,7 +61,7 @@ func startChild(t *testing.T, dir string) (*exec.Cmd, *huawei.Client) {
 	require.True(t, ok, line)
 	tr := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
-	return cmd, &huawei.Client{Endpoint: "http://" + addr, ProjectID: testProject, Token: testToken, HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return cmd, &huawei.Client{Endpoint: "http://" + addr, ProjectID: testProject, Token: huawei.NewSecret(testToken), HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
 // TestKillDuringWrites kills the server with SIGKILL while 8 clients create
@@ -150,7 +150,7 @@ func TestKillDuringWrites(t *testing.T) {
 			continue // its import was not acknowledged: either state is right
 		}
 		require.Equal(t, "2", d.KeyInfo.KeyState, id)
-		_, err = c2.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 16)), DatakeyPlainLength: "16"})
+		_, err = c2.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText(spec, make([]byte, 16))), DatakeyPlainLength: "16"})
 		require.NoError(t, err, id)
 	}
 	l, err := c2.ListKeys(ctx, &huawei.ListKeysRequest{KeySpec: "ALL"})

@@ -24,7 +24,7 @@ func startKMS() (*huawei.Client, func()) {
 		panic(err)
 	}
 	hs := httptest.NewServer(srv)
-	c := &huawei.Client{Endpoint: hs.URL, ProjectID: "0123456789abcdef0123456789abcdef", Token: "example-token"}
+	c := &huawei.Client{Endpoint: hs.URL, ProjectID: "0123456789abcdef0123456789abcdef", Token: huawei.NewSecret("example-token")}
 	return c, func() { hs.Close(); srv.Close() }
 }
 
@@ -43,7 +43,7 @@ func Example() {
 	digest := sha256.Sum256(dek)
 	enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{
 		KeyID:              key.KeyInfo.KeyID,
-		PlainText:          hex.EncodeToString(append(dek, digest[:]...)),
+		PlainText:          huawei.NewSecret(hex.EncodeToString(append(dek, digest[:]...))),
 		DatakeyPlainLength: "32",
 	})
 	if err != nil {
@@ -58,12 +58,12 @@ func Example() {
 		panic(err)
 	}
 	fmt.Println("data key length:", dec.DatakeyLength)
-	fmt.Println("round trip:", dec.DataKey == hex.EncodeToString(dek))
+	fmt.Println("round trip:", dec.DataKey.Reveal() == hex.EncodeToString(dek))
 
 	// A digest that does not match its data key is refused.
 	_, err = c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{
 		KeyID:              key.KeyInfo.KeyID,
-		PlainText:          hex.EncodeToString(append(dek, make([]byte, 32)...)),
+		PlainText:          huawei.NewSecret(hex.EncodeToString(append(dek, make([]byte, 32)...))),
 		DatakeyPlainLength: "32",
 	})
 	var apiErr *huawei.APIError
@@ -131,7 +131,7 @@ func ExampleOptions_recipientAttestation() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := c.EncryptData(ctx, &huawei.EncryptDataRequest{KeyID: key.KeyInfo.KeyID, PlainText: "hello"}); err != nil {
+	if _, err := c.EncryptData(ctx, &huawei.EncryptDataRequest{KeyID: key.KeyInfo.KeyID, PlainText: huawei.NewSecret("hello")}); err != nil {
 		panic(err)
 	}
 	_, err = c.CreateDatakey(ctx, &huawei.CreateDatakeyRequest{KeyID: key.KeyInfo.KeyID})

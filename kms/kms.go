@@ -7,7 +7,7 @@
 //
 //	srv, err := kms.NewServer(kms.Options{DataDir: dir, Token: token})
 //	go srv.Serve(ctx, listener)
-//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: token}
+//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: huawei.NewSecret(token)}
 //	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "k", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT"})
 //
 // The server answers the Huawei REST API (POST /v1.0/{project_id}/kms/<op>,
@@ -79,7 +79,8 @@
 //   - Key material is sealed with AES-256-GCM under a per-store master key
 //     (DataDir/master.key, mode 0600), bound to the key ID. The master key
 //     sits beside the database: this protects a copied database, not a
-//     copied directory.
+//     copied directory. A master key that is not the store's is refused at
+//     start; one that other users may read is a warning in the log.
 //   - Every write is an fsynced bbolt transaction: once a key is
 //     acknowledged it survives kill -9.
 //   - A panic in a handler is answered with a 500 and logged by its type,

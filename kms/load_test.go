@@ -81,7 +81,7 @@ func loadOp(ctx context.Context, c *huawei.Client, i int, aes, sm4, rsa string) 
 		if i%16 < 8 {
 			id, spec = sm4, "SM4"
 		}
-		enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(spec, make([]byte, 32)), DatakeyPlainLength: "32", AdditionalAuthenticatedData: "load"})
+		enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText(spec, make([]byte, 32))), DatakeyPlainLength: "32", AdditionalAuthenticatedData: "load"})
 		if err != nil {
 			return err
 		}

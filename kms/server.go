@@ -17,6 +17,7 @@ import (
 	"github.com/qtenclave/qtenclave/kms/internal/awsapi"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 	"github.com/qtenclave/qtenclave/kms/internal/huaweiapi"
+	"github.com/qtenclave/qtenclave/kms/internal/store"
 	"github.com/qtenclave/qtenclave/kms/policy"
 )
 
@@ -88,11 +89,20 @@ func (o Options) Format(f fmt.State, verb rune) {
 // front end (POST /v1.0/{project_id}/kms/<operation>) and the AWS JSON 1.1
 // front end (POST / with X-Amz-Target) on one listener.
 type Server struct {
-	core   *core.KMS
-	creds  *core.Credentials // behind a pointer: %v of a Server shows no secret
+	core *core.KMS
+	*secrets
 	huawei frontEnd
 	aws    frontEnd
 	log    *slog.Logger
+}
+
+// secrets holds the server's credentials two pointers away from the
+// Server. fmt prints a pointer that it meets with a verb for other kinds
+// (%s, %q, %e, ...) by printing what it points to, one level deep, even in
+// an unexported field, where no Format method is called; the second pointer
+// is printed as an address.
+type secrets struct {
+	creds *core.Credentials
 }
 
 // frontEnd is a wire API of the server (huaweiapi.API, awsapi.API).
@@ -127,7 +137,9 @@ const (
 )
 
 // NewServer opens the key store and returns a server. Close it to release
-// the store.
+// the store. A master key that is not the store's is refused; a master key
+// or data directory that other users may read or write is logged as a
+// warning.
 func NewServer(opts Options) (*Server, error) {
 	if opts.Token == "" && opts.AccessKey == "" {
 		return nil, errors.New("kms: a token or an access key is required")
@@ -135,7 +147,7 @@ func NewServer(opts Options) (*Server, error) {
 	if (opts.AccessKey == "") != (opts.SecretKey == "") {
 		return nil, errors.New("kms: an access key needs a secret key and the reverse")
 	}
-	s := &Server{log: opts.Logger, creds: core.NewCredentials(opts.Token, opts.AccessKey, opts.SecretKey)}
+	s := &Server{log: opts.Logger, secrets: &secrets{core.NewCredentials(opts.Token, opts.AccessKey, opts.SecretKey)}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -153,6 +165,9 @@ func NewServer(opts Options) (*Server, error) {
 	k, err := core.New(copts)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range store.LoosePermissions(opts.DataDir) {
+		s.log.Warn(w)
 	}
 	s.core, s.huawei, s.aws = k, huaweiapi.New(k), awsapi.New(k)
 	return s, nil

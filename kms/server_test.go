@@ -82,8 +82,8 @@ func newTestKMS(t testing.TB, opts Options) *testKMS {
 	return &testKMS{
 		srv:    srv,
 		url:    hs.URL,
-		client: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()},
-		signed: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: testSK, HTTPClient: hs.Client()},
+		client: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: huawei.NewSecret(testToken), HTTPClient: hs.Client()},
+		signed: &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, AccessKey: testAK, SecretKey: huawei.NewSecret(testSK), HTTPClient: hs.Client()},
 		logs:   logs,
 	}
 }
@@ -175,7 +175,7 @@ func TestDatakeyRoundTrip(t *testing.T) {
 		for _, n := range []int{1, 32, 64, 1024} {
 			dek := bytes.Repeat([]byte{byte(n)}, n)
 			enc, err := k.signed.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{
-				KeyID: id, PlainText: dekPlainText(spec, dek), DatakeyPlainLength: itoa(n),
+				KeyID: id, PlainText: huawei.NewSecret(dekPlainText(spec, dek)), DatakeyPlainLength: itoa(n),
 				AdditionalAuthenticatedData: "123aad",
 			})
 			require.NoError(t, err, "%s/%d", spec, n)
@@ -185,8 +185,8 @@ func TestDatakeyRoundTrip(t *testing.T) {
 				AdditionalAuthenticatedData: "123aad",
 			})
 			require.NoError(t, err)
-			require.Equal(t, hex.EncodeToString(dek), dec.DataKey)
-			require.Equal(t, dekPlainText(spec, dek)[2*n:], dec.DatakeyDgst)
+			require.Equal(t, hex.EncodeToString(dek), dec.DataKey.Reveal())
+			require.Equal(t, dekPlainText(spec, dek)[2*n:], dec.DatakeyDgst.Reveal())
 			// The AAD is bound to the ciphertext.
 			_, err = k.client.DecryptDatakey(ctx, &huawei.DecryptDatakeyRequest{
 				KeyID: id, CipherText: enc.CipherText, DatakeyCipherLength: itoa(n),
@@ -205,10 +205,10 @@ func TestRSADataKeyPair(t *testing.T) {
 		resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: spec, AdditionalAuthenticatedData: "aad"})
 		require.NoError(t, err, spec)
 		require.Equal(t, spec, resp.KeySpec)
-		require.NotEmpty(t, resp.PrivateKeyPlainText, "with_plain_text defaults to true")
+		require.NotEmpty(t, resp.PrivateKeyPlainText.Reveal(), "with_plain_text defaults to true")
 		require.Empty(t, resp.WrappedPrivateKey)
 		require.Empty(t, resp.CiphertextRecipient)
-		priv := mustB64(t, resp.PrivateKeyPlainText)
+		priv := mustB64(t, resp.PrivateKeyPlainText.Reveal())
 		require.Equal(t, resp.PublicKey, base64.StdEncoding.EncodeToString(rsaPublicOf(t, priv)))
 		// private_key_cipher_text opens under the CMK with the AAD.
 		require.Equal(t, priv, k.decrypt(t, cmk, mustB64(t, resp.PrivateKeyCipherText), []byte("aad")))
@@ -216,7 +216,7 @@ func TestRSADataKeyPair(t *testing.T) {
 	f := false
 	resp, err := k.client.CreateRSADataKeyPair(ctx, &huawei.DataKeyPairRequest{KeyID: cmk, KeySpec: "RSA_2048", WithPlainText: &f})
 	require.NoError(t, err)
-	require.Empty(t, resp.PrivateKeyPlainText)
+	require.Empty(t, resp.PrivateKeyPlainText.Reveal())
 	require.NotEmpty(t, resp.PrivateKeyCipherText)
 }
 
@@ -276,7 +276,7 @@ func TestImportKeyMaterial(t *testing.T) {
 		// The imported key is the one the server uses: a DEK encrypted
 		// under it decrypts with the imported bytes.
 		dek := bytes.Repeat([]byte{1}, 32)
-		enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText(tc.spec, dek), DatakeyPlainLength: "32"})
+		enc, err := k.client.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText(tc.spec, dek)), DatakeyPlainLength: "32"})
 		require.NoError(t, err)
 		blob, _ := hex.DecodeString(enc.CipherText)
 		require.Equal(t, dek, openTestBlob(t, tc.spec, tc.key, blob, nil))
@@ -368,7 +368,7 @@ func TestImportedMaterialExpires(t *testing.T) {
 	exp := time.Now().Unix() + 2
 	req.ExpirationTime = &exp
 	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
-	enc := &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", make([]byte, 16)), DatakeyPlainLength: "16"}
+	enc := &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText("AES_256", make([]byte, 16))), DatakeyPlainLength: "16"}
 	_, err = k.client.EncryptDatakey(ctx, enc)
 	require.NoError(t, err)
 	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
@@ -403,9 +403,9 @@ func TestStoreAtRest(t *testing.T) {
 	srv, err := NewServer(Options{DataDir: dir, Token: testToken})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv)
-	c := &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: testToken, HTTPClient: hs.Client()}
+	c := &huawei.Client{Endpoint: hs.URL, ProjectID: testProject, Token: huawei.NewSecret(testToken), HTTPClient: hs.Client()}
 	dek := []byte("0123456789abcdef")
-	enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: dekPlainText("AES_256", dek), DatakeyPlainLength: "16"})
+	enc, err := c.EncryptDatakey(ctx, &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText("AES_256", dek)), DatakeyPlainLength: "16"})
 	require.NoError(t, err)
 	blob, err := hex.DecodeString(enc.CipherText)
 	require.NoError(t, err)

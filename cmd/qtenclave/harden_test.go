@@ -307,14 +307,14 @@ func TestKMSServeSecretFiles(t *testing.T) {
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
 	ctx := context.Background()
 	for _, c := range []*huawei.Client{
-		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "token-from-file"},
-		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: "AK1", SecretKey: "sk-from-file"},
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: huawei.NewSecret("token-from-file")},
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: "AK1", SecretKey: huawei.NewSecret("sk-from-file")},
 	} {
 		if _, err := c.ListKeys(ctx, &huawei.ListKeysRequest{}); err != nil {
 			t.Errorf("credentials from files: %v", err)
 		}
 	}
-	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "token-from-env"}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
+	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: huawei.NewSecret("token-from-env")}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
 		t.Error("the environment's token was accepted beside --token-file")
 	}
 	stop()

@@ -64,14 +64,14 @@ func TestKMSServeGeneratedCredentials(t *testing.T) {
 	sk, _ := strings.CutPrefix(lines[3], "secret key: ")
 	ctx := context.Background()
 	for _, c := range []*huawei.Client{
-		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: token},
-		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: ak, SecretKey: sk},
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: huawei.NewSecret(token)},
+		{Endpoint: addr, ProjectID: strings.Repeat("a", 32), AccessKey: ak, SecretKey: huawei.NewSecret(sk)},
 	} {
 		if _, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "cli"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: "wrong"}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
+	if _, err := (&huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("a", 32), Token: huawei.NewSecret("wrong")}).ListKeys(ctx, &huawei.ListKeysRequest{}); err == nil {
 		t.Fatal("a wrong token was accepted")
 	}
 	if code := stop(); code != 0 {
@@ -84,7 +84,7 @@ func TestKMSServeDataDirPersists(t *testing.T) {
 	t.Setenv("QTENCLAVE_KMS_TOKEN", "env-token")
 	lines, stop := serveKMS(t, "--data", dir, "--token", "env-token")
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
-	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("b", 32), Token: "env-token"}
+	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("b", 32), Token: huawei.NewSecret("env-token")}
 	resp, err := c.CreateKey(context.Background(), &huawei.CreateKeyRequest{KeyAlias: "persisted"})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestKMSServePolicies(t *testing.T) {
 	}
 	lines, stop := serveKMS(t, "--token", "t", "--policy", iam, "--principal", "arn:aws:iam::111122223333:role/data-processing", "--region", "eu-west-1")
 	addr, _ := strings.CutPrefix(lines[0], "listening on ")
-	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("c", 32), Token: "t"}
+	c := &huawei.Client{Endpoint: addr, ProjectID: strings.Repeat("c", 32), Token: huawei.NewSecret("t")}
 	ctx := context.Background()
 	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "iam"})
 	if err != nil {

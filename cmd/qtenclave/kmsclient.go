@@ -132,7 +132,15 @@ var kmsOperations = []kmsOperation{
 	kmsOp("encrypt-datakey", "encrypt a data key under a CMK", (*huawei.Client).EncryptDatakey,
 		"key_id", "plain_text", "datakey_plain_length", "additional_authenticated_data", "sequence"),
 	kmsOp("decrypt-datakey", "decrypt a data key that encrypt-datakey encrypted", (*huawei.Client).DecryptDatakey,
-		"key_id", "cipher_text", "datakey_cipher_length", "additional_authenticated_data", "sequence"),
+		"key_id", "cipher_text", "datakey_cipher_length", "additional_authenticated_data", "recipient", "sequence"),
+	kmsOp("create-datakey", "create a data key: in plaintext (or sealed to a recipient) and under a CMK", (*huawei.Client).CreateDatakey,
+		"key_id", "key_spec", "datakey_length", "additional_authenticated_data", "recipient", "sequence"),
+	kmsOp("encrypt-data", "encrypt up to 4096 bytes of text under a CMK", (*huawei.Client).EncryptData,
+		"key_id", "plain_text", "encryption_algorithm", "additional_authenticated_data", "sequence"),
+	kmsOp("decrypt-data", "decrypt what encrypt-data encrypted", (*huawei.Client).DecryptData,
+		"cipher_text", "key_id", "encryption_algorithm", "additional_authenticated_data", "recipient", "sequence"),
+	kmsOp("gen-random", "generate random bytes", (*huawei.Client).GenRandom,
+		"random_data_length", "recipient", "sequence"),
 	kmsOp("get-parameters-for-import", "get a wrapping key and an import token for a key of origin external", (*huawei.Client).GetParametersForImport,
 		"key_id", "wrapping_algorithm=RSAES_OAEP_SHA_256", "sequence"),
 	withExtra(kmsOp("import-key-material", "import key material into a key of origin external", importKeyMaterial,
@@ -162,7 +170,10 @@ var fieldUsage = map[string]string{
 	"with_plain_text":               "return the private key in plaintext: `true|false`",
 	"additional_authenticated_data": "additional authenticated `DATA` (not secret)",
 	"datakey_plain_length":          "`LENGTH` of the data key in bytes",
-	"cipher_text":                   "`HEX` ciphertext from encrypt-datakey",
+	"cipher_text":                   "`CIPHERTEXT`: hex from encrypt-datakey or create-datakey, base64 from encrypt-data",
+	"datakey_length":                "`BITS` of the data key (a multiple of 8, 8 to 8192)",
+	"encryption_algorithm":          "encryption `ALGORITHM` (SYMMETRIC_DEFAULT)",
+	"random_data_length":            "`BITS` of random data (a multiple of 8, 8 to 8192)",
 	"datakey_cipher_length":         "`LENGTH` of the data key in bytes",
 	"wrapping_algorithm":            "wrapping `ALGORITHM`",
 	"import_token":                  "import_token of get-parameters-for-import (`BASE64`)",
@@ -180,8 +191,14 @@ type fieldReader struct {
 var fieldReaders = map[string]fieldReader{
 	"public_key": {"public-key", "the peer's public key: a `FILE` (PEM PUBLIC KEY, DER or base64) or base64 DER SubjectPublicKeyInfo",
 		func(arg string, _ io.Reader) (any, error) { return readPublicKeyArg(arg) }},
-	"plain_text": {"plain-text-file", "read plain_text, hex of the data key and its SHA-256 (SM3 for SM4), from `FILE` (one line): it is secret",
-		func(arg string, _ io.Reader) (any, error) { return readSecretFile(arg) }},
+	"plain_text": {"plain-text-file", "read plain_text from `FILE` (one line), for it is secret: encrypt-datakey's hex of the data key and its SHA-256 (SM3 for SM4), or encrypt-data's text",
+		func(arg string, _ io.Reader) (any, error) {
+			s, err := readSecretFile(arg)
+			if err != nil {
+				return nil, err
+			}
+			return huawei.NewSecret(s), nil
+		}},
 	"recipient": {"attestation-document", "seal the secret to the enclave of the attestation document in `FILE` (raw CBOR, hex or base64; '-' for stdin)",
 		readRecipient},
 }
@@ -595,24 +612,24 @@ func (k *kmsConnFlags) client(fs *flag.FlagSet) (*huawei.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--token-file: %w", err)
 		}
-		c.Token = t
+		c.Token = huawei.NewSecret(t)
 		return c, nil
 	case !signFlags && os.Getenv("QTENCLAVE_KMS_TOKEN") != "":
-		c.Token = os.Getenv("QTENCLAVE_KMS_TOKEN")
+		c.Token = huawei.NewSecret(os.Getenv("QTENCLAVE_KMS_TOKEN"))
 		return c, nil
 	}
-	c.AccessKey, c.SecretKey = orEnv(*k.accessKey, "QTENCLAVE_KMS_AK"), os.Getenv("QTENCLAVE_KMS_SK")
+	c.AccessKey, c.SecretKey = orEnv(*k.accessKey, "QTENCLAVE_KMS_AK"), huawei.NewSecret(os.Getenv("QTENCLAVE_KMS_SK"))
 	if *k.secretKeyFile != "" {
 		sk, err := readSecretFile(*k.secretKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("--secret-key-file: %w", err)
 		}
-		c.SecretKey = sk
+		c.SecretKey = huawei.NewSecret(sk)
 	}
 	switch {
-	case c.AccessKey == "" && c.SecretKey == "":
+	case c.AccessKey == "" && c.SecretKey.IsZero():
 		return nil, errors.New("no credentials: give --token-file, or --access-key and --secret-key-file (or their environment variables)")
-	case c.AccessKey == "" || c.SecretKey == "":
+	case c.AccessKey == "" || c.SecretKey.IsZero():
 		return nil, errors.New("an access key and its secret key go together (--access-key, --secret-key-file)")
 	}
 	return c, nil

@@ -61,7 +61,7 @@ func recordingKMS(t *testing.T) (*huawei.Client, func() []string) {
 		io.WriteString(w, "{}")
 	}))
 	t.Cleanup(srv.Close)
-	c := &huawei.Client{Endpoint: srv.URL, ProjectID: defaultKMSProject, Token: "t"}
+	c := &huawei.Client{Endpoint: srv.URL, ProjectID: defaultKMSProject, Token: huawei.NewSecret("t")}
 	return c, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -246,8 +246,8 @@ func TestKMSClientEnvironment(t *testing.T) {
 		if tc.pj == "" {
 			tc.pj = defaultKMSProject
 		}
-		if c.Token != tc.token || c.AccessKey != tc.ak || c.SecretKey != tc.sk || c.ProjectID != tc.pj || c.Endpoint != "http://127.0.0.1:1" {
-			t.Errorf("%v %q: got %q %q %q %q, want %q %q %q %q", tc.env, tc.args, c.Token, c.AccessKey, c.SecretKey, c.ProjectID, tc.token, tc.ak, tc.sk, tc.pj)
+		if c.Token.Reveal() != tc.token || c.AccessKey != tc.ak || c.SecretKey.Reveal() != tc.sk || c.ProjectID != tc.pj || c.Endpoint != "http://127.0.0.1:1" {
+			t.Errorf("%v %q: got %q %q %q %q, want %q %q %q %q", tc.env, tc.args, c.Token.Reveal(), c.AccessKey, c.SecretKey.Reveal(), c.ProjectID, tc.token, tc.ak, tc.sk, tc.pj)
 		}
 	}
 }

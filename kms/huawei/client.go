@@ -14,8 +14,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/internal/kwp"
@@ -28,26 +31,16 @@ type Client struct {
 	Endpoint  string // scheme and host, e.g. "http://127.0.0.1:8443"
 	ProjectID string // 32 characters
 
-	Token     string
+	Token     Secret
 	AccessKey string
-	SecretKey string
+	SecretKey Secret
 
 	HTTPClient *http.Client // nil: http.DefaultClient
 }
 
-// Format prints the Client with its token and secret key redacted.
-func (c Client) Format(f fmt.State, verb rune) {
-	redact := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		return "REDACTED"
-	}
-	fmt.Fprintf(f, "&{Endpoint:%s ProjectID:%s Token:%s AccessKey:%s SecretKey:%s}",
-		c.Endpoint, c.ProjectID, redact(c.Token), c.AccessKey, redact(c.SecretKey))
-}
-
-// APIError is an error answer of the KMS.
+// APIError is an error answer of the KMS: any status but 200. Code,
+// Message and RequestID come from the answer, cut to a bounded length
+// without control characters; they are empty when the answer has none.
 type APIError struct {
 	StatusCode int
 	Code       string // e.g. "KMS.0205"
@@ -59,8 +52,21 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("kms: %d %s: %s", e.StatusCode, e.Code, e.Message)
 }
 
-// maxResponseBytes bounds a response body; the largest is a list of 1000 keys.
-const maxResponseBytes = 4 << 20
+// ErrMalformedResponse is the error of a 200 answer whose body is not the
+// operation's JSON object. The error says where the body went wrong, never
+// what it holds.
+var ErrMalformedResponse = errors.New("kms: malformed response")
+
+// Limits of a response.
+const (
+	// maxResponseBytes bounds a response body; the largest is a list of
+	// 1000 keys.
+	maxResponseBytes = 4 << 20
+	// maxErrorCode and maxErrorText bound the fields of an APIError, which
+	// end up in logs: codes are like "KMS.0205", messages a sentence.
+	maxErrorCode = 64
+	maxErrorText = 512
+)
 
 func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, error) {
 	body, err := json.Marshal(req)
@@ -78,10 +84,10 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 	hr.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	hr.Header.Set("X-Project-Id", c.ProjectID)
 	switch {
-	case c.Token != "":
-		hr.Header.Set("X-Auth-Token", c.Token)
+	case !c.Token.IsZero():
+		hr.Header.Set("X-Auth-Token", c.Token.Reveal())
 	case c.AccessKey != "":
-		httpsig.SignSDK(hr, body, c.AccessKey, c.SecretKey, []string{"host", "x-project-id", "x-sdk-date"}, time.Now())
+		httpsig.SignSDK(hr, body, c.AccessKey, c.SecretKey.Reveal(), []string{"host", "x-project-id", "x-sdk-date"}, time.Now())
 	}
 	hc := c.HTTPClient
 	if hc == nil {
@@ -100,31 +106,87 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 		return nil, fmt.Errorf("kms: %s: response is larger than %d bytes", op, maxResponseBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, apiError(resp, rb)
+		return nil, apiError(resp.StatusCode, resp.Header, rb)
 	}
 	out := new(Resp)
-	if err := json.Unmarshal(rb, out); err != nil {
-		return nil, fmt.Errorf("kms: %s: decode response: %w", op, err)
+	if err := decodeResponse(rb, out); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrMalformedResponse, op, err)
 	}
 	return out, nil
 }
 
-// apiError reads either error shape that Huawei's services answer with.
-func apiError(resp *http.Response, body []byte) error {
+// decodeResponse decodes a 200 answer: one JSON object (nothing before or
+// after it) whose fields of out's names have out's types. Fields that out
+// does not have are ignored: the service may add some. An operation whose
+// answer has no fields (import-key-material) accepts an empty body too. The
+// error names a field or an offset, never content.
+func decodeResponse(body []byte, out any) error {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 && reflect.TypeOf(out).Elem().NumField() == 0 {
+		return nil
+	}
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return errors.New("the body is not a JSON object")
+	}
+	err := json.Unmarshal(body, out)
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		return fmt.Errorf("field %.64q has the wrong JSON type", te.Field)
+	case errors.As(err, &se):
+		return fmt.Errorf("invalid JSON at byte %d", se.Offset)
+	default:
+		return errors.New("invalid JSON")
+	}
+}
+
+// apiError reads either error shape that Huawei's services answer with: the
+// KMS's {"error": {"error_code": .., "error_msg": ..}} and the API
+// gateway's flat {"error_code": .., "error_msg": .., "request_id": ..}
+// (https://support.huaweicloud.com/intl/en-us/apig_faq/apig-faq-0003.html).
+// A body in neither shape, JSON or not, leaves the code and message empty.
+func apiError(status int, header http.Header, body []byte) *APIError {
 	var e struct {
 		Error *struct {
 			Code string `json:"error_code"`
 			Msg  string `json:"error_msg"`
 		} `json:"error"`
-		Code string `json:"error_code"`
-		Msg  string `json:"error_msg"`
+		Code      string `json:"error_code"`
+		Msg       string `json:"error_msg"`
+		RequestID string `json:"request_id"`
 	}
-	json.Unmarshal(body, &e)
-	ae := &APIError{StatusCode: resp.StatusCode, Code: e.Code, Message: e.Msg, RequestID: resp.Header.Get("X-Request-Id")}
+	if json.Unmarshal(body, &e) != nil {
+		e.Error, e.Code, e.Msg, e.RequestID = nil, "", "", ""
+	}
 	if e.Error != nil {
-		ae.Code, ae.Message = e.Error.Code, e.Error.Msg
+		e.Code, e.Msg = e.Error.Code, e.Error.Msg
 	}
-	return ae
+	rid := header.Get("X-Request-Id")
+	if rid == "" {
+		rid = e.RequestID
+	}
+	return &APIError{StatusCode: status, Code: cleanText(e.Code, maxErrorCode),
+		Message: cleanText(e.Msg, maxErrorText), RequestID: cleanText(rid, maxErrorCode)}
+}
+
+// cleanText returns s without control characters or invalid UTF-8, cut to
+// at most max bytes on a character boundary: an error message from the
+// network goes into logs.
+func cleanText(s string, max int) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > max {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // CreateKey calls create-key.

@@ -1,9 +1,6 @@
 package huawei
 
-import (
-	"context"
-	"fmt"
-)
+import "context"
 
 // The data operations of the DEW API reference: create-datakey,
 // encrypt-data, decrypt-data and gen-random, with the fields of the
@@ -22,7 +19,7 @@ type CreateDatakeyRequest struct {
 	DatakeyLength               string     `json:"datakey_length,omitempty"` // bits: a multiple of 8 in 8..8192
 	AdditionalAuthenticatedData string     `json:"additional_authenticated_data,omitempty"`
 	Sequence                    string     `json:"sequence,omitempty"`
-	Pin                         string     `json:"pin,omitempty"`
+	Pin                         Secret     `json:"pin,omitzero"`
 	PinType                     string     `json:"pin_type,omitempty"`
 	Recipient                   *Recipient `json:"recipient,omitempty"`
 }
@@ -32,15 +29,15 @@ type CreateDatakeyRequest struct {
 // the recipient.
 type CreateDatakeyResponse struct {
 	KeyID               string `json:"key_id"`
-	PlainText           string `json:"plain_text,omitempty"` // hex
-	CipherText          string `json:"cipher_text"`          // hex
+	PlainText           Secret `json:"plain_text,omitzero"` // hex
+	CipherText          string `json:"cipher_text"`         // hex
 	CiphertextRecipient string `json:"ciphertext_recipient,omitempty"`
 }
 
 // EncryptDataRequest is the body of encrypt-data.
 type EncryptDataRequest struct {
 	KeyID                       string `json:"key_id"`
-	PlainText                   string `json:"plain_text"`                     // 1 to 4096 bytes of text
+	PlainText                   Secret `json:"plain_text"`                     // 1 to 4096 bytes of text
 	EncryptionAlgorithm         string `json:"encryption_algorithm,omitempty"` // SYMMETRIC_DEFAULT
 	AdditionalAuthenticatedData string `json:"additional_authenticated_data,omitempty"`
 	Sequence                    string `json:"sequence,omitempty"`
@@ -66,8 +63,8 @@ type DecryptDataRequest struct {
 // (as text and base64), or CiphertextRecipient.
 type DecryptDataResponse struct {
 	KeyID               string `json:"key_id"`
-	PlainText           string `json:"plain_text,omitempty"`
-	PlainTextBase64     string `json:"plain_text_base64,omitempty"`
+	PlainText           Secret `json:"plain_text,omitzero"`
+	PlainTextBase64     Secret `json:"plain_text_base64,omitzero"`
 	CiphertextRecipient string `json:"ciphertext_recipient,omitempty"`
 }
 
@@ -80,7 +77,7 @@ type GenRandomRequest struct {
 
 // GenRandomResponse is the body of a gen-random response.
 type GenRandomResponse struct {
-	RandomData          string `json:"random_data,omitempty"` // hex
+	RandomData          Secret `json:"random_data,omitzero"` // hex
 	CiphertextRecipient string `json:"ciphertext_recipient,omitempty"`
 }
 
@@ -102,36 +99,4 @@ func (c *Client) DecryptData(ctx context.Context, req *DecryptDataRequest) (*Dec
 // GenRandom calls gen-random.
 func (c *Client) GenRandom(ctx context.Context, req *GenRandomRequest) (*GenRandomResponse, error) {
 	return call[GenRandomResponse](ctx, c, "gen-random", req)
-}
-
-// Format prints r with plain_text redacted.
-func (r CreateDatakeyResponse) Format(f fmt.State, verb rune) {
-	type plain CreateDatakeyResponse
-	p := plain(r)
-	p.PlainText = redact(p.PlainText)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with plain_text redacted.
-func (r EncryptDataRequest) Format(f fmt.State, verb rune) {
-	type plain EncryptDataRequest
-	p := plain(r)
-	p.PlainText = redact(p.PlainText)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with plain_text and plain_text_base64 redacted.
-func (r DecryptDataResponse) Format(f fmt.State, verb rune) {
-	type plain DecryptDataResponse
-	p := plain(r)
-	p.PlainText, p.PlainTextBase64 = redact(p.PlainText), redact(p.PlainTextBase64)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with random_data redacted.
-func (r GenRandomResponse) Format(f fmt.State, verb rune) {
-	type plain GenRandomResponse
-	p := plain(r)
-	p.RandomData = redact(p.RandomData)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }

@@ -22,7 +22,7 @@ func startKMS(roots ...*x509.Certificate) (*huawei.Client, func()) {
 		panic(err)
 	}
 	hs := httptest.NewServer(srv)
-	c := &huawei.Client{Endpoint: hs.URL, ProjectID: "0123456789abcdef0123456789abcdef", Token: "example-token"}
+	c := &huawei.Client{Endpoint: hs.URL, ProjectID: "0123456789abcdef0123456789abcdef", Token: huawei.NewSecret("example-token")}
 	return c, func() { hs.Close(); srv.Close() }
 }
 
@@ -81,7 +81,7 @@ func ExampleClient_DeriveSharedSecret() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("shared_secret in the response:", resp.SharedSecret != "")
+	fmt.Println("shared_secret in the response:", !resp.SharedSecret.IsZero())
 	fmt.Println("enclave and peer agree:", bytes.Equal(secret, want))
 	// Output:
 	// shared_secret in the response: false

@@ -5,7 +5,7 @@
 //
 // For most uses, make a Client and call its methods:
 //
-//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: token}
+//	c := &huawei.Client{Endpoint: "http://" + addr, ProjectID: project, Token: huawei.NewSecret(token)}
 //	key, err := c.CreateKey(ctx, &huawei.CreateKeyRequest{KeyAlias: "k", KeySpec: "EC_P256", KeyUsage: "KEY_AGREEMENT"})
 //
 // The Client speaks to package kms's local server or to Huawei Cloud KMS
@@ -17,9 +17,11 @@
 // # Security limits
 //
 //   - Responses are read up to 4 MiB.
-//   - The models that carry a secret in plaintext (a data key, a private
-//     key, a shared secret) print it redacted with any fmt verb, and so does
-//     a Client its token and secret key; JSON encoding is unaffected.
+//   - Secrets are Secrets: the Client's token and secret key, and the
+//     fields that carry key material or a PIN in plaintext. fmt prints them
+//     as REDACTED with every verb, including the paths that call no Format
+//     method (%p of a struct value, %w, unexported fields); JSON encoding
+//     is unaffected. Read them with Reveal.
 //
 // # What is not checked
 //

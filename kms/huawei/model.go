@@ -1,9 +1,8 @@
 package huawei
 
-import "fmt"
-
 // The request and response bodies of the Huawei REST API, with the field
-// names of the seed pages.
+// names of the seed pages. A field that carries a secret in plaintext (key
+// material, a PIN) is a Secret, so that printing a model shows no secret.
 
 // Recipient asks for a secret to be sealed to the RSA key of an attested
 // enclave instead of being returned in plaintext.
@@ -111,7 +110,7 @@ type DeriveSharedSecretRequest struct {
 type DeriveSharedSecretResponse struct {
 	KeyID                 string `json:"key_id"`
 	KeyAgreementAlgorithm string `json:"key_agreement_algorithm"`
-	SharedSecret          string `json:"shared_secret,omitempty"`        // base64 x-coordinate
+	SharedSecret          Secret `json:"shared_secret,omitzero"`         // base64 x-coordinate
 	CiphertextRecipient   string `json:"ciphertext_recipient,omitempty"` // base64 envelope
 }
 
@@ -123,7 +122,7 @@ type DataKeyPairRequest struct {
 	WithPlainText               *bool      `json:"with_plain_text,omitempty"` // default true
 	AdditionalAuthenticatedData string     `json:"additional_authenticated_data,omitempty"`
 	Sequence                    string     `json:"sequence,omitempty"`
-	Pin                         string     `json:"pin,omitempty"`
+	Pin                         Secret     `json:"pin,omitzero"`
 	PinType                     string     `json:"pin_type,omitempty"`
 	Recipient                   *Recipient `json:"recipient,omitempty"`
 }
@@ -137,7 +136,7 @@ type DataKeyPairResponse struct {
 	KeySpec              string `json:"key_spec"`
 	PublicKey            string `json:"public_key"`              // base64 DER SubjectPublicKeyInfo
 	PrivateKeyCipherText string `json:"private_key_cipher_text"` // base64, under the CMK
-	PrivateKeyPlainText  string `json:"private_key_plain_text,omitempty"`
+	PrivateKeyPlainText  Secret `json:"private_key_plain_text,omitzero"`
 	WrappedPrivateKey    string `json:"wrapped_private_key,omitempty"`
 	CiphertextRecipient  string `json:"ciphertext_recipient,omitempty"`
 }
@@ -145,10 +144,10 @@ type DataKeyPairResponse struct {
 // EncryptDatakeyRequest is the body of encrypt-datakey (seed 003).
 type EncryptDatakeyRequest struct {
 	KeyID                       string `json:"key_id"`
-	PlainText                   string `json:"plain_text"`           // hex(DEK || SHA-256(DEK)), SM3 for SM4 keys
+	PlainText                   Secret `json:"plain_text"`           // hex(DEK || SHA-256(DEK)), SM3 for SM4 keys
 	DatakeyPlainLength          string `json:"datakey_plain_length"` // decimal, 1..1024
 	AdditionalAuthenticatedData string `json:"additional_authenticated_data,omitempty"`
-	Pin                         string `json:"pin,omitempty"`
+	Pin                         Secret `json:"pin,omitzero"`
 	PinType                     string `json:"pin_type,omitempty"`
 	KeySpec                     string `json:"key_spec,omitempty"`
 	Sequence                    string `json:"sequence,omitempty"`
@@ -179,9 +178,9 @@ type DecryptDatakeyRequest struct {
 // DecryptDatakeyResponse is the body of a decrypt-datakey response: DataKey
 // and DatakeyDgst, or CiphertextRecipient.
 type DecryptDatakeyResponse struct {
-	DataKey             string `json:"data_key,omitempty"` // hex
+	DataKey             Secret `json:"data_key,omitzero"` // hex
 	DatakeyLength       string `json:"datakey_length"`
-	DatakeyDgst         string `json:"datakey_dgst,omitempty"`         // hex SHA-256 (SM3 for SM4 keys)
+	DatakeyDgst         Secret `json:"datakey_dgst,omitzero"`          // hex SHA-256 (SM3 for SM4 keys)
 	CiphertextRecipient string `json:"ciphertext_recipient,omitempty"` // base64 envelope
 }
 
@@ -209,49 +208,4 @@ type ImportKeyMaterialRequest struct {
 	EncryptedPrivatekey  string `json:"encrypted_privatekey,omitempty"`
 	ExpirationTime       *int64 `json:"expiration_time,omitempty"`
 	Sequence             string `json:"sequence,omitempty"`
-}
-
-// The wire models that carry a secret in plaintext print it redacted, so
-// that logging a request or response with fmt does not leak it. JSON
-// encoding is unaffected.
-
-const redacted = "REDACTED"
-
-func redact(s string) string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// Format prints r with private_key_plain_text redacted.
-func (r DataKeyPairResponse) Format(f fmt.State, verb rune) {
-	type plain DataKeyPairResponse
-	p := plain(r)
-	p.PrivateKeyPlainText = redact(p.PrivateKeyPlainText)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with shared_secret redacted.
-func (r DeriveSharedSecretResponse) Format(f fmt.State, verb rune) {
-	type plain DeriveSharedSecretResponse
-	p := plain(r)
-	p.SharedSecret = redact(p.SharedSecret)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with data_key and datakey_dgst redacted.
-func (r DecryptDatakeyResponse) Format(f fmt.State, verb rune) {
-	type plain DecryptDatakeyResponse
-	p := plain(r)
-	p.DataKey, p.DatakeyDgst = redact(p.DataKey), redact(p.DatakeyDgst)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
-}
-
-// Format prints r with plain_text redacted.
-func (r EncryptDatakeyRequest) Format(f fmt.State, verb rune) {
-	type plain EncryptDatakeyRequest
-	p := plain(r)
-	p.PlainText = redact(p.PlainText)
-	fmt.Fprintf(f, fmt.FormatString(f, verb), p)
 }

@@ -383,7 +383,7 @@ func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project str
 	return &huawei.DeriveSharedSecretResponse{
 		KeyID:                 out.KeyID,
 		KeyAgreementAlgorithm: "ECDH",
-		SharedSecret:          b64(out.Secret),
+		SharedSecret:          huawei.NewSecret(b64(out.Secret)),
 		CiphertextRecipient:   b64(out.ForRecipient),
 	}, nil
 }
@@ -420,7 +420,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 	if !isSpec(req.KeySpec) {
 		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %q is not supported by this operation", req.KeySpec)
 	}
-	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin.Reveal(), req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +440,7 @@ func (a *API) dataKeyPair(ctx context.Context, c core.Caller, body []byte, isSpe
 		KeySpec:              out.Spec,
 		PublicKey:            b64(out.Public),
 		PrivateKeyCipherText: b64(out.PrivateCiphertext),
-		PrivateKeyPlainText:  b64(out.PrivatePlaintext),
+		PrivateKeyPlainText:  huawei.NewSecret(b64(out.PrivatePlaintext)),
 		CiphertextRecipient:  b64(out.ForRecipient),
 	}, nil
 }
@@ -453,7 +453,7 @@ func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err := checkKeyID(req.KeyID); err != nil {
 		return nil, err
 	}
-	plain, err := decodeHex("plain_text", req.PlainText)
+	plain, err := decodeHex("plain_text", req.PlainText.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -465,7 +465,7 @@ func (a *API) encryptDatakey(ctx context.Context, c core.Caller, project string,
 	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
 		return nil, err
 	}
-	if err := checkNoPin(req.Pin, req.PinType); err != nil {
+	if err := checkNoPin(req.Pin.Reveal(), req.PinType); err != nil {
 		return nil, err
 	}
 	if req.KeySpec != "" {
@@ -506,9 +506,9 @@ func (a *API) decryptDatakey(ctx context.Context, c core.Caller, project string,
 		return nil, err
 	}
 	return &huawei.DecryptDatakeyResponse{
-		DataKey:             hexOrEmpty(out.Plaintext),
+		DataKey:             huawei.NewSecret(hexOrEmpty(out.Plaintext)),
 		DatakeyLength:       strconv.Itoa(n),
-		DatakeyDgst:         hexOrEmpty(out.Digest),
+		DatakeyDgst:         huawei.NewSecret(hexOrEmpty(out.Digest)),
 		CiphertextRecipient: b64(out.ForRecipient),
 	}, nil
 }
@@ -554,7 +554,7 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 			return nil, err
 		}
 	}
-	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin, req.PinType, req.Recipient)
+	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin.Reveal(), req.PinType, req.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -564,7 +564,7 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 	}
 	return &huawei.CreateDatakeyResponse{
 		KeyID:               out.KeyID,
-		PlainText:           hexOrEmpty(out.Plaintext),
+		PlainText:           huawei.NewSecret(hexOrEmpty(out.Plaintext)),
 		CipherText:          hex.EncodeToString(out.Ciphertext),
 		CiphertextRecipient: b64(out.ForRecipient),
 	}, nil
@@ -591,12 +591,13 @@ func (a *API) encryptData(ctx context.Context, c core.Caller, project string, bo
 	if err := checkKeyID(req.KeyID); err != nil {
 		return nil, err
 	}
-	if req.PlainText == "" {
+	plain := req.PlainText.Reveal()
+	if plain == "" {
 		return nil, core.Errorf(core.KindMissingParameter, "plain_text is missing")
 	}
 	// ^.{1,4096}$ and 1 to 4096 bytes: no line feed (which . does not
 	// match); the length is checked apart (Go caps repeat counts at 1000).
-	if len(req.PlainText) > maxPlainTextLen || strings.ContainsRune(req.PlainText, '\n') {
+	if len(plain) > maxPlainTextLen || strings.ContainsRune(plain, '\n') {
 		return nil, core.Errorf(core.KindInvalidParameter, "plain_text is not 1 to %d bytes of one line", maxPlainTextLen)
 	}
 	if err := checkEncryptionAlgorithm(req.EncryptionAlgorithm); err != nil {
@@ -608,7 +609,7 @@ func (a *API) encryptData(ctx context.Context, c core.Caller, project string, bo
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	blob, err := a.core.Encrypt(ctx, c, req.KeyID, []byte(req.PlainText), []byte(req.AdditionalAuthenticatedData))
+	blob, err := a.core.Encrypt(ctx, c, req.KeyID, []byte(plain), []byte(req.AdditionalAuthenticatedData))
 	if err != nil {
 		return nil, err
 	}
@@ -652,8 +653,8 @@ func (a *API) decryptData(ctx context.Context, c core.Caller, project string, bo
 	}
 	return &huawei.DecryptDataResponse{
 		KeyID:               out.KeyID,
-		PlainText:           string(out.Plaintext),
-		PlainTextBase64:     b64(out.Plaintext),
+		PlainText:           huawei.NewSecret(string(out.Plaintext)),
+		PlainTextBase64:     huawei.NewSecret(b64(out.Plaintext)),
 		CiphertextRecipient: b64(out.ForRecipient),
 	}, nil
 }
@@ -678,7 +679,7 @@ func (a *API) genRandom(ctx context.Context, c core.Caller, project string, body
 	if err != nil {
 		return nil, err
 	}
-	return &huawei.GenRandomResponse{RandomData: hexOrEmpty(out.Plaintext), CiphertextRecipient: b64(out.ForRecipient)}, nil
+	return &huawei.GenRandomResponse{RandomData: huawei.NewSecret(hexOrEmpty(out.Plaintext)), CiphertextRecipient: b64(out.ForRecipient)}, nil
 }
 
 func (a *API) getParametersForImport(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {

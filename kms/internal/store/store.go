@@ -13,20 +13,32 @@
 //     (DataDir/master.key, mode 0600), bound to the key ID. The master key
 //     sits beside the database: this protects a copied database, not a
 //     copied directory.
+//   - A check value sealed under the master key, written when the store is
+//     created, makes Open refuse a master key that is not the store's
+//     (ErrWrongMasterKey). LoosePermissions reports a master key or data
+//     directory that other users may read or write; Open does not refuse
+//     one.
 //   - Every write is an fsynced bbolt transaction: once a record is
 //     written it survives kill -9.
+//   - Records are decoded strictly and within bounds (64 KiB, PCR0 to
+//     PCR31): a record with a field this version does not know is refused,
+//     so that a store written by a newer version does not open with its
+//     rules silently dropped.
 package store
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -75,7 +87,26 @@ type Store struct {
 // ErrNotFound is the error of Get and Update for an ID that no record has.
 var ErrNotFound = errors.New("kms: no such key")
 
-var keysBucket = []byte("keys")
+// ErrWrongMasterKey is the error of Open when the master key is not the one
+// the store was sealed under: it does not open the store's check value or,
+// in a store made before there was one, any of its sealed records. Without
+// this check every use of a key would fail instead.
+var ErrWrongMasterKey = errors.New("kms: the master key does not open this key store")
+
+var (
+	keysBucket = []byte("keys")
+	// metaBucket holds what is not a key record: the check value.
+	metaBucket = []byte("meta")
+	checkKey   = []byte("master-key-check")
+)
+
+// The check value is checkPlaintext sealed under the master key with the
+// label checkLabel, written when the store is created. No key ID or import
+// token header is checkLabel, and the plaintext is public, so it opens
+// nothing else and reveals nothing.
+const checkLabel = "qtenclave kms master key check"
+
+var checkPlaintext = []byte("qtenclave kms master key check v1")
 
 const (
 	dbFile        = "keys.db"
@@ -88,49 +119,50 @@ const (
 // (keys.db) and its master key (master.key) if need be. With dir "", the
 // store lives in memory under a random master key and dies with the process.
 // Close the store to release the database.
+//
+// A master key that is not the store's is refused with ErrWrongMasterKey.
+// Open does not check file modes: see LoosePermissions.
 func Open(dir string) (*Store, error) {
-	var master []byte
-	var s *Store
 	if dir == "" {
-		master = make([]byte, masterKeyLen)
+		master := make([]byte, masterKeyLen)
 		rand.Read(master)
-		s = &Store{recs: make(map[string]*Record)}
-	} else {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("kms: data directory: %w", err)
-		}
-		var err error
-		if master, err = loadMasterKey(dir); err != nil {
+		sl, err := newSealer(master)
+		clear(master)
+		if err != nil {
 			return nil, err
 		}
-		if s, err = openBolt(dir); err != nil {
-			clear(master)
-			return nil, err
-		}
+		return &Store{recs: make(map[string]*Record), sealer: sl}, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("kms: data directory: %w", err)
+	}
+	master, err := loadMasterKey(dir)
+	if err != nil {
+		return nil, err
 	}
 	sl, err := newSealer(master)
 	clear(master)
 	if err != nil {
-		s.Close()
 		return nil, err
 	}
-	s.sealer = sl
-	return s, nil
+	return openBolt(dir, sl)
 }
 
-// openBolt opens (or creates) dir/keys.db and loads every record.
-func openBolt(dir string) (*Store, error) {
-	db, err := bolt.Open(filepath.Join(dir, dbFile), 0o600, &bolt.Options{Timeout: lockTimeout})
+// openBolt opens (or creates) dir/keys.db, loads every record and checks
+// that the master key is the store's.
+func openBolt(dir string, sl *sealer) (*Store, error) {
+	path := filepath.Join(dir, dbFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
-	s := &Store{db: db, recs: make(map[string]*Record)}
+	s := &Store{db: db, recs: make(map[string]*Record), sealer: sl}
 	err = db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(keysBucket)
 		if err != nil {
 			return err
 		}
-		return bk.ForEach(func(k, v []byte) error {
+		err = bk.ForEach(func(k, v []byte) error {
 			rec, err := decodeRecord(v)
 			if err != nil {
 				return err
@@ -141,18 +173,94 @@ func openBolt(dir string) (*Store, error) {
 			s.recs[rec.ID] = rec
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return s.checkMasterKey(tx)
 	})
 	if err != nil {
 		db.Close()
+		if errors.Is(err, ErrWrongMasterKey) {
+			return nil, fmt.Errorf("%w: %s is not the key %s was sealed under",
+				ErrWrongMasterKey, filepath.Join(dir, masterKeyFile), path)
+		}
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
 	return s, nil
 }
 
+// checkMasterKey opens the check value with the master key, or, in a store
+// that has none yet (a new one, or one made before check values), checks the
+// key against the sealed records and writes the check value. A store without
+// a sealed record has nothing to check a key against: its key is the one
+// that writes the check value.
+func (s *Store) checkMasterKey(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(metaBucket)
+	if err != nil {
+		return err
+	}
+	if v := meta.Get(checkKey); v != nil {
+		pt, err := s.sealer.open(checkLabel, v)
+		if err != nil || !bytes.Equal(pt, checkPlaintext) {
+			return ErrWrongMasterKey
+		}
+		return nil
+	}
+	sealed, opened := false, false
+	for _, rec := range s.recs {
+		if len(rec.Sealed) == 0 {
+			continue
+		}
+		sealed = true
+		if pt, err := s.sealer.open(rec.ID, rec.Sealed); err == nil {
+			clear(pt)
+			opened = true
+			break
+		}
+	}
+	if sealed && !opened {
+		return ErrWrongMasterKey
+	}
+	return meta.Put(checkKey, s.sealer.seal(checkLabel, checkPlaintext))
+}
+
+// Limits of a stored record. The largest real record, an RSA-4096 key with
+// a policy on every PCR, is under 8 KiB.
+const (
+	maxRecordLen = 64 << 10
+	maxPCRIndex  = 31 // PCR0 to PCR31, as attestation documents carry them
+	maxPCRLen    = 64 // SHA-512
+)
+
+// errCorruptRecord is the error of a record that does not decode. It names
+// what is wrong, never the record's content.
+var errCorruptRecord = errors.New("kms: corrupt key record")
+
+// decodeRecord decodes a stored record strictly: one JSON object of
+// Record's fields (a field this version does not know is refused, not
+// dropped: it may hold a rule, such as an attestation policy, that would
+// otherwise be silently lost), with an ID and PCR indices and values in
+// bounds. On error the record is nil.
 func decodeRecord(b []byte) (*Record, error) {
+	if len(b) > maxRecordLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", errCorruptRecord, maxRecordLen)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
 	var rec Record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("kms: corrupt key record: %w", err)
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object of a record's fields", errCorruptRecord)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: data after the JSON object", errCorruptRecord)
+	}
+	if rec.ID == "" {
+		return nil, fmt.Errorf("%w: no ID", errCorruptRecord)
+	}
+	for i, v := range rec.PCRs {
+		if i < 0 || i > maxPCRIndex || len(v) == 0 || len(v) > maxPCRLen {
+			return nil, fmt.Errorf("%w: PCR %d of %d bytes", errCorruptRecord, i, len(v))
+		}
 	}
 	return &rec, nil
 }
@@ -262,8 +370,13 @@ func (s *Store) Unseal(label string, sealed []byte) ([]byte, error) {
 // sealer encrypts key material at rest with AES-256-GCM under the store's
 // master key. The key ID is bound as additional data, so sealed material
 // cannot be moved to another record.
+//
+// The cipher, whose key schedule holds the master key, is behind a pointer
+// to the interface: fmt prints a pointer that it meets with a verb for other
+// kinds (%s, %q, ...) by printing what it points to, one level deep, and
+// prints the pointer to the interface as an address.
 type sealer struct {
-	aead cipher.AEAD
+	aead *cipher.AEAD
 }
 
 const masterKeyLen = 32
@@ -282,21 +395,23 @@ func newSealer(master []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead}, nil
+	return &sealer{aead: &aead}, nil
 }
 
 func (s *sealer) seal(id string, material []byte) []byte {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(material)+s.aead.Overhead())
+	aead := *s.aead
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(material)+aead.Overhead())
 	rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, material, append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+	return aead.Seal(nonce, nonce, material, append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
 }
 
 func (s *sealer) open(id string, sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n+s.aead.Overhead() {
+	aead := *s.aead
+	n := aead.NonceSize()
+	if len(sealed) < n+aead.Overhead() {
 		return nil, errors.New("kms: sealed key material is truncated")
 	}
-	pt, err := s.aead.Open(nil, sealed[:n], sealed[n:], append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
+	pt, err := aead.Open(nil, sealed[:n], sealed[n:], append(sealLabel[:len(sealLabel):len(sealLabel)], id...))
 	if err != nil {
 		return nil, errors.New("kms: sealed key material does not open under the master key")
 	}
@@ -364,4 +479,37 @@ func writeFileDurably(path string, data []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// LoosePermissions returns a warning for each file of the store in dir that
+// other users may read or change: the data directory or master key readable
+// or writable by group or others, or the database writable by them. Open
+// makes them 0700 and 0600; a looser mode comes from a hand-made directory,
+// a copy, or a chmod. The database holds no plaintext secret, so reading it
+// is harmless; changing it is not (a record's attestation policy is not
+// sealed). The warnings name paths and modes, nothing else. Nothing is
+// reported for files that do not exist or on systems without Unix modes.
+func LoosePermissions(dir string) []string {
+	if dir == "" || runtime.GOOS == "windows" {
+		return nil
+	}
+	var warnings []string
+	for _, c := range []struct {
+		path, what, risk string
+		mask, want       fs.FileMode
+	}{
+		{dir, "data directory", "list or change its files", 0o066, 0o700},
+		{filepath.Join(dir, masterKeyFile), "master key", "read or replace it", 0o066, 0o600},
+		{filepath.Join(dir, dbFile), "key database", "change its records", 0o022, 0o600},
+	} {
+		info, err := os.Stat(c.path)
+		if err != nil {
+			continue
+		}
+		if mode := info.Mode().Perm(); mode&c.mask != 0 {
+			warnings = append(warnings, fmt.Sprintf("kms: %s %s is mode %04o: group or others may %s (chmod %o)",
+				c.what, c.path, mode, c.risk, c.want))
+		}
+	}
+	return warnings
 }
