@@ -54,8 +54,10 @@ var awsErrors = map[core.Kind]awsError{
 	core.KindInvalidState:        {http.StatusBadRequest, "KMSInvalidStateException"},
 	// A key policy's denial: AccessDeniedException with AWS's status for
 	// every client error.
-	core.KindAccessDenied:    {http.StatusBadRequest, "AccessDeniedException"},
-	core.KindMalformedPolicy: {http.StatusBadRequest, "MalformedPolicyDocumentException"},
+	core.KindAccessDenied:     {http.StatusBadRequest, "AccessDeniedException"},
+	core.KindMalformedPolicy:  {http.StatusBadRequest, "MalformedPolicyDocumentException"},
+	core.KindIncorrectKey:     {http.StatusBadRequest, "IncorrectKeyException"},
+	core.KindInvalidSignature: {http.StatusBadRequest, "KMSInvalidSignatureException"},
 }
 
 // awsErrorOf returns the wire form and message of err. Authentication

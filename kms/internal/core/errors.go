@@ -42,6 +42,8 @@ const (
 	KindInvalidState                     // the key's state does not allow the operation (pending import)
 	KindAccessDenied                     // a key policy or IAM policy does not allow the operation
 	KindMalformedPolicy                  // a key policy document is refused: grammar, limits or lockout
+	KindIncorrectKey                     // the ciphertext was made under another key than the one named
+	KindInvalidSignature                 // a signature does not verify
 )
 
 // Error is a failed operation: a kind that front ends map to their wire form

@@ -53,4 +53,10 @@ var huaweiErrors = map[core.Kind]struct {
 	core.KindAccessDenied: {http.StatusForbidden, "KMS.0904"},
 	// Key policies are set through the AWS front end only.
 	core.KindMalformedPolicy: {http.StatusBadRequest, "KMS.0308"},
+	// A ciphertext under another key than key_id: it does not decrypt under
+	// key_id, as any other ciphertext that does not decrypt.
+	core.KindIncorrectKey: {http.StatusBadRequest, "KMS.0706"},
+	// verify answers signature_valid "false" for a signature that does not
+	// verify; no other operation checks one.
+	core.KindInvalidSignature: {http.StatusBadRequest, "KMS.0709"},
 }
