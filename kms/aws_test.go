@@ -297,14 +297,14 @@ func TestAWSDeriveSharedSecret(t *testing.T) {
 			for _, usage := range []string{"KEY_AGREEMENT", "DERIVE_SHARED_SECRET"} {
 				id, arn := k.awsCreateKey(t, spec, usage)
 				md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
-				require.Equal(t, "KEY_AGREEMENT", md["KeyUsage"])
+				require.Equal(t, usage, md["KeyUsage"], "the usage is reported by the name it was created with")
 				require.Equal(t, spec, md["KeySpec"])
 				require.Equal(t, []any{"ECDH"}, md["KeyAgreementAlgorithms"])
 
 				pk := k.aws(t, "GetPublicKey", map[string]any{"KeyId": arn})
 				require.Equal(t, arn, pk["KeyId"])
 				require.Equal(t, spec, pk["KeySpec"])
-				require.Equal(t, "KEY_AGREEMENT", pk["KeyUsage"])
+				require.Equal(t, usage, pk["KeyUsage"])
 				kmsPub, err := keyspec.ParsePublicKey(blob(t, pk["PublicKey"]))
 				require.NoError(t, err)
 				want, err := peer.ECDH(kmsPub)

@@ -60,7 +60,8 @@
 // (KMS-WIRE.md). Both are accepted, and the differences are handled in
 // exactly these places: the top-level RecipientInfo blob (the attestation
 // document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
-// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
+// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT (core.UsageDeriveSharedSecret,
+// which the key reports back as its KeyUsage);
 // KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
 // a key ID or an ARN in AWS's form or the seed's (awsKeyID); responses give
 // the ARN in AWS's form, arn:aws:kms:REGION:ACCOUNT:key/ID, or in the seed's,
@@ -383,8 +384,7 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	case "":
 		usage = core.UsageEncryptDecrypt // AWS's default, whatever the spec
 	case core.UsageEncryptDecrypt, core.UsageSignVerify, core.UsageKeyAgreement:
-	case "DERIVE_SHARED_SECRET": // seed 001's name
-		usage = core.UsageKeyAgreement
+	case core.UsageDeriveSharedSecret: // seed 001's name, kept and reported back
 	case "GENERATE_VERIFY_MAC":
 		return nil, core.Errorf(core.KindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
 	default:
@@ -501,7 +501,7 @@ func awsAlgorithms(rec *core.Key) (encryption, agreement []string) {
 	switch {
 	case rec.Usage == core.UsageEncryptDecrypt && rec.Symmetric():
 		return []string{"SYMMETRIC_DEFAULT"}, nil
-	case rec.Usage == core.UsageKeyAgreement:
+	case rec.HasUsage(core.UsageKeyAgreement):
 		return nil, []string{"ECDH"}
 	}
 	return nil, nil

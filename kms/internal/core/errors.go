@@ -18,7 +18,7 @@ const (
 	KindTooLarge                         // body exceeds the request limit
 	KindMissingParameter                 // a mandatory field is absent or empty
 	KindInvalidKeyID                     // key_id does not match the 36-byte key ID format
-	KindInvalidSequence                  // sequence is not a 36-byte serial number
+	KindInvalidSequence                  // sequence is longer than the 36 bytes of a serial number
 	KindInvalidParameter                 // a field breaks its enum, regex, length or range rule
 	KindInvalidAlias                     // key_alias breaks its rule
 	KindNotFound                         // no key has that ID

@@ -55,7 +55,23 @@ const (
 	UsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 	UsageSignVerify     = "SIGN_VERIFY"
 	UsageKeyAgreement   = "KEY_AGREEMENT"
+	// UsageDeriveSharedSecret is seed 001's name of KEY_AGREEMENT. A key
+	// created with it is a KEY_AGREEMENT key in every rule, and keeps the
+	// name it was created with, which describe and list report back.
+	UsageDeriveSharedSecret = "DERIVE_SHARED_SECRET"
 )
+
+// baseUsage returns the usage that u names: KEY_AGREEMENT for
+// DERIVE_SHARED_SECRET, u itself otherwise.
+func baseUsage(u string) string {
+	if u == UsageDeriveSharedSecret {
+		return UsageKeyAgreement
+	}
+	return u
+}
+
+// HasUsage reports whether the key's usage is u, by either of its names.
+func (k *Key) HasUsage(u string) bool { return baseUsage(k.Usage) == baseUsage(u) }
 
 // Key specs of create-key, with what each allows.
 type keySpecInfo struct {
@@ -91,7 +107,7 @@ func IsKeySpec(spec string) bool {
 // UsageAllowed reports whether a key of spec may be created with usage.
 func UsageAllowed(spec, usage string) bool {
 	info := keySpecs[spec]
-	switch usage {
+	switch baseUsage(usage) {
 	case UsageEncryptDecrypt:
 		return info.symmetric || info.rsaBits != 0 || spec == "SM2"
 	case UsageSignVerify:
@@ -149,7 +165,7 @@ func (k *KMS) CreateKey(ctx context.Context, c Caller, in *CreateKeyInput) (*Key
 		}
 	}
 	switch usage {
-	case UsageEncryptDecrypt, UsageSignVerify, UsageKeyAgreement:
+	case UsageEncryptDecrypt, UsageSignVerify, UsageKeyAgreement, UsageDeriveSharedSecret:
 	default:
 		return nil, Errorf(KindInvalidParameter, "key_usage %q is not supported", usage)
 	}
@@ -286,7 +302,7 @@ func usable(rec *store.Record, usage string) error {
 	if rec.State != StateEnabled || expired(rec.Expires) {
 		return Errorf(KindDisabled, "key %s is not enabled", rec.ID)
 	}
-	if rec.Usage != usage {
+	if baseUsage(rec.Usage) != usage {
 		return Errorf(KindInvalidKeyUsage, "key %s has usage %s, not %s", rec.ID, rec.Usage, usage)
 	}
 	return nil
