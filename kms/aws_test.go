@@ -226,14 +226,16 @@ func TestAWSEncryptDecrypt(t *testing.T) {
 	dec = k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": ct, "EncryptionContext": ctx, "KeyId": id})
 	require.Equal(t, pt, blob(t, dec["Plaintext"]))
 
-	// The context is bound: none, another value, another key each fail alike.
+	// The context is bound: none or another value fail alike.
 	for _, c := range []map[string]string{nil, {"purpose": "test"}, {"purpose": "test", "a": "c"}} {
 		body, _ := json.Marshal(map[string]any{"CiphertextBlob": ct, "EncryptionContext": c})
 		k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "InvalidCiphertextException")
 	}
+	// A KeyId that is not the ciphertext's key is IncorrectKeyException, as
+	// AWS documents it for Decrypt.
 	other, _ := k.awsCreateKey(t, "", "")
 	body, _ := json.Marshal(map[string]any{"CiphertextBlob": ct, "EncryptionContext": ctx, "KeyId": other})
-	k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "InvalidCiphertextException")
+	k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "IncorrectKeyException")
 
 	// GenerateDataKey: the ciphertext decrypts to the plaintext it came with.
 	for _, req := range []map[string]any{{"KeySpec": "AES_256"}, {"KeySpec": "AES_128"}, {"NumberOfBytes": 1}, {"NumberOfBytes": 1024}} {
