@@ -130,6 +130,13 @@ var operations = map[string]handler{
 	"PutKeyPolicy":        (*API).putKeyPolicy,
 	"GetKeyPolicy":        (*API).getKeyPolicy,
 	"ListKeyPolicies":     (*API).listKeyPolicies,
+
+	// crypto.go
+	"Sign":                                (*API).sign,
+	"Verify":                              (*API).verify,
+	"ReEncrypt":                           (*API).reEncrypt,
+	"GenerateDataKeyWithoutPlaintext":     (*API).generateDataKeyWithoutPlaintext,
+	"GenerateDataKeyPairWithoutPlaintext": (*API).generateDataKeyPairWithoutPlaintext,
 }
 
 // Operation returns the X-Amz-Target of r, bounded, for the log.
@@ -390,7 +397,10 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	default:
 		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
 	}
-	if !core.UsageAllowed(ours, usage) {
+	if !core.UsageAllowed(ours, usage) || (spec == "ECC_SECG_P256K1" && usage != core.UsageSignVerify) {
+		// AWS allows ECC_SECG_P256K1 keys SIGN_VERIFY only, where Huawei's
+		// SECP256K1 keys also agree keys
+		// (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html#KMS-CreateKey-request-KeyUsage).
 		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
 	}
 	var origin string
@@ -492,19 +502,18 @@ func (a *API) metadata(rec *core.Key) awsKeyMetadata {
 		}
 	}
 	m.EncryptionAlgorithms, m.KeyAgreementAlgorithms = awsAlgorithms(rec)
+	m.SigningAlgorithms = rec.SigningAlgorithms()
 	return m
 }
 
-// awsAlgorithms lists what this server does with a key: symmetric
-// encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
+// awsAlgorithms lists what this server does with a key: the encryption
+// algorithms of ENCRYPT_DECRYPT keys, ECDH for KEY_AGREEMENT keys. The
+// signing algorithms of SIGN_VERIFY keys are core.Key.SigningAlgorithms.
 func awsAlgorithms(rec *core.Key) (encryption, agreement []string) {
-	switch {
-	case rec.Usage == core.UsageEncryptDecrypt && rec.Symmetric():
-		return []string{"SYMMETRIC_DEFAULT"}, nil
-	case rec.HasUsage(core.UsageKeyAgreement):
+	if rec.HasUsage(core.UsageKeyAgreement) {
 		return nil, []string{"ECDH"}
 	}
-	return nil, nil
+	return rec.EncryptionAlgorithms(), nil
 }
 
 func awsOrigin(origin string) string {
@@ -586,6 +595,7 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 		KeySpec:                awsSpecOf(rec.Spec),
 		KeyUsage:               rec.Usage,
 		PublicKey:              rec.Public,
+		SigningAlgorithms:      rec.SigningAlgorithms(),
 	}, nil
 }
 
@@ -710,22 +720,12 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	}, nil
 }
 
-func awsCheckEncryptionAlgorithm(alg string) error {
-	switch alg {
-	case "", "SYMMETRIC_DEFAULT":
-		return nil
-	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return core.Errorf(core.KindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
-	}
-	return core.Errorf(core.KindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
-}
-
 func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsEncryptRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+	if err := awsEncryptionAlgorithm("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
 	pt, err := awsBlob("Plaintext", in.Plaintext, awsMaxPlaintext)
@@ -737,11 +737,11 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	blob, err := a.core.Encrypt(ctx, c, id, pt, aad)
+	out, err := a.core.EncryptWith(ctx, c, &core.EncryptInput{KeyID: id, Plaintext: pt, AAD: aad, Algorithm: in.EncryptionAlgorithm})
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: a.core.KeyARN(id)}, nil
+	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.core.KeyARN(out.KeyID)}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -749,7 +749,7 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+	if err := awsEncryptionAlgorithm("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
 	blob, err := awsBlob("CiphertextBlob", in.CiphertextBlob, awsMaxCiphertext)
@@ -764,13 +764,13 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.core.Decrypt(ctx, c, id, blob, aad, r)
+	out, err := a.core.DecryptWith(ctx, c, &core.DecryptInput{KeyID: id, Ciphertext: blob, AAD: aad, Algorithm: in.EncryptionAlgorithm, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.ForRecipient,
-		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
+		EncryptionAlgorithm:    awsAlgorithmOr(in.EncryptionAlgorithm),
 		KeyID:                  a.core.KeyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil

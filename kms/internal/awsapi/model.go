@@ -85,6 +85,7 @@ type awsKeyMetadata struct {
 	KeyUsage               string   `json:"KeyUsage"`
 	MultiRegion            bool     `json:"MultiRegion"`
 	Origin                 string   `json:"Origin"`
+	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
 }
 
 type awsKeyMetadataResponse struct {
@@ -115,6 +116,7 @@ type awsGetPublicKeyResponse struct {
 	KeySpec                string   `json:"KeySpec"`
 	KeyUsage               string   `json:"KeyUsage"`
 	PublicKey              []byte   `json:"PublicKey"`
+	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
 }
 
 // awsDeriveSharedSecretRequest is the body of DeriveSharedSecret in both of
