@@ -112,6 +112,11 @@ var operations = map[string]handler{
 	"encrypt-data":              (*API).encryptData,
 	"decrypt-data":              (*API).decryptData,
 	"gen-random":                (*API).genRandom,
+
+	// sign.go
+	"sign":                             (*API).sign,
+	"verify":                           (*API).verify,
+	"create-datakey-without-plaintext": (*API).createDatakeyWithoutPlaintext,
 }
 
 // Operation returns the name of the operation that r's path names, or "" if
@@ -548,22 +553,9 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 	if err := checkKeyID(req.KeyID); err != nil {
 		return nil, err
 	}
-	bits := 256 // neither key_spec nor datakey_length: 256 bits
-	switch req.KeySpec {
-	case "", "AES_256":
-	case "AES_128", "SM4":
-		bits = 128
-	case "HMAC_256", "HMAC_384", "HMAC_512", "HMAC_SM3":
-		return nil, core.Errorf(core.KindUnsupported, "key_spec %s is not supported by this server", req.KeySpec)
-	default:
-		return nil, core.Errorf(core.KindInvalidParameter, "key_spec %.64q is not AES_256, AES_128 or SM4", req.KeySpec)
-	}
-	if req.DatakeyLength != "" {
-		// Given both, datakey_length wins, as the reference says.
-		var err error
-		if bits, err = parseBits("datakey_length", req.DatakeyLength); err != nil {
-			return nil, err
-		}
+	bits, err := datakeyBits(req.KeySpec, req.DatakeyLength)
+	if err != nil {
+		return nil, err
 	}
 	rcpt, err := secretTail(req.AdditionalAuthenticatedData, req.Sequence, req.Pin.Reveal(), req.PinType, req.Recipient)
 	if err != nil {
@@ -581,17 +573,24 @@ func (a *API) createDatakey(ctx context.Context, c core.Caller, project string, 
 	}, nil
 }
 
-// checkEncryptionAlgorithm checks encrypt-data's and decrypt-data's
-// encryption_algorithm: SYMMETRIC_DEFAULT (the default); the asymmetric
-// ones are not supported by this server.
-func checkEncryptionAlgorithm(alg string) error {
-	switch alg {
-	case "", "SYMMETRIC_DEFAULT":
-		return nil
-	case "RSAES_OAEP_SHA_256", "SM2_ENCRYPT":
-		return core.Errorf(core.KindUnsupported, "encryption_algorithm %s is not supported by this server", alg)
+// datakeyBits returns the length in bits of the data key that
+// create-datakey (and create-datakey-without-plaintext) asks for.
+func datakeyBits(keySpec, datakeyLength string) (int, error) {
+	bits := 256 // neither key_spec nor datakey_length: 256 bits
+	switch keySpec {
+	case "", "AES_256":
+	case "AES_128", "SM4":
+		bits = 128
+	case "HMAC_256", "HMAC_384", "HMAC_512", "HMAC_SM3":
+		return 0, core.Errorf(core.KindUnsupported, "key_spec %s is not supported by this server", keySpec)
+	default:
+		return 0, core.Errorf(core.KindInvalidParameter, "key_spec %.64q is not AES_256, AES_128 or SM4", keySpec)
 	}
-	return core.Errorf(core.KindInvalidParameter, "encryption_algorithm %.64q is not SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256 or SM2_ENCRYPT", alg)
+	if datakeyLength != "" {
+		// Given both, datakey_length wins, as the reference says.
+		return parseBits("datakey_length", datakeyLength)
+	}
+	return bits, nil
 }
 
 func (a *API) encryptData(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
@@ -611,7 +610,8 @@ func (a *API) encryptData(ctx context.Context, c core.Caller, project string, bo
 	if len(plain) > maxPlainTextLen || strings.ContainsRune(plain, '\n') {
 		return nil, core.Errorf(core.KindInvalidParameter, "plain_text is not 1 to %d bytes of one line", maxPlainTextLen)
 	}
-	if err := checkEncryptionAlgorithm(req.EncryptionAlgorithm); err != nil {
+	alg, err := encryptionAlgorithm(req.EncryptionAlgorithm)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkAAD(req.AdditionalAuthenticatedData); err != nil {
@@ -620,11 +620,11 @@ func (a *API) encryptData(ctx context.Context, c core.Caller, project string, bo
 	if err := checkSequence(req.Sequence); err != nil {
 		return nil, err
 	}
-	blob, err := a.core.Encrypt(ctx, c, req.KeyID, []byte(plain), []byte(req.AdditionalAuthenticatedData))
+	out, err := a.core.EncryptWith(ctx, c, &core.EncryptInput{KeyID: req.KeyID, Plaintext: []byte(plain), AAD: []byte(req.AdditionalAuthenticatedData), Algorithm: alg})
 	if err != nil {
 		return nil, err
 	}
-	return &huawei.EncryptDataResponse{KeyID: req.KeyID, CipherText: b64(blob)}, nil
+	return &huawei.EncryptDataResponse{KeyID: out.KeyID, CipherText: b64(out.Ciphertext)}, nil
 }
 
 func (a *API) decryptData(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
@@ -646,7 +646,8 @@ func (a *API) decryptData(ctx context.Context, c core.Caller, project string, bo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkEncryptionAlgorithm(req.EncryptionAlgorithm); err != nil {
+	alg, err := encryptionAlgorithm(req.EncryptionAlgorithm)
+	if err != nil {
 		return nil, err
 	}
 	if req.KeyID != "" {
@@ -658,7 +659,7 @@ func (a *API) decryptData(ctx context.Context, c core.Caller, project string, bo
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.core.Decrypt(ctx, c, req.KeyID, blob, []byte(req.AdditionalAuthenticatedData), rcpt)
+	out, err := a.core.DecryptWith(ctx, c, &core.DecryptInput{KeyID: req.KeyID, Ciphertext: blob, AAD: []byte(req.AdditionalAuthenticatedData), Algorithm: alg, Recipient: rcpt})
 	if err != nil {
 		return nil, err
 	}
