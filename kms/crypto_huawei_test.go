@@ -110,8 +110,8 @@ func TestHuaweiSignVerify(t *testing.T) {
 	digest := sha256.Sum256(msg)
 	for _, c := range []struct {
 		name, op string
-		body map[string]any
-		code string
+		body     map[string]any
+		code     string
 	}{
 		{"missing message", "sign", map[string]any{"key_id": ec, "signing_algorithm": "ECDSA_SHA_256"}, "KMS.0204"},
 		{"message base64", "sign", map[string]any{"key_id": ec, "message": "!!", "signing_algorithm": "ECDSA_SHA_256"}, "KMS.0308"},
