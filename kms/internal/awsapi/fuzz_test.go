@@ -11,7 +11,7 @@ import (
 )
 
 // FuzzAWSRequest feeds arbitrary bodies to the AWS operations that decode
-// untrusted input (all but the two that generate keys, whose cost would
+// untrusted input (all but the three that generate keys, whose cost would
 // slow the fuzzer without exercising other parsing: their bodies go through
 // the same wire.Decode). Property: an operation either answers with a body
 // that encodes, or fails with a client error (4xx) that has an __type;
@@ -35,8 +35,24 @@ func FuzzAWSRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	signer, err := k.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{Spec: "EC_P256", Usage: core.UsageSignVerify})
+	if err != nil {
+		f.Fatal(err)
+	}
+	rsaKey, err := k.CreateKey(f.Context(), testCaller, &core.CreateKeyInput{Spec: "RSA_2048", Usage: core.UsageEncryptDecrypt})
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, err := k.Sign(f.Context(), testCaller, &core.SignInput{KeyID: signer.ID, Message: []byte("fuzz"), Algorithm: core.SignECDSASHA256})
+	if err != nil {
+		f.Fatal(err)
+	}
+	rsaCT, err := k.EncryptWith(f.Context(), testCaller, &core.EncryptInput{KeyID: rsaKey.ID, Plaintext: []byte("fuzz"), Algorithm: core.EncryptRSAOAEPSHA1})
+	if err != nil {
+		f.Fatal(err)
+	}
 	ops := []string{"DescribeKey", "ListKeys", "GetPublicKey", "DeriveSharedSecret", "GenerateDataKey", "Encrypt", "Decrypt", "GenerateRandom",
-		"PutKeyPolicy", "GetKeyPolicy", "ListKeyPolicies"}
+		"PutKeyPolicy", "GetKeyPolicy", "ListKeyPolicies", "Sign", "Verify", "ReEncrypt", "GenerateDataKeyWithoutPlaintext"}
 	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	// Seeds: the AWS SDK's bodies (KMS-WIRE.md), seed 001's, and near misses.
 	for _, s := range []struct {
@@ -66,6 +82,14 @@ func FuzzAWSRequest(f *testing.F) {
 		{8, js(map[string]any{"KeyId": sym.ID, "Policy": `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEqualsIgnoreCase":{"kms:RecipientAttestation:PCR0":"00"}}},{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}`, "BypassPolicyLockoutSafetyCheck": false})},
 		{9, js(map[string]any{"KeyId": sym.ID, "PolicyName": "default"})},
 		{10, js(map[string]any{"KeyId": sym.ID, "Limit": 10})},
+		{11, js(map[string]any{"KeyId": signer.ID, "Message": b64([]byte("fuzz")), "SigningAlgorithm": "ECDSA_SHA_256"})},
+		{11, js(map[string]any{"KeyId": signer.ID, "Message": b64(make([]byte, 32)), "MessageType": "DIGEST", "SigningAlgorithm": "ECDSA_SHA_256"})},
+		{12, js(map[string]any{"KeyId": signer.ID, "Message": b64([]byte("fuzz")), "Signature": b64(sig.Signature), "SigningAlgorithm": "ECDSA_SHA_256"})},
+		{5, js(map[string]any{"KeyId": rsaKey.ID, "Plaintext": b64([]byte("x")), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})},
+		{6, js(map[string]any{"CiphertextBlob": b64(rsaCT.Ciphertext), "KeyId": rsaKey.ID, "EncryptionAlgorithm": "RSAES_OAEP_SHA_1"})},
+		{13, js(map[string]any{"CiphertextBlob": b64(blob), "DestinationKeyId": sym.ID, "DestinationEncryptionContext": map[string]string{"a": "b"}})},
+		{13, js(map[string]any{"CiphertextBlob": b64(rsaCT.Ciphertext), "SourceKeyId": rsaKey.ID, "SourceEncryptionAlgorithm": "RSAES_OAEP_SHA_1", "DestinationKeyId": rsaKey.ID, "DestinationEncryptionAlgorithm": "RSAES_OAEP_SHA_256"})},
+		{14, js(map[string]any{"KeyId": sym.ID, "KeySpec": "AES_128"})},
 		{0, `{"KeyId":"x"}{}`},
 		{0, `{"KeyId":null}`},
 	} {

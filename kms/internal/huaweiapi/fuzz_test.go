@@ -30,6 +30,7 @@ func fuzzKMS(t testing.TB) (*API, map[string]string) {
 	for _, c := range []struct{ name, spec, usage, origin string }{
 		{"aes", "AES_256", "", ""}, {"sm4", "SM4", "", ""}, {"p256", "EC_P256", "KEY_AGREEMENT", ""},
 		{"sm2", "SM2", "KEY_AGREEMENT", ""}, {"ext", "AES_256", "", "external"}, {"extec", "EC_P256", "KEY_AGREEMENT", "external"},
+		{"p256s", "EC_P256", "SIGN_VERIFY", ""}, {"sm2s", "SM2", "SIGN_VERIFY", ""}, {"sm2e", "SM2", "ENCRYPT_DECRYPT", ""}, {"rsae", "RSA_2048", "ENCRYPT_DECRYPT", ""},
 	} {
 		key, err := k.CreateKey(context.Background(), testCaller, &core.CreateKeyInput{Alias: c.name, Spec: c.spec, Usage: c.usage, Origin: c.origin})
 		if err != nil {
@@ -72,6 +73,11 @@ func FuzzHuaweiRequest(f *testing.F) {
 		`{"key_id":"%sm4","plain_text":"hello","encryption_algorithm":"SYMMETRIC_DEFAULT"}`,
 		`{"cipher_text":"ATEyMzQ=","key_id":"%aes","recipient":{"attestation_document":"hEShATgioFkQ"}}`,
 		`{"random_data_length":"256","sequence":"919c82d4-8046-4722-9094-35c3c6524cff"}`,
+		`{"key_id":"%p256s","message":"` + strings.Repeat("A", 43) + `=","signing_algorithm":"ECDSA_SHA_256"}`,
+		`{"key_id":"%p256s","message":"aGVsbG8=","signing_algorithm":"ECDSA_SHA_256","message_type":"RAW","signature":"MEUCIQD/","sequence":"sequence"}`,
+		`{"key_id":"%sm2s","message":"` + strings.Repeat("B", 43) + `=","signing_algorithm":"SM2DSA_SM3","message_type":"DIGEST"}`,
+		`{"key_id":"%rsae","plain_text":"hello","encryption_algorithm":"RSAES_OAEP_SHA_256"}`,
+		`{"key_id":"%sm2e","cipher_text":"MG4CIH9rDIF6IyDnoCaAHlasRlMUW5nAcfbBeZykuTUqDCN+CwIhAO5hPCu0Ll/Gm","encryption_algorithm":"SM2_ENCRYPT"}`,
 	}
 	for i, s := range seeds {
 		for name, id := range ids {
