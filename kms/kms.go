@@ -20,6 +20,24 @@
 // documented with its front end (kms/internal/huaweiapi,
 // kms/internal/awsapi).
 //
+// # Operations
+//
+// AWS: CreateKey, DescribeKey, ListKeys, GetPublicKey, PutKeyPolicy,
+// GetKeyPolicy, ListKeyPolicies, Encrypt, Decrypt, ReEncrypt,
+// GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateDataKeyPair,
+// GenerateDataKeyPairWithoutPlaintext, GenerateRandom, DeriveSharedSecret,
+// Sign and Verify. Huawei: create-key, describe-key, list-keys,
+// get-publickey, encrypt-data, decrypt-data, create-datakey,
+// create-datakey-without-plaintext, encrypt-datakey, decrypt-datakey,
+// create-ec-datakey-pair, create-rsa-datakey-pair, gen-random,
+// derive-shared-secret, sign, verify, get-parameters-for-import and
+// import-key-material. Keys are AES_256 and SM4 (symmetric), RSA_2048/3072/4096
+// (ENCRYPT_DECRYPT with RSAES-OAEP SHA-1 or SHA-256, or SIGN_VERIFY with
+// RSASSA-PSS and PKCS #1 v1.5), EC_P256/P384/P521 and SECP256K1 (SIGN_VERIFY
+// with ECDSA, or KEY_AGREEMENT) and SM2 (SM2 encryption, SM2DSA with the
+// distinguishing ID 1234567812345678, or KEY_AGREEMENT); the AWS front end
+// allows the combinations AWS allows.
+//
 // # Recipients
 //
 // A request with a recipient (an attestation document and
@@ -31,7 +49,8 @@
 // and sealed with package recipient to the RSA key the document carries. A
 // document that fails verification is a 4xx error and satisfies no
 // condition. Every operation that releases a secret takes a recipient: AWS
-// Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom and
+// Decrypt (of symmetric and asymmetric ciphertexts), GenerateDataKey,
+// GenerateDataKeyPair, GenerateRandom and
 // DeriveSharedSecret; Huawei derive-shared-secret, create-ec-datakey-pair,
 // create-rsa-datakey-pair, create-datakey, decrypt-datakey, decrypt-data and
 // gen-random.
@@ -44,14 +63,23 @@
 // (GetKeyPolicy gives it back byte for byte), or AWS's default key policy,
 // which gives the account every permission. Create-key's
 // recipient_attestation is a shorthand for the default policy plus, per
-// PCR, a Deny of the secret-releasing actions when
-// kms:RecipientAttestation:PCR<n> is not that value. The key policy decides
-// every operation on the key, on both front ends (a Huawei operation is
-// decided with the AWS action that does the same), before anything secret
-// is computed; its condition keys kms:RecipientAttestation:ImageSha384 and
-// kms:RecipientAttestation:PCR0 to PCR31 come only from a verified
-// document, so a request without a recipient has none: a policy that
-// allows Decrypt only with a PCR0 denies it.
+// PCR, a Deny of the secret-releasing actions (kms:Decrypt,
+// kms:DeriveSharedSecret, kms:GenerateDataKey, kms:GenerateDataKeyPair and
+// kms:ReEncryptFrom) when kms:RecipientAttestation:PCR<n> is not that value.
+// ReEncrypt is decided twice, as on AWS: kms:ReEncryptFrom on the source
+// key, kms:ReEncryptTo on the destination. It takes no recipient and never
+// returns the plaintext, but it moves it under another key: a key policy
+// that releases secrets only to an enclave must not allow
+// kms:ReEncryptFrom either (the shorthand denies it). The *WithoutPlaintext
+// operations and Sign, Verify and Encrypt release no secret.
+//
+// The key policy decides every operation on the key, on both front ends (a
+// Huawei operation is decided with the AWS action that does the same),
+// before anything secret is computed; its condition keys
+// kms:RecipientAttestation:ImageSha384 and kms:RecipientAttestation:PCR0 to
+// PCR31 come only from a verified document, so a request without a
+// recipient has none: a policy that allows Decrypt only with a PCR0 denies
+// it.
 //
 // The local KMS has one identity: every authenticated caller, whatever its
 // credential and front end, acts as Options.Principal of Options.Account.

@@ -17,10 +17,30 @@
 //
 // It serves CreateKey (with Policy and BypassPolicyLockoutSafetyCheck),
 // DescribeKey, ListKeys, GetPublicKey, DeriveSharedSecret,
-// GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt, GenerateRandom,
-// PutKeyPolicy, GetKeyPolicy and ListKeyPolicies (the one policy name is
-// "default"). Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
-// and DeriveSharedSecret take a Recipient. Errors are {"__type": .., "message": ..}, which the
+// GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext,
+// GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt, Decrypt,
+// ReEncrypt, Sign, Verify, GenerateRandom, PutKeyPolicy, GetKeyPolicy and
+// ListKeyPolicies (the one policy name is "default"). Decrypt,
+// GenerateDataKey, GenerateDataKeyPair, GenerateRandom and
+// DeriveSharedSecret take a Recipient.
+//
+// CreateKey makes the KeySpec and KeyUsage combinations AWS allows:
+// SYMMETRIC_DEFAULT ENCRYPT_DECRYPT; RSA_2048/3072/4096 ENCRYPT_DECRYPT or
+// SIGN_VERIFY; ECC_NIST_P256/P384/P521 SIGN_VERIFY or KEY_AGREEMENT;
+// ECC_SECG_P256K1 SIGN_VERIFY; SM2 (China Regions on AWS, every region here)
+// ENCRYPT_DECRYPT, SIGN_VERIFY or KEY_AGREEMENT. Keys and GetPublicKey list
+// their EncryptionAlgorithms (SYMMETRIC_DEFAULT; RSAES_OAEP_SHA_1 and
+// RSAES_OAEP_SHA_256; SM2PKE), SigningAlgorithms (RSASSA_PSS_SHA_256/384/512
+// and RSASSA_PKCS1_V1_5_SHA_256/384/512; ECDSA_SHA_256 for P-256 and
+// secp256k1, ECDSA_SHA_384, ECDSA_SHA_512; SM2DSA) or KeyAgreementAlgorithms
+// (ECDH). Sign and Verify take RAW (the default) or DIGEST messages of 1 to
+// 4096 bytes; Encrypt takes plaintexts up to AWS's limit of the algorithm
+// and key size (4096 bytes symmetric, 214/342/470 with OAEP SHA-1 and
+// 190/318/446 with SHA-256, 1024 with SM2PKE). The rules are the core's
+// (sign.go, asymenc.go, reencrypt.go). DryRun is not modelled: a request
+// with it is refused (SerializationException), not run.
+//
+// Errors are {"__type": .., "message": ..}, which the
 // AWS SDKs turn into typed errors, with AWS KMS's own exceptions
 // (awsErrorOf):
 //
@@ -30,13 +50,17 @@
 //	                                    attestation document is malformed or carries no RSA key
 //	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
 //	400 DisabledException               the key is not enabled (its imported material expired)
-//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation
+//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation, or the
+//	                                    encryption or signing algorithm does not fit the key spec
+//	400 IncorrectKeyException           Decrypt's KeyId or ReEncrypt's SourceKeyId is not the
+//	                                    ciphertext's key
+//	400 KMSInvalidSignatureException    Verify's signature does not verify
 //	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
 //	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
 //	400 KMSInvalidStateException        the key still waits for its key material
-//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC and
-//	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
-//	                                    key's public key
+//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC,
+//	                                    ML-DSA and Ed25519 specs and algorithms, EXTERNAL_MU,
+//	                                    multi-Region keys), or a symmetric key's public key
 //	400 InvalidMarkerException          Marker is not one this server gave
 //	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
 //	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or

@@ -13,9 +13,17 @@
 //
 // It serves create-key, describe-key, list-keys, get-publickey,
 // derive-shared-secret, create-ec-datakey-pair, create-rsa-datakey-pair,
-// create-datakey, encrypt-datakey, decrypt-datakey, encrypt-data,
-// decrypt-data, gen-random, get-parameters-for-import and
-// import-key-material. A recipient is accepted by every operation that
+// create-datakey, create-datakey-without-plaintext, encrypt-datakey,
+// decrypt-datakey, encrypt-data, decrypt-data, sign, verify, gen-random,
+// get-parameters-for-import and import-key-material (sign.go has the
+// operations beyond the seed pages). encrypt-data and decrypt-data take
+// SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256 (RSA keys) and SM2_ENCRYPT (SM2
+// keys); an asymmetric ciphertext needs key_id to decrypt. sign and verify
+// take RSASSA_PSS_* and RSASSA_PKCS1_V1_5_* (RSA keys), ECDSA_SHA_256
+// (EC_P256, SECP256K1), ECDSA_SHA_384 (EC_P384), ECDSA_SHA_512 (this
+// server's EC_P521) and SM2DSA_SM3 (SM2, digests only), with message_type
+// DIGEST (the default) or RAW; verify answers signature_valid "false" for a
+// signature that does not verify. A recipient is accepted by every operation that
 // releases a secret: derive-shared-secret, create-ec-datakey-pair,
 // create-rsa-datakey-pair, create-datakey, decrypt-datakey, decrypt-data and
 // gen-random. It answers errors as
@@ -35,11 +43,11 @@
 //	400 KMS.0311  encrypted_key_material or encrypted_privatekey does not decrypt
 //	400 KMS.1101  key_alias breaks its pattern
 //	404 KMS.0701  no key has that ID
-//	400 KMS.0702  the key's usage or kind does not allow the operation
+//	400 KMS.0702  the key's usage or kind does not allow the operation, or the algorithm does not fit it
 //	400 KMS.0703  the peer's or the imported key is of another spec
 //	400 KMS.0704  public_key is not a valid DER SubjectPublicKeyInfo on its curve
 //	400 KMS.0705  plain_text's digest does not match its data key
-//	400 KMS.0706  a ciphertext does not decrypt (key, AAD or bytes)
+//	400 KMS.0706  a ciphertext does not decrypt (key, AAD or bytes; key_id not the ciphertext's key)
 //	400 KMS.0707  import_token is forged, expired or for another key
 //	400 KMS.0708  the key still waits for its key material
 //	400 KMS.0901  the attestation document is malformed
@@ -57,8 +65,9 @@
 // (CipherText, the default, or PlainText); a pin and encrypt-datakey's
 // key_spec (SM2 or RSA), which only level-4 cryptography testing honours, are
 // refused as not supported, naming the field, as are the
-// HMAC key specs of create-datakey and the asymmetric encryption
-// algorithms of encrypt-data and decrypt-data. decrypt-data's cipher_text
+// HMAC key specs of create-datakey. re-encrypt, which the official SDK
+// models, is not served on this front end (the AWS front end's ReEncrypt
+// is). decrypt-data's cipher_text
 // needs no 128 characters, the reference's minimum for Huawei's own
 // ciphertexts: this server's are shorter for short plaintexts.
 //
