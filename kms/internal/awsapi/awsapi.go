@@ -116,19 +116,34 @@ type handler func(a *API, ctx context.Context, c core.Caller, body []byte) (any,
 // operations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
 var operations = map[string]handler{
-	"CreateKey":           (*API).createKey,
-	"DescribeKey":         (*API).describeKey,
-	"ListKeys":            (*API).listKeys,
-	"GetPublicKey":        (*API).getPublicKey,
-	"DeriveSharedSecret":  (*API).deriveSharedSecret,
-	"GenerateDataKeyPair": (*API).generateDataKeyPair,
-	"GenerateDataKey":     (*API).generateDataKey,
-	"Encrypt":             (*API).encrypt,
-	"Decrypt":             (*API).decrypt,
-	"GenerateRandom":      (*API).generateRandom,
-	"PutKeyPolicy":        (*API).putKeyPolicy,
-	"GetKeyPolicy":        (*API).getKeyPolicy,
-	"ListKeyPolicies":     (*API).listKeyPolicies,
+	"CreateKey":                 (*API).createKey,
+	"DescribeKey":               (*API).describeKey,
+	"ListKeys":                  (*API).listKeys,
+	"GetPublicKey":              (*API).getPublicKey,
+	"DeriveSharedSecret":        (*API).deriveSharedSecret,
+	"GenerateDataKeyPair":       (*API).generateDataKeyPair,
+	"GenerateDataKey":           (*API).generateDataKey,
+	"Encrypt":                   (*API).encrypt,
+	"Decrypt":                   (*API).decrypt,
+	"GenerateRandom":            (*API).generateRandom,
+	"PutKeyPolicy":              (*API).putKeyPolicy,
+	"GetKeyPolicy":              (*API).getKeyPolicy,
+	"ListKeyPolicies":           (*API).listKeyPolicies,
+	"EnableKey":                 (*API).enableKey,
+	"DisableKey":                (*API).disableKey,
+	"ScheduleKeyDeletion":       (*API).scheduleKeyDeletion,
+	"CancelKeyDeletion":         (*API).cancelKeyDeletion,
+	"UpdateKeyDescription":      (*API).updateKeyDescription,
+	"CreateAlias":               (*API).createAlias,
+	"UpdateAlias":               (*API).updateAlias,
+	"DeleteAlias":               (*API).deleteAlias,
+	"ListAliases":               (*API).listAliases,
+	"TagResource":               (*API).tagResource,
+	"UntagResource":             (*API).untagResource,
+	"ListResourceTags":          (*API).listResourceTags,
+	"GetParametersForImport":    (*API).getParametersForImport,
+	"ImportKeyMaterial":         (*API).importKeyMaterial,
+	"DeleteImportedKeyMaterial": (*API).deleteImportedKeyMaterial,
 }
 
 // Operation returns the X-Amz-Target of r, bounded, for the log.
@@ -196,8 +211,9 @@ var (
 
 // awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
 // account's keys in the seed's form (arn:verenc:ACCOUNT:key/ID) or AWS's
-// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). Aliases are not
-// supported.
+// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). An alias is
+// refused: this is for the operations that AWS documents as taking a key ID
+// or key ARN only (awsKeyRef takes aliases too).
 func awsKeyID(field, keyID, account string) (string, error) {
 	if keyID == "" {
 		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
@@ -205,8 +221,8 @@ func awsKeyID(field, keyID, account string) (string, error) {
 	if len(keyID) > awsMaxKeyID {
 		return "", core.Errorf(core.KindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
 	}
-	if strings.HasPrefix(keyID, "alias/") {
-		return "", core.Errorf(core.KindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+	if strings.HasPrefix(keyID, core.AliasPrefix) || strings.Contains(keyID, ":"+core.AliasPrefix) {
+		return "", core.Errorf(core.KindInvalidKeyID, "%s: this operation takes a key ID or key ARN, not an alias", field)
 	}
 	id := keyID
 	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
@@ -322,7 +338,7 @@ func decodeAWSKeyed[R any, P interface {
 	if optional && k.KeyID == "" {
 		return in, "", nil
 	}
-	id, err := awsKeyID("KeyId", k.KeyID, a.core.Account())
+	id, err := awsKeyRef("KeyId", k.KeyID, a.core.Account())
 	if err != nil {
 		return nil, "", err
 	}
@@ -475,17 +491,11 @@ func (a *API) metadata(rec *core.Key) awsKeyMetadata {
 		KeyUsage:              rec.Usage,
 		Origin:                awsOrigin(rec.Origin),
 	}
-	// A key whose imported material has expired is refused as disabled by
-	// the core, so it is described as Disabled.
-	switch {
-	case rec.State == core.StateEnabled && !rec.Expired():
-		m.KeyState, m.Enabled = "Enabled", true
-	case rec.State == core.StatePendingImport:
-		m.KeyState = "PendingImport"
-	default:
-		m.KeyState = "Disabled"
+	m.KeyState, m.Enabled = awsKeyState(rec.State), rec.State == core.StateEnabled
+	if rec.State == core.StatePendingDeletion {
+		m.DeletionDate, m.PendingDeletionWindow = float64(rec.DeletionDate)/1000, rec.PendingDays
 	}
-	if rec.Origin == "external" {
+	if rec.Origin == "external" && rec.State != core.StatePendingImport {
 		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
 		if rec.Expires != 0 {
 			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
@@ -569,11 +579,10 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 	if err != nil {
 		return nil, err
 	}
+	if err := rec.Usable(); err != nil {
+		return nil, err
+	}
 	switch {
-	case rec.State == core.StatePendingImport:
-		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", id)
-	case rec.State != core.StateEnabled:
-		return nil, core.Errorf(core.KindDisabled, "key %s is not enabled", id)
 	case len(rec.Public) == 0:
 		return nil, core.Errorf(core.KindUnsupported, "key %s is symmetric and has no public key", id)
 	}
@@ -741,7 +750,7 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: a.core.KeyARN(id)}, nil
+	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: a.core.KeyARN(core.CiphertextKeyID(blob))}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {

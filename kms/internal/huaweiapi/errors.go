@@ -53,4 +53,18 @@ var huaweiErrors = map[core.Kind]struct {
 	core.KindAccessDenied: {http.StatusForbidden, "KMS.0904"},
 	// Key policies are set through the AWS front end only.
 	core.KindMalformedPolicy: {http.StatusBadRequest, "KMS.0308"},
+	// The key lifecycle, with the codes of Huawei's error code table: a key
+	// pending deletion cannot be used (KMS.0210); enable-key on a key that
+	// is not disabled (KMS.1201), disable-key on one that is not enabled
+	// (KMS.1301), schedule-key-deletion on one pending deletion (KMS.1402),
+	// cancel-key-deletion on one that is not (KMS.1501); an alias that
+	// exists (KMS.1104); a bad tag (KMS.0406) or too many (KMS.0409).
+	core.KindPendingDeletion:        {http.StatusBadRequest, "KMS.0210"},
+	core.KindNotDisabled:            {http.StatusBadRequest, "KMS.1201"},
+	core.KindNotEnabled:             {http.StatusBadRequest, "KMS.1301"},
+	core.KindAlreadyPendingDeletion: {http.StatusBadRequest, "KMS.1402"},
+	core.KindNotPendingDeletion:     {http.StatusBadRequest, "KMS.1501"},
+	core.KindAlreadyExists:          {http.StatusBadRequest, "KMS.1104"},
+	core.KindInvalidTag:             {http.StatusBadRequest, "KMS.0406"},
+	core.KindLimitExceeded:          {http.StatusBadRequest, "KMS.0409"},
 }

@@ -271,8 +271,14 @@ func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
 		KeyRotationEnabled:   "false",
 		SysEnterpriseProject: "0",
 	}
+	// expiration_time in seconds, the unit import-key-material takes it in
+	// (seed 004); scheduled_deletion_date in milliseconds, as
+	// creation_date.
 	if rec.Expires != 0 {
-		d.ExpirationTime = strconv.FormatInt(rec.Expires*1000, 10)
+		d.ExpirationTime = strconv.FormatInt(rec.Expires, 10)
+	}
+	if rec.State == core.StatePendingDeletion {
+		d.ScheduledDeletionDate = strconv.FormatInt(rec.DeletionDate, 10)
 	}
 	return d
 }
@@ -347,8 +353,8 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, project string, b
 	if rec.Symmetric() {
 		return nil, core.Errorf(core.KindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
 	}
-	if rec.State == core.StatePendingImport {
-		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", rec.ID)
+	if err := rec.Usable(); err != nil {
+		return nil, err
 	}
 	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }
