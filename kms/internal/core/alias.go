@@ -212,3 +212,9 @@ func (k *KMS) AliasARN(name string) string {
 // names, or "": for a front end that must name the key an alias resolved
 // to.
 func CiphertextKeyID(blob []byte) string { return blobKeyID(blob) }
+
+// AliasURN returns the URN of an alias as Huawei names it:
+// kms:REGION:ACCOUNT:alias:NAME.
+func (k *KMS) AliasURN(name string) string {
+	return "kms:" + k.id.region + ":" + k.id.account + ":alias:" + name
+}

@@ -1,10 +1,27 @@
 package huaweiapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
+
+// huaweiError is the wire form of an error on the Huawei front end.
+type huaweiError struct {
+	status int
+	code   string
+}
+
+// huaweiErrorOf returns the wire form and message of err: its kind's, or
+// the code of a cause that only this front end distinguishes.
+func huaweiErrorOf(err error) (huaweiError, string) {
+	k, msg := core.KindOf(err)
+	if errors.Is(err, errPendingDays) {
+		return huaweiError{http.StatusBadRequest, "KMS.1401"}, msg
+	}
+	return huaweiErrors[k], msg
+}
 
 // huaweiErrors is the wire form of each kind on the Huawei front end.
 //
@@ -14,10 +31,7 @@ import (
 // attestation or a policy's denial; the codes for those are this server's
 // and lie in ranges Huawei leaves unused (KMS.07xx for key state, KMS.09xx
 // for attestation and policies).
-var huaweiErrors = map[core.Kind]struct {
-	status int
-	code   string
-}{
+var huaweiErrors = map[core.Kind]huaweiError{
 	core.KindInternal:             {http.StatusInternalServerError, "KMS.0105"},
 	core.KindMalformedRequest:     {http.StatusBadRequest, "KMS.0202"},
 	core.KindTooLarge:             {http.StatusBadRequest, "KMS.0203"},

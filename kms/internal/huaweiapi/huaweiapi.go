@@ -94,27 +94,37 @@ func New(k *core.KMS) *API { return &API{core: k} }
 type handler func(a *API, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
 
 var operations = map[string]handler{
-	"create-key":                (*API).createKey,
-	"describe-key":              (*API).describeKey,
-	"list-keys":                 (*API).listKeys,
-	"get-publickey":             (*API).getPublicKey,
-	"derive-shared-secret":      (*API).deriveSharedSecret,
-	"create-ec-datakey-pair":    (*API).createECDataKeyPair,
-	"create-rsa-datakey-pair":   (*API).createRSADataKeyPair,
-	"encrypt-datakey":           (*API).encryptDatakey,
-	"decrypt-datakey":           (*API).decryptDatakey,
-	"get-parameters-for-import": (*API).getParametersForImport,
-	"import-key-material":       (*API).importKeyMaterial,
-	"create-datakey":            (*API).createDatakey,
-	"encrypt-data":              (*API).encryptData,
-	"decrypt-data":              (*API).decryptData,
-	"gen-random":                (*API).genRandom,
+	"create-key":                   (*API).createKey,
+	"describe-key":                 (*API).describeKey,
+	"list-keys":                    (*API).listKeys,
+	"get-publickey":                (*API).getPublicKey,
+	"derive-shared-secret":         (*API).deriveSharedSecret,
+	"create-ec-datakey-pair":       (*API).createECDataKeyPair,
+	"create-rsa-datakey-pair":      (*API).createRSADataKeyPair,
+	"encrypt-datakey":              (*API).encryptDatakey,
+	"decrypt-datakey":              (*API).decryptDatakey,
+	"get-parameters-for-import":    (*API).getParametersForImport,
+	"import-key-material":          (*API).importKeyMaterial,
+	"enable-key":                   (*API).enableKey,
+	"disable-key":                  (*API).disableKey,
+	"schedule-key-deletion":        (*API).scheduleKeyDeletion,
+	"cancel-key-deletion":          (*API).cancelKeyDeletion,
+	"update-key-alias":             (*API).updateKeyAlias,
+	"update-key-description":       (*API).updateKeyDescription,
+	"delete-imported-key-material": (*API).deleteImportedKeyMaterial,
+	"create-datakey":               (*API).createDatakey,
+	"encrypt-data":                 (*API).encryptData,
+	"decrypt-data":                 (*API).decryptData,
+	"gen-random":                   (*API).genRandom,
 }
 
 // Operation returns the name of the operation that r's path names, or "" if
 // it names none: the path is caller input, so only known names are
 // returned, for the log.
 func (a *API) Operation(r *http.Request) string {
+	if rt, _, ok := matchRoute(r.Method, r.URL.Path); ok {
+		return rt.name
+	}
 	if _, op, ok := parsePath(r.URL.Path); ok && operations[op] != nil {
 		return op
 	}
@@ -125,12 +135,20 @@ func (a *API) Operation(r *http.Request) string {
 // within its limit, and returns the operation's name and its error, for the
 // log.
 func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	if rt, params, ok := matchRoute(r.Method, r.URL.Path); ok {
+		return a.serveRoute(w, r, body, c, rt, params)
+	}
 	project, op, ok := parsePath(r.URL.Path)
 	h := operations[op]
 	if !ok || h == nil || r.URL.RawQuery != "" {
 		err := core.Errorf(core.KindUnknownOperation, "request URL names no operation")
 		a.WriteError(w, err)
 		return "", err
+	}
+	if r.Method != http.MethodPost {
+		err := core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method)
+		a.WriteError(w, err)
+		return op, err
 	}
 	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
 		err := core.Errorf(core.KindUnknownOperation, "X-Project-Id does not match the URL")
@@ -172,8 +190,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // WriteError answers with err as {"error": {"error_code": .., "error_msg":
 // ..}} and its status.
 func (a *API) WriteError(w http.ResponseWriter, err error) {
-	k, msg := core.KindOf(err)
-	e := huaweiErrors[k]
+	e, msg := huaweiErrorOf(err)
 	var body struct {
 		Error struct {
 			Code string `json:"error_code"`
@@ -186,8 +203,8 @@ func (a *API) WriteError(w http.ResponseWriter, err error) {
 
 // ErrorCode returns the error_code that err is answered with, for the log.
 func (a *API) ErrorCode(err error) string {
-	k, _ := core.KindOf(err)
-	return huaweiErrors[k].code
+	e, _ := huaweiErrorOf(err)
+	return e.code
 }
 
 // Handlers: decode, validate in field order, call the core, encode.
