@@ -19,7 +19,14 @@
 // DescribeKey, ListKeys, GetPublicKey, DeriveSharedSecret,
 // GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt, GenerateRandom,
 // PutKeyPolicy, GetKeyPolicy and ListKeyPolicies (the one policy name is
-// "default"). Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
+// "default"), and the key lifecycle (lifecycle.go): EnableKey, DisableKey,
+// ScheduleKeyDeletion, CancelKeyDeletion, UpdateKeyDescription,
+// CreateAlias, UpdateAlias, DeleteAlias, ListAliases, TagResource,
+// UntagResource, ListResourceTags, GetParametersForImport,
+// ImportKeyMaterial and DeleteImportedKeyMaterial. An alias (alias/NAME or
+// its ARN) is a KeyId of the operations that AWS lets take one (awsKeyRef:
+// the cryptographic operations, DescribeKey, GetPublicKey); the others
+// refuse it as NotFoundException. Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
 // and DeriveSharedSecret take a Recipient. Errors are {"__type": .., "message": ..}, which the
 // AWS SDKs turn into typed errors, with AWS KMS's own exceptions
 // (awsErrorOf):
@@ -28,15 +35,27 @@
 //	413 ValidationException             the body is larger than 64 KiB
 //	400 ValidationException             a member is missing or breaks its enum, length or range; the
 //	                                    attestation document is malformed or carries no RSA key
-//	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
-//	400 DisabledException               the key is not enabled (its imported material expired)
+//	400 NotFoundException               no key or alias has that KeyId or AliasName (a key past its
+//	                                    deletion date is gone); KeyId is malformed, of another account,
+//	                                    or an alias where the operation takes none
+//	400 DisabledException               the key is disabled
 //	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation
 //	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
 //	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
-//	400 KMSInvalidStateException        the key still waits for its key material
-//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC and
-//	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
-//	                                    key's public key
+//	400 KMSInvalidStateException        the key's state does not allow the operation: pending import or
+//	                                    deletion, enable or disable of one, a second ScheduleKeyDeletion,
+//	                                    CancelKeyDeletion of a key not pending deletion, an import into a
+//	                                    key not pending import
+//	400 AlreadyExistsException          CreateAlias of an alias that exists
+//	400 InvalidAliasNameException       AliasName is not alias/ and ^[a-zA-Z0-9/_-]+$ (256 at most), or
+//	                                    is under alias/aws/
+//	400 TagException                    a TagKey (1-128, not aws:) or TagValue (0-256) breaks its rule
+//	400 LimitExceededException          a key would have more than 50 tags or 100 aliases
+//	400 UnsupportedOperationException   a valid value this server does not implement (HMAC and
+//	                                    ML-DSA specs, multi-Region keys, RSA encryption, wrapping
+//	                                    algorithms but RSAES_OAEP_SHA_256 and RSA_AES_KEY_WRAP_SHA_256),
+//	                                    a symmetric key's public key, DeleteImportedKeyMaterial of a key
+//	                                    that is not EXTERNAL
 //	400 InvalidMarkerException          Marker is not one this server gave
 //	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
 //	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or
