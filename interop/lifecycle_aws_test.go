@@ -172,16 +172,7 @@ func TestAWSLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := x509.ParsePKIXPublicKey(params.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	material := make([]byte, 32)
-	rand.Read(material)
-	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wrapped := wrapAESMaterial(t, params.PublicKey)
 	validTo := time.Now().Add(time.Hour).Truncate(time.Second)
 	if _, err := c.ImportKeyMaterial(ctx, &awskms.ImportKeyMaterialInput{KeyId: ext.KeyMetadata.KeyId, ImportToken: params.ImportToken,
 		EncryptedKeyMaterial: wrapped, ExpirationModel: types.ExpirationModelTypeKeyMaterialExpires, ValidTo: &validTo}); err != nil {
@@ -202,4 +193,22 @@ func TestAWSLifecycle(t *testing.T) {
 	requireAWSError[*types.KMSInvalidStateException](t, "Encrypt without material", err)
 	_, err = c.DeleteImportedKeyMaterial(ctx, &awskms.DeleteImportedKeyMaterialInput{KeyId: id})
 	requireAWSError[*types.UnsupportedOperationException](t, "DeleteImportedKeyMaterial of an AWS_KMS key", err)
+}
+
+// wrapAESMaterial returns random AES-256 key material encrypted with
+// RSAES_OAEP_SHA_256 under the wrapping key of GetParametersForImport (DER
+// SubjectPublicKeyInfo).
+func wrapAESMaterial(t *testing.T, wrappingKey []byte) []byte {
+	t.Helper()
+	pub, err := x509.ParsePKIXPublicKey(wrappingKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	material := make([]byte, 32)
+	rand.Read(material)
+	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wrapped
 }

@@ -1,10 +1,6 @@
 package interop
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -92,16 +88,7 @@ func TestAWSCLILifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := x509.ParsePKIXPublicKey(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	material := make([]byte, 32)
-	rand.Read(material)
-	wrapped, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wrapped := wrapAESMaterial(t, der)
 	must("import-key-material", "--key-id", ext, "--import-token", "fileb://"+c.file("token", token),
 		"--encrypted-key-material", "fileb://"+c.file("material", wrapped), "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")
 	md = must("describe-key", "--key-id", ext)["KeyMetadata"].(map[string]any)

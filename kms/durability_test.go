@@ -214,7 +214,7 @@ func TestKillDuringLifecycle(t *testing.T) {
 						return err
 					},
 					func() error {
-						err := c.CreateKMSTag(ctx, id, &huawei.CreateKMSTagRequest{Tag: &huawei.TagItem{Key: "worker", Value: fmt.Sprint(w)}})
+						err := c.CreateKMSTag(ctx, &huawei.CreateKMSTagRequest{KeyID: id, Tag: &huawei.TagItem{Key: "worker", Value: fmt.Sprint(w)}})
 						if err == nil {
 							exp.tag = fmt.Sprint(w)
 						}
@@ -293,13 +293,13 @@ func TestKillDuringLifecycle(t *testing.T) {
 		checked++
 		require.Equal(t, exp.state, d.KeyInfo.KeyState, id)
 		require.Equal(t, exp.scheduled, d.KeyInfo.ScheduledDeletionDate != "", id)
-		tags, err := c2.ShowKMSTags(ctx, id)
+		tags, err := c2.ShowKMSTags(ctx, &huawei.KeyTagsRequest{KeyID: id})
 		require.NoError(t, err)
 		require.Equal(t, []huawei.TagItem{{Key: "worker", Value: exp.tag}}, tags.Tags, id)
 		pages, err := c2.ListAliases(ctx, &huawei.ListAliasesRequest{KeyID: id})
 		require.NoError(t, err)
-		require.Len(t, pages[0].Aliases, 1, id)
-		require.Equal(t, exp.alias, pages[0].Aliases[0].Alias, id)
+		require.Len(t, (*pages)[0].Aliases, 1, id)
+		require.Equal(t, exp.alias, (*pages)[0].Aliases[0].Alias, id)
 	}
 	t.Logf("%d lifecycle changes acknowledged on %d keys before SIGKILL; %d keys checked intact after restart (%d had a change in flight)",
 		changes, len(acked), checked, len(uncertain))

@@ -254,13 +254,13 @@ func TestHuaweiAliasAndTagRules(t *testing.T) {
 	require.NoError(t, err)
 	pages, err := k.client.ListAliases(ctx, &huawei.ListAliasesRequest{KeyID: a, Limit: "1"})
 	require.NoError(t, err)
-	require.Len(t, pages, 1)
-	require.Len(t, pages[0].Aliases, 1)
-	require.Equal(t, "1", pages[0].PageInfo.NextMarker)
+	require.Len(t, *pages, 1)
+	require.Len(t, (*pages)[0].Aliases, 1)
+	require.Equal(t, "1", (*pages)[0].PageInfo.NextMarker)
 	pages, err = k.client.ListAliases(ctx, &huawei.ListAliasesRequest{KeyID: a, Marker: "1"})
 	require.NoError(t, err)
-	require.Equal(t, "kms-5678", pages[0].Aliases[0].Alias)
-	require.Empty(t, pages[0].PageInfo.NextMarker)
+	require.Equal(t, "kms-5678", (*pages)[0].Aliases[0].Alias)
+	require.Empty(t, (*pages)[0].PageInfo.NextMarker)
 
 	moved, err := k.client.AssociateAlias(ctx, &huawei.AssociateAliasRequest{Alias: "kms-1234", TargetKeyID: b})
 	require.NoError(t, err)
@@ -270,10 +270,10 @@ func TestHuaweiAliasAndTagRules(t *testing.T) {
 	require.NoError(t, k.client.DeleteAlias(ctx, &huawei.DeleteAliasRequest{KeyID: b, Aliases: []string{"kms-1234"}}))
 	pages, err = k.client.ListAliases(ctx, &huawei.ListAliasesRequest{})
 	require.NoError(t, err)
-	require.Len(t, pages[0].Aliases, 1)
+	require.Len(t, (*pages)[0].Aliases, 1)
 
 	// Tags.
-	require.NoError(t, k.signed.CreateKMSTag(ctx, a, &huawei.CreateKMSTagRequest{Tag: &huawei.TagItem{Key: "env", Value: "dev"}}))
+	require.NoError(t, k.signed.CreateKMSTag(ctx, &huawei.CreateKMSTagRequest{KeyID: a, Tag: &huawei.TagItem{Key: "env", Value: "dev"}}))
 	for _, tc := range []struct {
 		name string
 		tag  huawei.TagItem
@@ -286,25 +286,25 @@ func TestHuaweiAliasAndTagRules(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tag := tc.tag
-			err := k.client.CreateKMSTag(ctx, a, &huawei.CreateKMSTagRequest{Tag: &tag})
+			err := k.client.CreateKMSTag(ctx, &huawei.CreateKMSTagRequest{KeyID: a, Tag: &tag})
 			requireAPIError(t, err, 400, tc.code)
 		})
 	}
-	require.NoError(t, k.client.BatchKMSTags(ctx, b, &huawei.BatchKMSTagsRequest{Action: "create", Tags: []huawei.TagItem{{Key: "env", Value: "prod"}, {Key: "team", Value: "x"}}}))
-	tags, err := k.client.ShowKMSTags(ctx, b)
+	require.NoError(t, k.client.BatchKMSTags(ctx, &huawei.BatchKMSTagsRequest{KeyID: b, Action: "create", Tags: []huawei.TagItem{{Key: "env", Value: "prod"}, {Key: "team", Value: "x"}}}))
+	tags, err := k.client.ShowKMSTags(ctx, &huawei.KeyTagsRequest{KeyID: b})
 	require.NoError(t, err)
 	require.Equal(t, 2, tags.ExistTagsNum)
 	require.Equal(t, []huawei.TagItem{{Key: "env", Value: "prod"}, {Key: "team", Value: "x"}}, tags.Tags)
-	all, err := k.client.ListKMSTags(ctx)
+	all, err := k.client.ListKMSTags(ctx, &huawei.ProjectTagsRequest{})
 	require.NoError(t, err)
 	require.Equal(t, []huawei.ProjectTag{{Key: "env", Values: []string{"dev", "prod"}}, {Key: "team", Values: []string{"x"}}}, all.Tags)
-	require.NoError(t, k.signed.DeleteKMSTag(ctx, b, "team"))
-	requireAPIError(t, k.client.DeleteKMSTag(ctx, b, "team"), 404, "KMS.0701")
-	require.NoError(t, k.client.BatchKMSTags(ctx, b, &huawei.BatchKMSTagsRequest{Action: "delete", Tags: []huawei.TagItem{{Key: "env"}}}))
-	tags, err = k.client.ShowKMSTags(ctx, b)
+	require.NoError(t, k.signed.DeleteKMSTag(ctx, &huawei.DeleteKMSTagRequest{KeyID: b, Key: "team"}))
+	requireAPIError(t, k.client.DeleteKMSTag(ctx, &huawei.DeleteKMSTagRequest{KeyID: b, Key: "team"}), 404, "KMS.0701")
+	require.NoError(t, k.client.BatchKMSTags(ctx, &huawei.BatchKMSTagsRequest{KeyID: b, Action: "delete", Tags: []huawei.TagItem{{Key: "env"}}}))
+	tags, err = k.client.ShowKMSTags(ctx, &huawei.KeyTagsRequest{KeyID: b})
 	require.NoError(t, err)
 	require.Empty(t, tags.Tags)
-	err = k.client.BatchKMSTags(ctx, b, &huawei.BatchKMSTagsRequest{Action: "update", Tags: []huawei.TagItem{{Key: "env"}}})
+	err = k.client.BatchKMSTags(ctx, &huawei.BatchKMSTagsRequest{KeyID: b, Action: "update", Tags: []huawei.TagItem{{Key: "env"}}})
 	requireAPIError(t, err, 400, "KMS.0308")
 
 	// Methods: a path of a route with another method is 405; a query

@@ -108,10 +108,14 @@ type ListAliasesPage struct {
 
 // ListAliasesRequest is the query of list-aliases.
 type ListAliasesRequest struct {
-	KeyID  string // optional
-	Limit  string // decimal, 1..1000
-	Marker string // next_marker of the previous page
+	KeyID  string `json:"key_id,omitempty"` // optional
+	Limit  string `json:"limit,omitempty"`  // decimal, 1..1000
+	Marker string `json:"marker,omitempty"` // next_marker of the previous page
 }
+
+// ListAliasesResponse is a list-aliases answer: a JSON array of pages (one
+// here), the SDK's ListAliasesResponse.Body.
+type ListAliasesResponse []ListAliasesPage
 
 // TagItem is a tag of a key.
 type TagItem struct {
@@ -119,20 +123,39 @@ type TagItem struct {
 	Value string `json:"value"`
 }
 
-// CreateKMSTagRequest is the body of create-kms-tag (POST
-// .../kms/{key_id}/tags).
+// CreateKMSTagRequest is a create-kms-tag request (POST
+// .../kms/{key_id}/tags): KeyID goes in the path, the rest in the body.
 type CreateKMSTagRequest struct {
+	KeyID    string   `json:"key_id"`
 	Tag      *TagItem `json:"tag"`
 	Sequence string   `json:"sequence,omitempty"`
 }
 
-// BatchKMSTagsRequest is the body of batch-create-kms-tags (POST
-// .../kms/{key_id}/tags/action): Action "create" or "delete".
+// BatchKMSTagsRequest is a batch-create-kms-tags request (POST
+// .../kms/{key_id}/tags/action): Action "create" or "delete"; KeyID goes in
+// the path, the rest in the body.
 type BatchKMSTagsRequest struct {
+	KeyID    string    `json:"key_id"`
 	Tags     []TagItem `json:"tags"`
 	Action   string    `json:"action"`
 	Sequence string    `json:"sequence,omitempty"`
 }
+
+// DeleteKMSTagRequest is a delete-kms-tag request (DELETE
+// .../kms/{key_id}/tags/{key}): both go in the path.
+type DeleteKMSTagRequest struct {
+	KeyID string `json:"key_id"`
+	Key   string `json:"key"`
+}
+
+// KeyTagsRequest is a show-kms-tags request (GET .../kms/{key_id}/tags).
+type KeyTagsRequest struct {
+	KeyID string `json:"key_id"`
+}
+
+// ProjectTagsRequest is a list-kms-tags request (GET .../kms/tags): it has
+// no fields.
+type ProjectTagsRequest struct{}
 
 // KeyTagsResponse is the body of a show-kms-tags response (GET
 // .../kms/{key_id}/tags).
@@ -206,7 +229,7 @@ func (c *Client) DeleteAlias(ctx context.Context, req *DeleteAliasRequest) error
 }
 
 // ListAliases calls list-aliases.
-func (c *Client) ListAliases(ctx context.Context, req *ListAliasesRequest) ([]ListAliasesPage, error) {
+func (c *Client) ListAliases(ctx context.Context, req *ListAliasesRequest) (*ListAliasesResponse, error) {
 	q := url.Values{}
 	for k, v := range map[string]string{"key_id": req.KeyID, "limit": req.Limit, "marker": req.Marker} {
 		if v != "" {
@@ -217,37 +240,42 @@ func (c *Client) ListAliases(ctx context.Context, req *ListAliasesRequest) ([]Li
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	out, err := callREST[[]ListAliasesPage](ctx, c, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	return *out, nil
+	return callREST[ListAliasesResponse](ctx, c, http.MethodGet, path, nil)
 }
 
 // CreateKMSTag calls create-kms-tag.
-func (c *Client) CreateKMSTag(ctx context.Context, keyID string, req *CreateKMSTagRequest) error {
-	_, err := callREST[struct{}](ctx, c, http.MethodPost, url.PathEscape(keyID)+"/tags", req)
+func (c *Client) CreateKMSTag(ctx context.Context, req *CreateKMSTagRequest) error {
+	body := struct {
+		Tag      *TagItem `json:"tag"`
+		Sequence string   `json:"sequence,omitempty"`
+	}{req.Tag, req.Sequence}
+	_, err := callREST[struct{}](ctx, c, http.MethodPost, url.PathEscape(req.KeyID)+"/tags", &body)
 	return err
 }
 
 // BatchKMSTags calls batch-create-kms-tags.
-func (c *Client) BatchKMSTags(ctx context.Context, keyID string, req *BatchKMSTagsRequest) error {
-	_, err := callREST[struct{}](ctx, c, http.MethodPost, url.PathEscape(keyID)+"/tags/action", req)
+func (c *Client) BatchKMSTags(ctx context.Context, req *BatchKMSTagsRequest) error {
+	body := struct {
+		Tags     []TagItem `json:"tags"`
+		Action   string    `json:"action"`
+		Sequence string    `json:"sequence,omitempty"`
+	}{req.Tags, req.Action, req.Sequence}
+	_, err := callREST[struct{}](ctx, c, http.MethodPost, url.PathEscape(req.KeyID)+"/tags/action", &body)
 	return err
 }
 
 // DeleteKMSTag calls delete-kms-tag.
-func (c *Client) DeleteKMSTag(ctx context.Context, keyID, tagKey string) error {
-	_, err := callREST[struct{}](ctx, c, http.MethodDelete, url.PathEscape(keyID)+"/tags/"+url.PathEscape(tagKey), nil)
+func (c *Client) DeleteKMSTag(ctx context.Context, req *DeleteKMSTagRequest) error {
+	_, err := callREST[struct{}](ctx, c, http.MethodDelete, url.PathEscape(req.KeyID)+"/tags/"+url.PathEscape(req.Key), nil)
 	return err
 }
 
 // ShowKMSTags calls show-kms-tags: the tags of a key.
-func (c *Client) ShowKMSTags(ctx context.Context, keyID string) (*KeyTagsResponse, error) {
-	return callREST[KeyTagsResponse](ctx, c, http.MethodGet, url.PathEscape(keyID)+"/tags", nil)
+func (c *Client) ShowKMSTags(ctx context.Context, req *KeyTagsRequest) (*KeyTagsResponse, error) {
+	return callREST[KeyTagsResponse](ctx, c, http.MethodGet, url.PathEscape(req.KeyID)+"/tags", nil)
 }
 
 // ListKMSTags calls list-kms-tags: every tag of the project's keys.
-func (c *Client) ListKMSTags(ctx context.Context) (*ProjectTagsResponse, error) {
+func (c *Client) ListKMSTags(ctx context.Context, req *ProjectTagsRequest) (*ProjectTagsResponse, error) {
 	return callREST[ProjectTagsResponse](ctx, c, http.MethodGet, "tags", nil)
 }

@@ -197,37 +197,39 @@ func (a *API) updateKeyDescription(ctx context.Context, c core.Caller, body []by
 
 // Aliases.
 
-func (a *API) createAlias(ctx context.Context, c core.Caller, body []byte) (any, error) {
+// aliasRequest decodes the body of CreateAlias and UpdateAlias: the alias
+// name and the target's key ID.
+func (a *API) aliasRequest(body []byte) (name, id string, err error) {
 	var in awsAliasRequest
 	if err := wire.Decode(body, &in); err != nil {
-		return nil, err
+		return "", "", err
 	}
 	if err := awsAliasName(in.AliasName, true); err != nil {
-		return nil, err
+		return "", "", err
 	}
-	id, err := awsKeyID("TargetKeyId", in.TargetKeyID, a.core.Account())
+	if id, err = awsKeyID("TargetKeyId", in.TargetKeyID, a.core.Account()); err != nil {
+		return "", "", err
+	}
+	return in.AliasName, id, nil
+}
+
+func (a *API) createAlias(ctx context.Context, c core.Caller, body []byte) (any, error) {
+	name, id, err := a.aliasRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.core.CreateAlias(ctx, c, in.AliasName, id); err != nil {
+	if _, err := a.core.CreateAlias(ctx, c, name, id); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
 }
 
 func (a *API) updateAlias(ctx context.Context, c core.Caller, body []byte) (any, error) {
-	var in awsAliasRequest
-	if err := wire.Decode(body, &in); err != nil {
-		return nil, err
-	}
-	if err := awsAliasName(in.AliasName, true); err != nil {
-		return nil, err
-	}
-	id, err := awsKeyID("TargetKeyId", in.TargetKeyID, a.core.Account())
+	name, id, err := a.aliasRequest(body)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := a.core.UpdateAlias(ctx, c, in.AliasName, id); err != nil {
+	if _, err := a.core.UpdateAlias(ctx, c, name, id); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil

@@ -440,7 +440,10 @@ func checkTag(t huawei.TagItem, withValue bool) error {
 }
 
 func (a *API) createKMSTag(ctx context.Context, c core.Caller, r *routeRequest) (any, error) {
-	var req huawei.CreateKMSTagRequest
+	var req struct { // huawei.CreateKMSTagRequest's body: key_id is in the path
+		Tag      *huawei.TagItem `json:"tag"`
+		Sequence string          `json:"sequence,omitempty"`
+	}
 	if err := wire.Decode(r.body, &req); err != nil {
 		return nil, err
 	}
@@ -460,7 +463,11 @@ func (a *API) createKMSTag(ctx context.Context, c core.Caller, r *routeRequest) 
 }
 
 func (a *API) batchKMSTags(ctx context.Context, c core.Caller, r *routeRequest) (any, error) {
-	var req huawei.BatchKMSTagsRequest
+	var req struct { // huawei.BatchKMSTagsRequest's body: key_id is in the path
+		Tags     []huawei.TagItem `json:"tags"`
+		Action   string           `json:"action"`
+		Sequence string           `json:"sequence,omitempty"`
+	}
 	if err := wire.Decode(r.body, &req); err != nil {
 		return nil, err
 	}
