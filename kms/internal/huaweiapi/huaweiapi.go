@@ -312,6 +312,7 @@ func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
 		Origin:               rec.Origin,
 		KeyRotationEnabled:   "false",
 		SysEnterpriseProject: "0",
+		KeystoreID:           "0",
 	}
 	// expiration_time in seconds, the unit import-key-material takes it in
 	// (seed 004); scheduled_deletion_date in milliseconds, as
