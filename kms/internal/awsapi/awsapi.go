@@ -244,18 +244,11 @@ func awsKeyID(field, keyID, account string) (string, error) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s: this operation takes a key ID or key ARN, not an alias", field)
 	}
 	id := keyID
-	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
-		parts := strings.Split(rest, ":")
-		var keyAccount, resource string
-		switch {
-		case len(parts) == 3 && parts[0] == "verenc":
-			keyAccount, resource = parts[1], parts[2]
-		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
-			keyAccount, resource = parts[3], parts[4]
-		default:
+	if strings.HasPrefix(keyID, "arn:") {
+		keyAccount, resource, ok := splitARN(keyID)
+		if !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
-		var ok bool
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
@@ -267,6 +260,24 @@ func awsKeyID(field, keyID, account string) (string, error) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
+}
+
+// splitARN returns the account and resource of a KMS ARN in AWS's form
+// (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE, any region) or the seed's
+// (arn:verenc:ACCOUNT:RESOURCE).
+func splitARN(arn string) (account, resource string, ok bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.Split(rest, ":")
+	switch {
+	case len(parts) == 3 && parts[0] == "verenc":
+		return parts[1], parts[2], true
+	case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
+		return parts[3], parts[4], true
+	}
+	return "", "", false
 }
 
 // awsBlob decodes a required base64 blob member of at most max bytes.

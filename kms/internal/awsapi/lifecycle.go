@@ -62,15 +62,8 @@ func awsAliasName(name string, reserved bool) error {
 // arn:verenc:ACCOUNT:alias/NAME). The core resolves an alias.
 func awsKeyRef(field, keyID, account string) (string, error) {
 	name := keyID
-	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
-		parts := strings.Split(rest, ":")
-		var keyAccount, resource string
-		switch {
-		case len(parts) == 3 && parts[0] == "verenc":
-			keyAccount, resource = parts[1], parts[2]
-		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
-			keyAccount, resource = parts[3], parts[4]
-		}
+	if strings.HasPrefix(keyID, "arn:") {
+		keyAccount, resource, _ := splitARN(keyID)
 		if !strings.HasPrefix(resource, core.AliasPrefix) {
 			return awsKeyID(field, keyID, account)
 		}
