@@ -84,6 +84,10 @@ type kmsOperation struct {
 	fields  []string
 	request func() any // a new request model
 	call    func(ctx context.Context, c *huawei.Client, req any) (any, error)
+	// route is "METHOD PATH" of an operation that is not POST to its name
+	// (the alias and tag APIs), PATH below /v1.0/{project_id}/kms/ with
+	// {key_id} and {key} for the request's fields of those names.
+	route string
 	// extra adds an operation's own flags. What it returns checks the
 	// request once the command line is read, and runs before the call to
 	// complete the request.
@@ -112,6 +116,22 @@ func importKeyMaterial(c *huawei.Client, ctx context.Context, req *huawei.Import
 		return nil, err
 	}
 	return &struct{}{}, nil
+}
+
+// noBody adapts a Client method that returns no body to kmsOp: the
+// response printed is the empty object the server answers.
+func noBody[Req any](method func(*huawei.Client, context.Context, *Req) error) func(*huawei.Client, context.Context, *Req) (*struct{}, error) {
+	return func(c *huawei.Client, ctx context.Context, req *Req) (*struct{}, error) {
+		if err := method(c, ctx, req); err != nil {
+			return nil, err
+		}
+		return &struct{}{}, nil
+	}
+}
+
+func withRoute(op kmsOperation, route string) kmsOperation {
+	op.route = route
+	return op
 }
 
 var kmsOperations = []kmsOperation{
@@ -146,6 +166,32 @@ var kmsOperations = []kmsOperation{
 	withExtra(kmsOp("import-key-material", "import key material into a key of origin external", importKeyMaterial,
 		"key_id", "import_token", "encrypted_key_material", "encrypted_privatekey", "expiration_time", "sequence"),
 		materialFileFlag),
+	kmsOp("enable-key", "enable a disabled key", (*huawei.Client).EnableKey, "key_id", "sequence"),
+	kmsOp("disable-key", "disable an enabled key", (*huawei.Client).DisableKey, "key_id", "sequence"),
+	kmsOp("schedule-key-deletion", "delete a key after a waiting period", (*huawei.Client).ScheduleKeyDeletion,
+		"key_id", "pending_days", "sequence"),
+	kmsOp("cancel-key-deletion", "cancel a key's deletion (the key is then disabled)", (*huawei.Client).CancelKeyDeletion,
+		"key_id", "sequence"),
+	kmsOp("update-key-alias", "change a key's key_alias", (*huawei.Client).UpdateKeyAlias, "key_id", "key_alias", "sequence"),
+	kmsOp("update-key-description", "change a key's description", (*huawei.Client).UpdateKeyDescription,
+		"key_id", "key_description", "sequence"),
+	kmsOp("delete-imported-key-material", "delete a key's imported material (the key is then pending import)",
+		noBody((*huawei.Client).DeleteImportedKeyMaterial), "key_id", "sequence"),
+	withRoute(kmsOp("create-alias", "give a key an alias", (*huawei.Client).CreateAlias, "key_id", "alias"), "POST aliases"),
+	withRoute(kmsOp("associate-alias", "move an alias to another key", (*huawei.Client).AssociateAlias, "alias", "target_key_id"),
+		"POST alias/associate"),
+	withRoute(kmsOp("delete-alias", "delete aliases of a key (--json-body for several)", noBody((*huawei.Client).DeleteAlias), "key_id"),
+		"DELETE aliases"),
+	withRoute(kmsOp("list-aliases", "list aliases, of a key or all, a page at a time", (*huawei.Client).ListAliases,
+		"key_id", "limit", "marker"), "GET aliases"),
+	withRoute(kmsOp("create-kms-tag", "tag a key (the tag in --json-body)", noBody((*huawei.Client).CreateKMSTag), "key_id", "sequence"),
+		"POST {key_id}/tags"),
+	withRoute(kmsOp("batch-create-kms-tags", "add or remove tags of a key (the tags in --json-body)", noBody((*huawei.Client).BatchKMSTags),
+		"key_id", "action", "sequence"), "POST {key_id}/tags/action"),
+	withRoute(kmsOp("delete-kms-tag", "remove a tag of a key", noBody((*huawei.Client).DeleteKMSTag), "key_id", "key"),
+		"DELETE {key_id}/tags/{key}"),
+	withRoute(kmsOp("show-kms-tags", "list the tags of a key", (*huawei.Client).ShowKMSTags, "key_id"), "GET {key_id}/tags"),
+	withRoute(kmsOp("list-kms-tags", "list every tag key with its values", (*huawei.Client).ListKMSTags), "GET tags"),
 }
 
 func withExtra(op kmsOperation, extra func(*flag.FlagSet) (func(any) error, func(context.Context, *huawei.Client, any) error)) kmsOperation {
@@ -180,6 +226,11 @@ var fieldUsage = map[string]string{
 	"encrypted_key_material":        "key material (or the intermediate AES key) wrapped with RSAES-OAEP-SHA256 (`BASE64`)",
 	"encrypted_privatekey":          "private key wrapped (RFC 5649) under the intermediate AES key (`BASE64`)",
 	"expiration_time":               "`TIME` the imported material expires (seconds since the epoch)",
+	"pending_days":                  "`DAYS` before the key is deleted (7 to 1096)",
+	"alias":                         "`ALIAS` of the key",
+	"target_key_id":                 "`ID` of the key the alias moves to",
+	"action":                        "`ACTION`: create or delete",
+	"key":                           "tag `KEY`",
 }
 
 // fieldReader reads a field whose flag does not take the value itself.
