@@ -382,7 +382,7 @@ func TestAWSErrors(t *testing.T) {
 		{"embedded member twice", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyId":"` + unknown + `"}`}, bad, "SerializationException"},
 		{"embedded member unknown", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyID":"` + sym + `"}`}, bad, "SerializationException"},
 		{"wrong member type", awsRequest{target: "GenerateRandom", body: `{"NumberOfBytes":"32"}`}, bad, "SerializationException"},
-		{"unknown operation", awsRequest{target: "ScheduleKeyDeletion", body: `{}`}, bad, "UnknownOperationException"},
+		{"unknown operation", awsRequest{target: "CreateCustomKeyStore", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong service", awsRequest{target: "OtherService.DescribeKey", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong content type", awsRequest{target: "DescribeKey", contentType: "application/json", body: js(map[string]any{"KeyId": sym})}, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"},
 		{"JSON 1.0 content type", awsRequest{target: "DescribeKey", contentType: "application/x-amz-json-1.0", body: js(map[string]any{"KeyId": sym})}, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"},
@@ -394,7 +394,7 @@ func TestAWSErrors(t *testing.T) {
 		{"malformed key ID", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "1234"})}, bad, "NotFoundException"},
 		{"ARN of another account", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": strings.Replace(symARN, awsAccountID, "111122223333", 1)})}, bad, "NotFoundException"},
 		{"ARN of another service", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "arn:aws:s3:eu-west-0:" + awsAccountID + ":key/" + sym})}, bad, "NotFoundException"},
-		{"alias", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "alias/test"})}, bad, "UnsupportedOperationException"},
+		{"no such alias", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "alias/test"})}, bad, "NotFoundException"},
 
 		{"bad key spec", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_P999"})}, bad, "ValidationException"},
 		{"Edwards key", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "KEY_AGREEMENT"})}, bad, "UnsupportedOperationException"},
@@ -552,9 +552,10 @@ func TestAWSRecipient(t *testing.T) {
 	}
 }
 
-// TestAWSDisabled: a key whose imported material has expired answers
-// DisabledException on the AWS front end, and DescribeKey shows it.
-func TestAWSDisabled(t *testing.T) {
+// TestAWSMaterialExpires: a key whose imported material has expired is
+// pending import again (KMSInvalidStateException, KeyState PendingImport),
+// and takes material again.
+func TestAWSMaterialExpires(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
 	params, err := k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
@@ -567,12 +568,22 @@ func TestAWSDisabled(t *testing.T) {
 	body := fmt.Sprintf(`{"KeyId":%q,"Plaintext":"eA=="}`, id)
 	status, out := k.awsDo(t, awsRequest{target: "Encrypt", body: body})
 	require.Equal(t, http.StatusOK, status, "%v", out)
-
-	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
-	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "DisabledException")
 	md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
-	require.Equal(t, "Disabled", md["KeyState"])
-	require.Equal(t, false, md["Enabled"])
 	require.Equal(t, "KEY_MATERIAL_EXPIRES", md["ExpirationModel"])
 	require.Equal(t, float64(exp), md["ValidTo"])
+
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "KMSInvalidStateException")
+	md = k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "PendingImport", md["KeyState"])
+	require.Equal(t, false, md["Enabled"])
+	require.Nil(t, md["ValidTo"])
+
+	params, err = k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err = huawei.WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	require.NoError(t, k.client.ImportKeyMaterial(t.Context(), req))
+	status, out = k.awsDo(t, awsRequest{target: "Encrypt", body: body})
+	require.Equal(t, http.StatusOK, status, "%v", out)
 }

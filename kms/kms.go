@@ -31,12 +31,42 @@
 // create-datakey-without-plaintext, encrypt-datakey, decrypt-datakey,
 // create-ec-datakey-pair, create-rsa-datakey-pair, gen-random,
 // derive-shared-secret, sign, verify, get-parameters-for-import and
-// import-key-material. Keys are AES_256 and SM4 (symmetric), RSA_2048/3072/4096
+// import-key-material, and the lifecycle operations below. Keys are AES_256 and SM4 (symmetric), RSA_2048/3072/4096
 // (ENCRYPT_DECRYPT with RSAES-OAEP SHA-1 or SHA-256, or SIGN_VERIFY with
 // RSASSA-PSS and PKCS #1 v1.5), EC_P256/P384/P521 and SECP256K1 (SIGN_VERIFY
 // with ECDSA, or KEY_AGREEMENT) and SM2 (SM2 encryption, SM2DSA with the
 // distinguishing ID 1234567812345678, or KEY_AGREEMENT); the AWS front end
 // allows the combinations AWS allows.
+//
+// # Key lifecycle
+//
+// Keys have the states of Huawei's numbering, mapped to AWS's KeyState: 2
+// Enabled, 3 Disabled, 4 PendingDeletion, 5 PendingImport. Both front ends
+// change them: Huawei enable-key, disable-key, schedule-key-deletion
+// (pending_days 7 to 1096), cancel-key-deletion (the key returns to
+// disabled) and delete-imported-key-material; AWS EnableKey, DisableKey,
+// ScheduleKeyDeletion (PendingWindowInDays 7 to 30), CancelKeyDeletion,
+// GetParametersForImport, ImportKeyMaterial (ExpirationModel, ValidTo) and
+// DeleteImportedKeyMaterial. A key is deleted when its deletion date
+// passes (checked whenever it is read or keys are listed) and is then
+// NotFound; imported material past its expiration (Huawei's
+// expiration_time, in seconds, or AWS's ValidTo) or deleted returns its
+// key to pending import, ready for material again. Every operation answers
+// in every state as the references say: a disabled key's material is
+// refused with DisabledException (Huawei KMS.0209), a key pending deletion
+// or import with KMSInvalidStateException (KMS.0210, KMS.0708). Keys also
+// have a description (update-key-description, UpdateKeyDescription), tags
+// (Huawei's create-kms-tag, delete-kms-tag, show-kms-tags,
+// batch-create-kms-tags and list-kms-tags on their REST paths, GET and
+// DELETE included; AWS's TagResource, UntagResource, ListResourceTags; at
+// most 50 a key) and aliases: names unique in the KMS (AWS CreateAlias,
+// UpdateAlias, DeleteAlias, ListAliases; Huawei create-alias,
+// associate-alias, delete-alias, list-aliases). An AWS alias (alias/NAME or
+// its ARN) names its key wherever AWS accepts an alias as KeyId: the
+// cryptographic operations, DescribeKey and GetPublicKey. Huawei's
+// key_alias (create-key, update-key-alias) is a display name, not unique.
+// Every lifecycle change is authorized like any operation (kms:EnableKey,
+// kms:cmk:enable, ...) and is on disk before it is acknowledged.
 //
 // # Recipients
 //
@@ -116,14 +146,18 @@
 //
 // # What is not checked
 //
-// This is a development KMS. There are no users, grants, aliases, quotas,
-// rotation, deletion or auditing, and no AWS IAM policies: a key policy
+// This is a development KMS. There are no users, grants, quotas,
+// rotation or auditing, and no AWS IAM policies: a key policy
 // statement whose principal is the account (its root) stands for the
 // account's IAM and matches every caller. Key policies see no
 // kms:EncryptionContext values (a condition on them sees an absent key). A
 // key policy names the account it was written for: a data directory served
 // later with another account or principal is held to its policies as
-// written. The recipient envelope is not authenticated (CMS with AES-CBC, as
+// written. Imported material is taken once per import: AWS's reimport of
+// the same material into an enabled key, ImportType EXISTING_KEY_MATERIAL
+// and KeyMaterialId are refused, and GetParametersForImport answers only
+// for a key pending import; Huawei's list-kms-by-tags
+// (resource_instances/action) is not served. The recipient envelope is not authenticated (CMS with AES-CBC, as
 // AWS sends it): an enclave must only trust it as far as it trusts the
 // channel.
 package kms

@@ -20,7 +20,14 @@
 // GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext,
 // GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt, Decrypt,
 // ReEncrypt, Sign, Verify, GenerateRandom, PutKeyPolicy, GetKeyPolicy and
-// ListKeyPolicies (the one policy name is "default"). Decrypt,
+// ListKeyPolicies (the one policy name is "default"), and the key lifecycle
+// (lifecycle.go): EnableKey, DisableKey, ScheduleKeyDeletion,
+// CancelKeyDeletion, UpdateKeyDescription, CreateAlias, UpdateAlias,
+// DeleteAlias, ListAliases, TagResource, UntagResource, ListResourceTags,
+// GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial.
+// An alias (alias/NAME or its ARN) is a KeyId of the operations that AWS
+// lets take one (awsKeyRef: the cryptographic operations, DescribeKey,
+// GetPublicKey); the others refuse it as NotFoundException. Decrypt,
 // GenerateDataKey, GenerateDataKeyPair, GenerateRandom and
 // DeriveSharedSecret take a Recipient.
 //
@@ -48,8 +55,10 @@
 //	413 ValidationException             the body is larger than 64 KiB
 //	400 ValidationException             a member is missing or breaks its enum, length or range; the
 //	                                    attestation document is malformed or carries no RSA key
-//	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
-//	400 DisabledException               the key is not enabled (its imported material expired)
+//	400 NotFoundException               no key or alias has that KeyId or AliasName (a key past its
+//	                                    deletion date is gone); KeyId is malformed, of another account,
+//	                                    or an alias where the operation takes none
+//	400 DisabledException               the key is disabled
 //	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation, or the
 //	                                    encryption or signing algorithm does not fit the key spec
 //	400 IncorrectKeyException           Decrypt's KeyId or ReEncrypt's SourceKeyId is not the
@@ -57,10 +66,20 @@
 //	400 KMSInvalidSignatureException    Verify's signature does not verify
 //	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
 //	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
-//	400 KMSInvalidStateException        the key still waits for its key material
-//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC,
-//	                                    ML-DSA and Ed25519 specs and algorithms, EXTERNAL_MU,
-//	                                    multi-Region keys), or a symmetric key's public key
+//	400 KMSInvalidStateException        the key's state does not allow the operation: pending import or
+//	                                    deletion, enable or disable of one, a second ScheduleKeyDeletion,
+//	                                    CancelKeyDeletion of a key not pending deletion, an import into a
+//	                                    key not pending import
+//	400 AlreadyExistsException          CreateAlias of an alias that exists
+//	400 InvalidAliasNameException       AliasName is not alias/ and ^[a-zA-Z0-9/_-]+$ (256 at most), or
+//	                                    is under alias/aws/
+//	400 TagException                    a TagKey (1-128, not aws:) or TagValue (0-256) breaks its rule
+//	400 LimitExceededException          a key would have more than 50 tags or 100 aliases
+//	400 UnsupportedOperationException   a valid value this server does not implement (HMAC, ML-DSA and
+//	                                    Ed25519 specs and algorithms, EXTERNAL_MU, multi-Region keys,
+//	                                    wrapping algorithms but RSAES_OAEP_SHA_256 and
+//	                                    RSA_AES_KEY_WRAP_SHA_256), a symmetric key's public key,
+//	                                    DeleteImportedKeyMaterial of a key that is not EXTERNAL
 //	400 InvalidMarkerException          Marker is not one this server gave
 //	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
 //	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or
@@ -141,19 +160,34 @@ type handler func(a *API, ctx context.Context, c core.Caller, body []byte) (any,
 // operations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
 var operations = map[string]handler{
-	"CreateKey":           (*API).createKey,
-	"DescribeKey":         (*API).describeKey,
-	"ListKeys":            (*API).listKeys,
-	"GetPublicKey":        (*API).getPublicKey,
-	"DeriveSharedSecret":  (*API).deriveSharedSecret,
-	"GenerateDataKeyPair": (*API).generateDataKeyPair,
-	"GenerateDataKey":     (*API).generateDataKey,
-	"Encrypt":             (*API).encrypt,
-	"Decrypt":             (*API).decrypt,
-	"GenerateRandom":      (*API).generateRandom,
-	"PutKeyPolicy":        (*API).putKeyPolicy,
-	"GetKeyPolicy":        (*API).getKeyPolicy,
-	"ListKeyPolicies":     (*API).listKeyPolicies,
+	"CreateKey":                 (*API).createKey,
+	"DescribeKey":               (*API).describeKey,
+	"ListKeys":                  (*API).listKeys,
+	"GetPublicKey":              (*API).getPublicKey,
+	"DeriveSharedSecret":        (*API).deriveSharedSecret,
+	"GenerateDataKeyPair":       (*API).generateDataKeyPair,
+	"GenerateDataKey":           (*API).generateDataKey,
+	"Encrypt":                   (*API).encrypt,
+	"Decrypt":                   (*API).decrypt,
+	"GenerateRandom":            (*API).generateRandom,
+	"PutKeyPolicy":              (*API).putKeyPolicy,
+	"GetKeyPolicy":              (*API).getKeyPolicy,
+	"ListKeyPolicies":           (*API).listKeyPolicies,
+	"EnableKey":                 (*API).enableKey,
+	"DisableKey":                (*API).disableKey,
+	"ScheduleKeyDeletion":       (*API).scheduleKeyDeletion,
+	"CancelKeyDeletion":         (*API).cancelKeyDeletion,
+	"UpdateKeyDescription":      (*API).updateKeyDescription,
+	"CreateAlias":               (*API).createAlias,
+	"UpdateAlias":               (*API).updateAlias,
+	"DeleteAlias":               (*API).deleteAlias,
+	"ListAliases":               (*API).listAliases,
+	"TagResource":               (*API).tagResource,
+	"UntagResource":             (*API).untagResource,
+	"ListResourceTags":          (*API).listResourceTags,
+	"GetParametersForImport":    (*API).getParametersForImport,
+	"ImportKeyMaterial":         (*API).importKeyMaterial,
+	"DeleteImportedKeyMaterial": (*API).deleteImportedKeyMaterial,
 
 	// crypto.go
 	"Sign":                                (*API).sign,
@@ -228,8 +262,9 @@ var (
 
 // awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
 // account's keys in the seed's form (arn:verenc:ACCOUNT:key/ID) or AWS's
-// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). Aliases are not
-// supported.
+// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). An alias is
+// refused: this is for the operations that AWS documents as taking a key ID
+// or key ARN only (awsKeyRef takes aliases too).
 func awsKeyID(field, keyID, account string) (string, error) {
 	if keyID == "" {
 		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
@@ -237,22 +272,15 @@ func awsKeyID(field, keyID, account string) (string, error) {
 	if len(keyID) > awsMaxKeyID {
 		return "", core.Errorf(core.KindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
 	}
-	if strings.HasPrefix(keyID, "alias/") {
-		return "", core.Errorf(core.KindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+	if strings.HasPrefix(keyID, core.AliasPrefix) || strings.Contains(keyID, ":"+core.AliasPrefix) {
+		return "", core.Errorf(core.KindInvalidKeyID, "%s: this operation takes a key ID or key ARN, not an alias", field)
 	}
 	id := keyID
-	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
-		parts := strings.Split(rest, ":")
-		var keyAccount, resource string
-		switch {
-		case len(parts) == 3 && parts[0] == "verenc":
-			keyAccount, resource = parts[1], parts[2]
-		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
-			keyAccount, resource = parts[3], parts[4]
-		default:
+	if strings.HasPrefix(keyID, "arn:") {
+		keyAccount, resource, ok := splitARN(keyID)
+		if !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
-		var ok bool
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
@@ -264,6 +292,24 @@ func awsKeyID(field, keyID, account string) (string, error) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
+}
+
+// splitARN returns the account and resource of a KMS ARN in AWS's form
+// (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE, any region) or the seed's
+// (arn:verenc:ACCOUNT:RESOURCE).
+func splitARN(arn string) (account, resource string, ok bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.Split(rest, ":")
+	switch {
+	case len(parts) == 3 && parts[0] == "verenc":
+		return parts[1], parts[2], true
+	case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
+		return parts[3], parts[4], true
+	}
+	return "", "", false
 }
 
 // awsBlob decodes a required base64 blob member of at most max bytes.
@@ -354,7 +400,7 @@ func decodeAWSKeyed[R any, P interface {
 	if optional && k.KeyID == "" {
 		return in, "", nil
 	}
-	id, err := awsKeyID("KeyId", k.KeyID, a.core.Account())
+	id, err := awsKeyRef("KeyId", k.KeyID, a.core.Account())
 	if err != nil {
 		return nil, "", err
 	}
@@ -509,17 +555,11 @@ func (a *API) metadata(rec *core.Key) awsKeyMetadata {
 		KeyUsage:              rec.Usage,
 		Origin:                awsOrigin(rec.Origin),
 	}
-	// A key whose imported material has expired is refused as disabled by
-	// the core, so it is described as Disabled.
-	switch {
-	case rec.State == core.StateEnabled && !rec.Expired():
-		m.KeyState, m.Enabled = "Enabled", true
-	case rec.State == core.StatePendingImport:
-		m.KeyState = "PendingImport"
-	default:
-		m.KeyState = "Disabled"
+	m.KeyState, m.Enabled = awsKeyState(rec.State), rec.State == core.StateEnabled
+	if rec.State == core.StatePendingDeletion {
+		m.DeletionDate, m.PendingDeletionWindow = float64(rec.DeletionDate)/1000, rec.PendingDays
 	}
-	if rec.Origin == "external" {
+	if rec.Origin == "external" && rec.State != core.StatePendingImport {
 		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
 		if rec.Expires != 0 {
 			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
@@ -602,11 +642,10 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 	if err != nil {
 		return nil, err
 	}
+	if err := rec.Usable(); err != nil {
+		return nil, err
+	}
 	switch {
-	case rec.State == core.StatePendingImport:
-		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", id)
-	case rec.State != core.StateEnabled:
-		return nil, core.Errorf(core.KindDisabled, "key %s is not enabled", id)
 	case len(rec.Public) == 0:
 		return nil, core.Errorf(core.KindUnsupported, "key %s is symmetric and has no public key", id)
 	}

@@ -130,11 +130,11 @@ func (a *API) reEncrypt(ctx context.Context, c core.Caller, body []byte) (any, e
 		return nil, err
 	}
 	if in.SourceKeyID != "" {
-		if ri.SourceKeyID, err = awsKeyID("SourceKeyId", in.SourceKeyID, a.core.Account()); err != nil {
+		if ri.SourceKeyID, err = awsKeyRef("SourceKeyId", in.SourceKeyID, a.core.Account()); err != nil {
 			return nil, err
 		}
 	}
-	if ri.DestinationKeyID, err = awsKeyID("DestinationKeyId", in.DestinationKeyID, a.core.Account()); err != nil {
+	if ri.DestinationKeyID, err = awsKeyRef("DestinationKeyId", in.DestinationKeyID, a.core.Account()); err != nil {
 		return nil, err
 	}
 	if ri.DestinationAAD, err = awsContext(in.DestinationEncryptionContext); err != nil {

@@ -278,7 +278,9 @@ func (k *KMS) decryptBlob(ctx context.Context, c Caller, act action, in *Decrypt
 		if id == "" {
 			return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
 		}
-		return nil, nil, nil, Errorf(KindIncorrectKey, "the ciphertext was not made under key %s", rec.ID)
+		if rec.ID != id { // KeyID may be an alias of the blob's key
+			return nil, nil, nil, Errorf(KindIncorrectKey, "the ciphertext was not made under key %s", rec.ID)
+		}
 	}
 	if id == "" {
 		return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")

@@ -54,6 +54,7 @@ package core
 import (
 	"crypto/x509"
 	"sync"
+	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
@@ -98,7 +99,8 @@ type KMS struct {
 	roots    []*x509.Certificate // nil: attestation's embedded roots
 	id       identity
 	iam      []*policy.Policy
-	policies sync.Map // key ID -> *cachedPolicy
+	policies sync.Map         // key ID -> *cachedPolicy
+	now      func() time.Time // the clock of the key lifecycle; nil: time.Now (tests set it)
 }
 
 // New opens the key store and returns a KMS. Close it to release the store.

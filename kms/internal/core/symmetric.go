@@ -151,6 +151,12 @@ func (k *KMS) cmkFor(ctx context.Context, c Caller, act action, id string, r *Re
 // keyID is not "", for the caller and recipient that the key's policy
 // allows.
 func (k *KMS) openBlobFor(ctx context.Context, c Caller, act action, keyID string, blob, aad []byte, r *Recipient) ([]byte, *cmk, *verifiedRecipient, error) {
+	if keyID != "" {
+		var err error
+		if keyID, err = k.resolve(keyID); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	id := blobKeyID(blob)
 	if id == "" || (keyID != "" && keyID != id) {
 		return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")

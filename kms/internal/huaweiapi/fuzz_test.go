@@ -108,3 +108,58 @@ func FuzzHuaweiRequest(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHuaweiRoute sends arbitrary methods, paths below
+// /v1.0/{project_id}/kms/ (with their query) and bodies to Serve: the
+// alias and tag APIs' routing, path parameters and query. Property: as
+// FuzzHuaweiRequest's, with a JSON array for list-aliases.
+func FuzzHuaweiRoute(f *testing.F) {
+	api, ids := fuzzKMS(f)
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut}
+	for _, s := range []struct {
+		method uint8
+		path   string
+		body   string
+	}{
+		{1, "aliases", `{"key_id":"%aes","alias":"fuzz"}`},
+		{0, "aliases?key_id=%aes&limit=1&marker=0", ""},
+		{2, "aliases", `{"key_id":"%aes","aliases":["fuzz"]}`},
+		{1, "alias/associate", `{"alias":"fuzz","target_key_id":"%sm4"}`},
+		{1, "%aes/tags", `{"tag":{"key":"k","value":"v"}}`},
+		{0, "%aes/tags", ""},
+		{1, "%aes/tags/action", `{"tags":[{"key":"k","value":"v"}],"action":"create"}`},
+		{2, "%aes/tags/k", ""},
+		{2, "%aes/tags/%2Fk%", ""},
+		{0, "tags", ""},
+		{3, "aliases", ""},
+	} {
+		for name, id := range ids {
+			s.path = strings.ReplaceAll(s.path, "%"+name, id)
+			s.body = strings.ReplaceAll(s.body, "%"+name, id)
+		}
+		f.Add(s.method, s.path, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
+		method := methods[int(m)%len(methods)]
+		req, err := http.NewRequest(method, "http://kms/v1.0/"+testProject+"/kms/"+path, bytes.NewReader(body))
+		if err != nil {
+			return // not a URL: the server never sees it
+		}
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		api.Serve(w, req, body, testCaller)
+		if w.Code == http.StatusOK {
+			if !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("%s %s: 200 with %q", method, path, w.Body.Bytes())
+			}
+			return
+		}
+		var resp map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("%s %s: answer is not a JSON object: %q", method, path, w.Body.Bytes())
+		}
+		if _, ok := resp["error"]; !ok || len(resp) != 1 {
+			t.Fatalf("%s %s: status %d answer is not just an error: %s", method, path, w.Code, w.Body.Bytes())
+		}
+	})
+}

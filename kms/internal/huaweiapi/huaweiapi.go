@@ -16,33 +16,53 @@
 // create-datakey, create-datakey-without-plaintext, encrypt-datakey,
 // decrypt-datakey, encrypt-data, decrypt-data, sign, verify, gen-random,
 // get-parameters-for-import and import-key-material (sign.go has the
-// operations beyond the seed pages). encrypt-data and decrypt-data take
-// SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256 (RSA keys) and SM2_ENCRYPT (SM2
-// keys); an asymmetric ciphertext needs key_id to decrypt. sign and verify
-// take RSASSA_PSS_* and RSASSA_PKCS1_V1_5_* (RSA keys), ECDSA_SHA_256
-// (EC_P256, SECP256K1), ECDSA_SHA_384 (EC_P384), ECDSA_SHA_512 (this
-// server's EC_P521) and SM2DSA_SM3 (SM2, digests only), with message_type
-// DIGEST (the default) or RAW; verify answers signature_valid "false" for a
-// signature that does not verify. A recipient is accepted by every operation that
+// cryptographic operations beyond the seed pages), and the key lifecycle
+// (lifecycle.go): enable-key, disable-key, schedule-key-deletion,
+// cancel-key-deletion, update-key-alias, update-key-description and
+// delete-imported-key-material (POST like the others), the alias APIs
+// (POST, GET and DELETE /v1.0/{project_id}/kms/aliases, POST
+// .../kms/alias/associate) and the tag APIs (POST and GET
+// .../kms/{key_id}/tags, DELETE .../kms/{key_id}/tags/{key}, POST
+// .../kms/{key_id}/tags/action, GET .../kms/tags).
+//
+// encrypt-data and decrypt-data take SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256
+// (RSA keys) and SM2_ENCRYPT (SM2 keys); an asymmetric ciphertext needs
+// key_id to decrypt. sign and verify take RSASSA_PSS_* and
+// RSASSA_PKCS1_V1_5_* (RSA keys), ECDSA_SHA_256 (EC_P256, SECP256K1),
+// ECDSA_SHA_384 (EC_P384), ECDSA_SHA_512 (this server's EC_P521) and
+// SM2DSA_SM3 (SM2, digests only), with message_type DIGEST (the default) or
+// RAW; verify answers signature_valid "false" for a signature that does not
+// verify. A recipient is accepted by every operation that
 // releases a secret: derive-shared-secret, create-ec-datakey-pair,
 // create-rsa-datakey-pair, create-datakey, decrypt-datakey, decrypt-data and
 // gen-random. It answers errors as
 // {"error": {"error_code": .., "error_msg": ..}}, the shape the official SDK
 // reads, with these codes (Huawei's own where Huawei publishes one):
 //
-//	400 KMS.0201  the URL names no operation (also 405 for a method other than POST)
+//	400 KMS.0201  the URL names no operation, or a query parameter it does not take (also 405 for
+//	              a method the path does not take)
 //	400 KMS.0202  the body is not a JSON object of the operation's fields
 //	400 KMS.0203  the body is larger than 64 KiB
 //	400 KMS.0204  a mandatory field is missing
 //	400 KMS.0205  key_id is not a 36-byte key ID
 //	400 KMS.0206  sequence is longer than 36 bytes
-//	400 KMS.0209  the key is not enabled (its imported material expired)
+//	400 KMS.0209  the key is disabled
+//	400 KMS.0210  the key is pending deletion
 //	400 KMS.0308  a field breaks its enum, pattern, length or range, or is not supported
 //	400 KMS.0309  import on a key whose origin is not external
 //	400 KMS.0310  import on a key that does not wait for key material
 //	400 KMS.0311  encrypted_key_material or encrypted_privatekey does not decrypt
-//	400 KMS.1101  key_alias breaks its pattern
-//	404 KMS.0701  no key has that ID
+//	400 KMS.0406  a tag's key (1-36 characters) or value (0-43) breaks its rule
+//	400 KMS.0409  a key would have more than 50 tags or 100 aliases
+//	400 KMS.1101  key_alias or an alias breaks its pattern
+//	400 KMS.1104  the alias exists
+//	400 KMS.1201  enable-key of a key that is not disabled
+//	400 KMS.1301  disable-key of a key that is not enabled
+//	400 KMS.1401  pending_days is not 7 to 1096
+//	400 KMS.1402  schedule-key-deletion of a key pending deletion
+//	400 KMS.1501  cancel-key-deletion of a key that is not pending deletion
+//	404 KMS.0701  no key has that ID (a key past its deletion date is gone), no such alias of the
+//	              key, no such tag
 //	400 KMS.0702  the key's usage or kind does not allow the operation, or the algorithm does not fit it
 //	400 KMS.0703  the peer's or the imported key is of another spec
 //	400 KMS.0704  public_key is not a valid DER SubjectPublicKeyInfo on its curve
@@ -58,6 +78,13 @@
 //	500 KMS.0105  internal error
 //
 // # What is not checked
+//
+// key_alias is not unique (Huawei answers KMS.1104 for a taken one): it is
+// a display name here; the aliases of create-alias are unique. The
+// reference gives no rule for those aliases: key_alias's is applied.
+// list-aliases answers a JSON array of one page, as the reference's table
+// and the SDK's model have it (its example shows the page alone).
+// list-kms-by-tags (resource_instances/action) is not served.
 //
 // enterprise_project_id, keystore_id and vm_id are accepted and ignored;
 // sequence is checked for its length only (at most 36 bytes: the pages'
@@ -106,21 +133,28 @@ func New(k *core.KMS) *API { return &API{core: k} }
 type handler func(a *API, ctx context.Context, c core.Caller, project string, body []byte) (any, error)
 
 var operations = map[string]handler{
-	"create-key":                (*API).createKey,
-	"describe-key":              (*API).describeKey,
-	"list-keys":                 (*API).listKeys,
-	"get-publickey":             (*API).getPublicKey,
-	"derive-shared-secret":      (*API).deriveSharedSecret,
-	"create-ec-datakey-pair":    (*API).createECDataKeyPair,
-	"create-rsa-datakey-pair":   (*API).createRSADataKeyPair,
-	"encrypt-datakey":           (*API).encryptDatakey,
-	"decrypt-datakey":           (*API).decryptDatakey,
-	"get-parameters-for-import": (*API).getParametersForImport,
-	"import-key-material":       (*API).importKeyMaterial,
-	"create-datakey":            (*API).createDatakey,
-	"encrypt-data":              (*API).encryptData,
-	"decrypt-data":              (*API).decryptData,
-	"gen-random":                (*API).genRandom,
+	"create-key":                   (*API).createKey,
+	"describe-key":                 (*API).describeKey,
+	"list-keys":                    (*API).listKeys,
+	"get-publickey":                (*API).getPublicKey,
+	"derive-shared-secret":         (*API).deriveSharedSecret,
+	"create-ec-datakey-pair":       (*API).createECDataKeyPair,
+	"create-rsa-datakey-pair":      (*API).createRSADataKeyPair,
+	"encrypt-datakey":              (*API).encryptDatakey,
+	"decrypt-datakey":              (*API).decryptDatakey,
+	"get-parameters-for-import":    (*API).getParametersForImport,
+	"import-key-material":          (*API).importKeyMaterial,
+	"enable-key":                   (*API).enableKey,
+	"disable-key":                  (*API).disableKey,
+	"schedule-key-deletion":        (*API).scheduleKeyDeletion,
+	"cancel-key-deletion":          (*API).cancelKeyDeletion,
+	"update-key-alias":             (*API).updateKeyAlias,
+	"update-key-description":       (*API).updateKeyDescription,
+	"delete-imported-key-material": (*API).deleteImportedKeyMaterial,
+	"create-datakey":               (*API).createDatakey,
+	"encrypt-data":                 (*API).encryptData,
+	"decrypt-data":                 (*API).decryptData,
+	"gen-random":                   (*API).genRandom,
 
 	// sign.go
 	"sign":                             (*API).sign,
@@ -132,6 +166,9 @@ var operations = map[string]handler{
 // it names none: the path is caller input, so only known names are
 // returned, for the log.
 func (a *API) Operation(r *http.Request) string {
+	if rt, _, ok := matchRoute(r.Method, r.URL.Path); ok {
+		return rt.name
+	}
 	if _, op, ok := parsePath(r.URL.Path); ok && operations[op] != nil {
 		return op
 	}
@@ -142,12 +179,20 @@ func (a *API) Operation(r *http.Request) string {
 // within its limit, and returns the operation's name and its error, for the
 // log.
 func (a *API) Serve(w http.ResponseWriter, r *http.Request, body []byte, c core.Caller) (string, error) {
+	if rt, params, ok := matchRoute(r.Method, r.URL.Path); ok {
+		return a.serveRoute(w, r, body, c, rt, params)
+	}
 	project, op, ok := parsePath(r.URL.Path)
 	h := operations[op]
 	if !ok || h == nil || r.URL.RawQuery != "" {
 		err := core.Errorf(core.KindUnknownOperation, "request URL names no operation")
 		a.WriteError(w, err)
 		return "", err
+	}
+	if r.Method != http.MethodPost {
+		err := core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method)
+		a.WriteError(w, err)
+		return op, err
 	}
 	if p := r.Header.Values("X-Project-Id"); len(p) > 1 || (len(p) == 1 && p[0] != project) {
 		err := core.Errorf(core.KindUnknownOperation, "X-Project-Id does not match the URL")
@@ -189,8 +234,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // WriteError answers with err as {"error": {"error_code": .., "error_msg":
 // ..}} and its status.
 func (a *API) WriteError(w http.ResponseWriter, err error) {
-	k, msg := core.KindOf(err)
-	e := huaweiErrors[k]
+	e, msg := huaweiErrorOf(err)
 	var body struct {
 		Error struct {
 			Code string `json:"error_code"`
@@ -203,8 +247,8 @@ func (a *API) WriteError(w http.ResponseWriter, err error) {
 
 // ErrorCode returns the error_code that err is answered with, for the log.
 func (a *API) ErrorCode(err error) string {
-	k, _ := core.KindOf(err)
-	return huaweiErrors[k].code
+	e, _ := huaweiErrorOf(err)
+	return e.code
 }
 
 // Handlers: decode, validate in field order, call the core, encode.
@@ -291,9 +335,16 @@ func keyDetails(rec *core.Key, project string) huawei.KeyDetails {
 		Origin:               rec.Origin,
 		KeyRotationEnabled:   "false",
 		SysEnterpriseProject: "0",
+		KeystoreID:           "0",
 	}
+	// expiration_time in seconds, the unit import-key-material takes it in
+	// (seed 004); scheduled_deletion_date in milliseconds, as
+	// creation_date.
 	if rec.Expires != 0 {
-		d.ExpirationTime = strconv.FormatInt(rec.Expires*1000, 10)
+		d.ExpirationTime = strconv.FormatInt(rec.Expires, 10)
+	}
+	if rec.State == core.StatePendingDeletion {
+		d.ScheduledDeletionDate = strconv.FormatInt(rec.DeletionDate, 10)
 	}
 	return d
 }
@@ -368,8 +419,8 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, project string, b
 	if rec.Symmetric() {
 		return nil, core.Errorf(core.KindInvalidKeyUsage, "key %s is symmetric: it has no public key", rec.ID)
 	}
-	if rec.State == core.StatePendingImport {
-		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", rec.ID)
+	if err := rec.Usable(); err != nil {
+		return nil, err
 	}
 	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }

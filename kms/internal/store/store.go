@@ -67,6 +67,15 @@ type Record struct {
 	// key policies existed, whose PCRs the core turns into the equivalent
 	// key policy. Records with a Policy leave PCRs empty.
 	Policy string `json:"policy,omitempty"`
+
+	// The key's lifecycle (see lifecycle.go): the aliases that name it,
+	// its tags, and, in state 4 (pending deletion), when it is deleted
+	// (milliseconds since the epoch) and the waiting period it was
+	// scheduled with.
+	Aliases      []Alias           `json:"aliases,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	DeletionDate int64             `json:"deletion_date,omitempty"`
+	PendingDays  int               `json:"pending_days,omitempty"`
 }
 
 // Store keeps key records: all of them decoded in memory for reads, and,
@@ -81,6 +90,7 @@ type Store struct {
 	writeMu sync.Mutex // serializes updates (read, modify, write)
 	mu      sync.RWMutex
 	recs    map[string]*Record // never modified in place: replaced
+	aliases map[string]string  // alias name -> key ID, of recs
 	sealer  *sealer
 }
 
@@ -131,7 +141,7 @@ func Open(dir string) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Store{recs: make(map[string]*Record), sealer: sl}, nil
+		return &Store{recs: make(map[string]*Record), aliases: make(map[string]string), sealer: sl}, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("kms: data directory: %w", err)
@@ -156,7 +166,7 @@ func openBolt(dir string, sl *sealer) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
-	s := &Store{db: db, recs: make(map[string]*Record), sealer: sl}
+	s := &Store{db: db, recs: make(map[string]*Record), aliases: make(map[string]string), sealer: sl}
 	err = db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(keysBucket)
 		if err != nil {
@@ -171,6 +181,7 @@ func openBolt(dir string, sl *sealer) (*Store, error) {
 				return fmt.Errorf("kms: key record %q is stored under %q", rec.ID, k)
 			}
 			s.recs[rec.ID] = rec
+			s.index(nil, rec)
 			return nil
 		})
 		if err != nil {
@@ -225,9 +236,9 @@ func (s *Store) checkMasterKey(tx *bolt.Tx) error {
 }
 
 // Limits of a stored record. The largest real record, an RSA-4096 key with
-// a policy on every PCR, is under 8 KiB.
+// a 32 KiB key policy, 50 tags and 100 aliases, is under 128 KiB.
 const (
-	maxRecordLen = 64 << 10
+	maxRecordLen = 256 << 10
 	maxPCRIndex  = 31 // PCR0 to PCR31, as attestation documents carry them
 	maxPCRLen    = 64 // SHA-512
 )
@@ -290,6 +301,7 @@ func (s *Store) Create(rec *Record) error {
 		return fmt.Errorf("kms: key %s exists", rec.ID)
 	}
 	s.recs[rec.ID] = rec
+	s.index(nil, rec)
 	return nil
 }
 
@@ -329,6 +341,7 @@ func (s *Store) Update(id string, fn func(*Record) error) error {
 	}
 	s.mu.Lock()
 	s.recs[id] = &rec
+	s.index(old, &rec)
 	s.mu.Unlock()
 	return nil
 }
