@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -66,45 +65,9 @@ func TestPolicyTableCrypto(t *testing.T) {
 			srv = k
 			servers[col] = k
 		}
-		ck := new(colKeys)
-		switch col {
-		case colShorthand, colIAMAttested, colIAMDeny:
-			var pcrs map[string]string
-			if col == colShorthand {
-				pcrs = map[string]string{"PCR0": pcr0}
-			}
-			for _, p := range []struct {
-				id          *string
-				spec, usage string
-			}{{&ck.sym, "AES_256", ""}, {&ck.rsa, "RSA_2048", "ENCRYPT_DECRYPT"}} {
-				status, body := srv.post(t, "create-key", js(map[string]any{"key_alias": "crypto-table", "key_spec": p.spec, "key_usage": p.usage, "recipient_attestation": pcrs}))
-				require.Equal(t, http.StatusOK, status, "%s", body)
-				var out struct {
-					KeyInfo struct {
-						KeyID string `json:"key_id"`
-					} `json:"key_info"`
-				}
-				require.NoError(t, json.Unmarshal(body, &out))
-				*p.id = out.KeyInfo.KeyID
-			}
-		default:
-			var policy any
-			switch col {
-			case colPCR0:
-				policy = attestedPolicy("kms:RecipientAttestation:PCR0", pcr0)
-			case colImage:
-				policy = attestedPolicy("kms:RecipientAttestation:ImageSha384", strings.ToUpper(pcr0))
-			case colDeny:
-				policy = denyPolicy
-			}
-			create := func(spec, usage string) string {
-				req := map[string]any{"KeySpec": spec, "KeyUsage": usage}
-				if policy != nil {
-					req["Policy"] = policy
-				}
-				return srv.aws(t, "CreateKey", req)["KeyMetadata"].(map[string]any)["KeyId"].(string)
-			}
-			ck.sym, ck.rsa = create("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), create("RSA_2048", "ENCRYPT_DECRYPT")
+		ck := &colKeys{
+			sym: policyColumnKey(t, srv, col, pcr0, "AES_256", "", "SYMMETRIC_DEFAULT"),
+			rsa: policyColumnKey(t, srv, col, pcr0, "RSA_2048", "ENCRYPT_DECRYPT", "RSA_2048"),
 		}
 		for _, c := range []struct {
 			id, alg string

@@ -256,45 +256,9 @@ func TestPolicyTable(t *testing.T) {
 			srv = k
 			servers[col] = k
 		}
-		tk := new(tableKeys)
-		switch col {
-		case colShorthand, colIAMAttested, colIAMDeny:
-			var pcrs map[string]string
-			if col == colShorthand {
-				pcrs = map[string]string{"PCR0": pcr0}
-			}
-			for _, p := range []struct {
-				id          *string
-				spec, usage string
-			}{{&tk.sym, "AES_256", ""}, {&tk.agree, "EC_P256", "KEY_AGREEMENT"}} {
-				status, body := srv.post(t, "create-key", js(map[string]any{"key_alias": "table", "key_spec": p.spec, "key_usage": p.usage, "recipient_attestation": pcrs}))
-				require.Equal(t, http.StatusOK, status, "%s", body)
-				var out struct {
-					KeyInfo struct {
-						KeyID string `json:"key_id"`
-					} `json:"key_info"`
-				}
-				require.NoError(t, json.Unmarshal(body, &out))
-				*p.id = out.KeyInfo.KeyID
-			}
-		default:
-			var policy any
-			switch col {
-			case colPCR0:
-				policy = attestedPolicy("kms:RecipientAttestation:PCR0", pcr0)
-			case colImage:
-				policy = attestedPolicy("kms:RecipientAttestation:ImageSha384", strings.ToUpper(pcr0)) // IgnoreCase
-			case colDeny:
-				policy = denyPolicy
-			}
-			create := func(spec, usage string) string {
-				req := map[string]any{"KeySpec": spec, "KeyUsage": usage}
-				if policy != nil {
-					req["Policy"] = policy
-				}
-				return srv.aws(t, "CreateKey", req)["KeyMetadata"].(map[string]any)["KeyId"].(string)
-			}
-			tk.sym, tk.agree = create("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT"), create("ECC_NIST_P256", "KEY_AGREEMENT")
+		tk := &tableKeys{
+			sym:   policyColumnKey(t, srv, col, pcr0, "AES_256", "", "SYMMETRIC_DEFAULT"),
+			agree: policyColumnKey(t, srv, col, pcr0, "EC_P256", "KEY_AGREEMENT", "ECC_NIST_P256"),
 		}
 		// Encryption is never a secret-releasing action: every column allows it.
 		status, body := srv.post(t, "encrypt-data", js(map[string]any{"key_id": tk.sym, "plain_text": "table secret"}))
@@ -462,4 +426,43 @@ func errorOf(aws bool, out map[string]any) (code, msg string) {
 	code, _ = e["error_code"].(string)
 	msg, _ = e["error_msg"].(string)
 	return code, msg
+}
+
+// policyColumnKey creates on srv a key of a column of the policy tables:
+// with Huawei's create-key (and recipient_attestation {"PCR0": pcr0} in the
+// shorthand column) in the shorthand and IAM columns, with AWS's CreateKey
+// and the column's key policy in the others. hwSpec and hwUsage are the
+// Huawei spec and usage ("" for ENCRYPT_DECRYPT), awsSpec the AWS one.
+func policyColumnKey(t *testing.T, srv *testKMS, col policyColumn, pcr0, hwSpec, hwUsage, awsSpec string) string {
+	t.Helper()
+	switch col {
+	case colShorthand, colIAMAttested, colIAMDeny:
+		var pcrs map[string]string
+		if col == colShorthand {
+			pcrs = map[string]string{"PCR0": pcr0}
+		}
+		status, body := srv.post(t, "create-key", js(map[string]any{"key_alias": "table", "key_spec": hwSpec, "key_usage": hwUsage, "recipient_attestation": pcrs}))
+		require.Equal(t, http.StatusOK, status, "%s", body)
+		var out struct {
+			KeyInfo struct {
+				KeyID string `json:"key_id"`
+			} `json:"key_info"`
+		}
+		require.NoError(t, json.Unmarshal(body, &out))
+		return out.KeyInfo.KeyID
+	}
+	usage := hwUsage
+	if usage == "" {
+		usage = "ENCRYPT_DECRYPT"
+	}
+	req := map[string]any{"KeySpec": awsSpec, "KeyUsage": usage}
+	switch col {
+	case colPCR0:
+		req["Policy"] = attestedPolicy("kms:RecipientAttestation:PCR0", pcr0)
+	case colImage:
+		req["Policy"] = attestedPolicy("kms:RecipientAttestation:ImageSha384", strings.ToUpper(pcr0)) // IgnoreCase
+	case colDeny:
+		req["Policy"] = denyPolicy
+	}
+	return srv.aws(t, "CreateKey", req)["KeyMetadata"].(map[string]any)["KeyId"].(string)
 }

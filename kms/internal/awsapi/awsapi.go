@@ -698,13 +698,7 @@ func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byt
 	if err != nil {
 		return nil, err
 	}
-	if in.KeyPairSpec == "" {
-		return nil, core.Errorf(core.KindMissingParameter, "KeyPairSpec is missing")
-	}
-	if !core.IsECPairSpec(in.KeyPairSpec) && !core.IsRSAPairSpec(in.KeyPairSpec) {
-		return nil, core.Errorf(core.KindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
-	}
-	aad, err := awsContext(in.EncryptionContext)
+	aad, err := awsPairSpecContext(in.KeyPairSpec, in.EncryptionContext)
 	if err != nil {
 		return nil, err
 	}
@@ -724,6 +718,18 @@ func (a *API) generateDataKeyPair(ctx context.Context, c core.Caller, body []byt
 		PrivateKeyPlaintext:      out.PrivatePlaintext,
 		PublicKey:                out.Public,
 	}, nil
+}
+
+// awsPairSpecContext checks the KeyPairSpec of a data key pair request and
+// returns its encryption context as additional authenticated data.
+func awsPairSpecContext(spec string, context map[string]string) ([]byte, error) {
+	if spec == "" {
+		return nil, core.Errorf(core.KindMissingParameter, "KeyPairSpec is missing")
+	}
+	if !core.IsECPairSpec(spec) && !core.IsRSAPairSpec(spec) {
+		return nil, core.Errorf(core.KindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", spec)
+	}
+	return awsContext(context)
 }
 
 // awsDataKeyLen returns the length of the data key that GenerateDataKey

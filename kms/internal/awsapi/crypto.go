@@ -187,13 +187,7 @@ func (a *API) generateDataKeyPairWithoutPlaintext(ctx context.Context, c core.Ca
 	if err != nil {
 		return nil, err
 	}
-	if in.KeyPairSpec == "" {
-		return nil, core.Errorf(core.KindMissingParameter, "KeyPairSpec is missing")
-	}
-	if !core.IsECPairSpec(in.KeyPairSpec) && !core.IsRSAPairSpec(in.KeyPairSpec) {
-		return nil, core.Errorf(core.KindInvalidParameter, "KeyPairSpec %.64q is not a data key pair spec", in.KeyPairSpec)
-	}
-	aad, err := awsContext(in.EncryptionContext)
+	aad, err := awsPairSpecContext(in.KeyPairSpec, in.EncryptionContext)
 	if err != nil {
 		return nil, err
 	}
