@@ -134,14 +134,33 @@ func hardeningCases(p *pki) []*attCase {
 			where = "the first intermediate"
 		}
 		d, _ := doc(withExt(i, nameConstraints(elsewhere)), nil)
-		add(&attCase{comment: "a critical nameConstraints on " + where + " that excludes the names below it",
+		add(&attCase{comment: "a critical nameConstraints (directoryName) on " + where + " that excludes the names below it",
 			flags: []string{"CriticalExtension", "NameConstraints"}, result: invalid, failure: failUntrusted, doc: d})
+	}
+	{
+		// A DNS name constraint, which X.509 libraries parse (and Go's
+		// crypto/x509 enforces only in its own chain building): the leaf's
+		// issuer permits only names under enclave.invalid.
+		c := p.last().cert
+		tmpl := caTemplate(c.SerialNumber.Int64(), c.Subject.CommonName, c.NotBefore, c.NotAfter, c.MaxPathLen)
+		tmpl.MaxPathLenZero = c.MaxPathLenZero
+		tmpl.PermittedDNSDomainsCritical = true
+		tmpl.PermittedDNSDomains = []string{"enclave.invalid"}
+		q := p.withInter(last, tmpl, p.last().key)
+		lt := leafTemplate(p.leaf.cert.SerialNumber.Int64(), p.leaf.cert.Subject.CommonName)
+		lt.DNSNames = []string{p.leaf.cert.Subject.CommonName}
+		d, _ := doc(q.withLeaf(lt, p.leaf.key), nil)
+		add(&attCase{comment: "a critical nameConstraints (dNSName enclave.invalid) on the leaf's issuer; the leaf's dNSName is outside it",
+			flags: []string{"CriticalExtension", "NameConstraints"}, result: invalid, failure: failUntrusted, doc: d})
+		d, m := doc(q, nil)
+		add(&attCase{comment: "a critical nameConstraints (dNSName enclave.invalid) on the leaf's issuer; the leaf has no dNSName",
+			flags: []string{"CriticalExtension", "NameConstraints", "UnenforcedCriticalExtension"}, result: acceptable, failure: failUntrusted, doc: d, model: m})
 	}
 	for _, e := range []struct {
 		what string
 		ext  pkix.Extension
 	}{
-		{"a critical nameConstraints that permits the leaf's name", nameConstraints(within)},
+		{"a critical nameConstraints (directoryName) that permits the leaf's name", nameConstraints(within)},
 		{"a critical extKeyUsage (anyExtendedKeyUsage)", pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true,
 			Value: mustMarshal([]asn1.ObjectIdentifier{{2, 5, 29, 37, 0}})}},
 		{"a critical certificatePolicies (anyPolicy)", pkix.Extension{Id: asn1.ObjectIdentifier{2, 5, 29, 32}, Critical: true,
