@@ -144,16 +144,18 @@ type AttestationGroup struct {
 }
 
 // AttestationTest is one document to verify at Time, with an optional
-// policy: a maximum age, debug enclaves allowed, a nonce to match.
-// Expected is set unless the result is invalid.
+// policy: a maximum age, debug enclaves allowed, a nonce to match, an RSA
+// public_key that a KMS can seal to (RequireRSAPublicKey). Expected is set
+// unless the result is invalid.
 type AttestationTest struct {
 	Test
-	Doc        Hex       `json:"doc"`
-	Time       time.Time `json:"time"`
-	MaxAgeMs   int64     `json:"maxAgeMs,omitempty"`
-	AllowDebug bool      `json:"allowDebug,omitempty"`
-	Nonce      Hex       `json:"nonce,omitempty"`
-	Expected   *struct {
+	Doc                 Hex       `json:"doc"`
+	Time                time.Time `json:"time"`
+	MaxAgeMs            int64     `json:"maxAgeMs,omitempty"`
+	AllowDebug          bool      `json:"allowDebug,omitempty"`
+	Nonce               Hex       `json:"nonce,omitempty"`
+	RequireRSAPublicKey bool      `json:"requireRsaPublicKey,omitempty"`
+	Expected            *struct {
 		ModuleID    string            `json:"moduleId"`
 		TimestampMs int64             `json:"timestampMs"`
 		Digest      string            `json:"digest"`

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils
 from cryptography.hazmat.primitives.asymmetric import padding as apadding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.serialization import load_der_private_key
+from cryptography.hazmat.primitives.serialization import load_der_private_key, load_der_public_key
 
 
 class Reject(Exception):
@@ -54,6 +54,7 @@ ACCEPT = {
     "BerDeepNesting": False,
     "WrongVersion": False,
     "ExplicitDefaultLabel": False,
+    "UnenforcedCriticalExtension": False,
 }
 
 
@@ -338,12 +339,10 @@ def sig_structure(protected, payload):
             + bstr_head(len(payload)) + payload)
 
 
-HANDLED_CRITICAL = {
-    x509.ExtensionOID.BASIC_CONSTRAINTS, x509.ExtensionOID.KEY_USAGE, x509.ExtensionOID.EXTENDED_KEY_USAGE,
-    x509.ExtensionOID.SUBJECT_ALTERNATIVE_NAME, x509.ExtensionOID.NAME_CONSTRAINTS,
-    x509.ExtensionOID.CERTIFICATE_POLICIES, x509.ExtensionOID.SUBJECT_KEY_IDENTIFIER,
-    x509.ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-}
+# The only extensions that may be critical: the two that verify_chain
+# enforces. Any other critical one (nameConstraints, extKeyUsage,
+# certificatePolicies included) is unhandled (RFC 5280, 4.2).
+HANDLED_CRITICAL = {x509.ExtensionOID.BASIC_CONSTRAINTS, x509.ExtensionOID.KEY_USAGE}
 ECDSA_SHA384 = x509.SignatureAlgorithmOID.ECDSA_WITH_SHA384
 
 
@@ -456,23 +455,46 @@ def verify_document(doc, roots, platform, test):
     chain = verify_chain(p["certificate"], p["cabundle"])
     verify_signature(chain[0], protected, payload_bytes, sig, platform)
     t = naive_utc(datetime.datetime.fromisoformat(test["time"].replace("Z", "+00:00")))
-    for c in chain:
-        if t < c.not_valid_before or t > c.not_valid_after:
-            raise Reject("expired", "%s not valid at %s" % (c.subject.rfc4514_string(), t))
     ts = datetime.datetime(1970, 1, 1) + datetime.timedelta(milliseconds=p["timestamp"])
-    leaf = chain[0]
-    if ts < leaf.not_valid_before or ts > leaf.not_valid_after:
-        raise Reject("expired", "timestamp outside the leaf's validity")
-    if test.get("maxAgeMs"):
-        age = t - ts
-        if age > datetime.timedelta(milliseconds=test["maxAgeMs"]) or age < -MAX_SKEW:
-            raise Reject("expired", "document age %s" % age)
+    # Every certificate is valid at the verification time and at the
+    # document's timestamp.
+    for what, at in (("the verification time", t), ("the timestamp", ts)):
+        for c in chain:
+            if at < c.not_valid_before or at > c.not_valid_after:
+                raise Reject("expired", "%s not valid at %s %s" % (c.subject.rfc4514_string(), what, at))
+    age = t - ts
+    if age < -MAX_SKEW:
+        raise Reject("expired", "timestamp %s in the future of the verification time" % -age)
+    if test.get("maxAgeMs") and age > datetime.timedelta(milliseconds=test["maxAgeMs"]):
+        raise Reject("expired", "document age %s" % age)
     if not test.get("allowDebug"):
         if all(not any(p["pcrs"].get(i, b"")) for i in range(3)):
             raise Reject("policy", "debug enclave")
     if "nonce" in test and (p["nonce"] or b"") != bytes.fromhex(test["nonce"]):
         raise Reject("policy", "nonce differs")
+    if test.get("requireRsaPublicKey"):
+        check_rsa_public_key(p["public_key"])
     return p
+
+
+def check_rsa_public_key(der):
+    """requireRsaPublicKey: an RSA SubjectPublicKeyInfo that RSAES-OAEP
+    encryption accepts (Go's crypto/rsa limits, the README's rule 8)."""
+    if not der:
+        raise Reject("policy", "public_key unset")
+    try:
+        key = load_der_public_key(der)
+    except Exception as e:  # not a SubjectPublicKeyInfo, or one OpenSSL refuses
+        raise Reject("policy", "public_key: %s" % e)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise Reject("policy", "public_key is not RSA")
+    nums = key.public_numbers()
+    if nums.n.bit_length() not in (2048, 3072, 4096):
+        raise Reject("policy", "RSA-%d" % nums.n.bit_length())
+    if nums.n % 2 == 0:
+        raise Reject("policy", "even RSA modulus")
+    if not 3 <= nums.e <= 2**31 - 1 or nums.e % 2 == 0:
+        raise Reject("policy", "RSA exponent %d" % nums.e)
 
 
 def check_expected(p, e):

@@ -31,6 +31,7 @@ type attTest struct {
 	MaxAgeMs   int64        `json:"maxAgeMs,omitempty"`
 	AllowDebug bool         `json:"allowDebug,omitempty"`
 	Nonce      hexBytes     `json:"nonce,omitempty"`
+	RequireRSA bool         `json:"requireRsaPublicKey,omitempty"`
 	Result     string       `json:"result"`
 	Failure    string       `json:"failure,omitempty"`
 	Expected   *attExpected `json:"expected,omitempty"`
@@ -59,63 +60,70 @@ const (
 
 var attNotes = map[string]note{
 	// Real quirks (valid).
-	"IndefiniteLengthMap":  {"FUNCTIONALITY", "The payload map has an indefinite length (0xbf ... 0xff), as real Nitro documents have since 2026. Only the top-level payload map may."},
-	"NonMinimalInteger":    {"FUNCTIONALITY", "Integers are encoded with more bytes than needed, as real QingTian documents do (protected header a1 1a00000001 3a00000022, PCR indexes 19 00xx). They decode as their values; the signature covers the bytes as sent."},
-	"NonMinimalLength":     {"FUNCTIONALITY", "A text or byte string length is encoded with more bytes than needed; it decodes as its value."},
-	"NullOptionalField":    {"FUNCTIONALITY", "public_key, user_data and nonce are CBOR null when unset, as in real Nitro documents (the written spec says no field is null)."},
-	"EmptyOptionalField":   {"FUNCTIONALITY", "An unset optional field is an empty byte string, as in real QingTian documents."},
-	"AbsentOptionalField":  {"FUNCTIONALITY", "public_key, user_data and nonce are absent."},
-	"MaxSizeUserField":     {"EDGE_CASE", "public_key, user_data and nonce of 1024 bytes (the size real Nitro documents reach) or 4096 bytes (QingTian's CDDL limit)."},
-	"HighS":                {"SIGNATURE_MALLEABILITY", "The signature's s is above n/2. Real platforms sign with high S; a verifier must not enforce low S."},
-	"PubkeyName":           {"FUNCTIONALITY", "The enclave key is named pubkey, as in Huawei's CDDL (real QingTian output says public_key)."},
-	"Tagged":               {"FUNCTIONALITY", "The COSE_Sign1 is wrapped in CBOR tag 18 (every real document seen is bare)."},
-	"UnknownKey":           {"FUNCTIONALITY", "The payload has a key the verifier does not know; it is ignored (forward compatibility)."},
-	"KeyOrder":             {"FUNCTIONALITY", "Payload keys in an order other than the dialect's usual one; verifiers must not parse positionally."},
-	"LittleEndianLimbs":    {"FUNCTIONALITY", "QingTian stores r and s each as a 48-byte little-endian integer."},
-	"BigEndianSignature":   {"FUNCTIONALITY", "A QingTian-dialect document whose signature is the standard big-endian r || s. qtenclave tries both readings for QingTian; a verifier that reads QingTian signatures only little-endian rejects it."},
-	"PcrSize":              {"EDGE_CASE", "PCRs of 32 or 64 bytes (SHA-256 or SHA-512 platforms), all of one size."},
-	"AllPcrs":              {"EDGE_CASE", "All 32 PCR indexes 0..31."},
-	"ValidityBoundary":     {"EDGE_CASE", "The verification time is exactly a certificate's notBefore or notAfter, which are inclusive (RFC 5280)."},
-	"LongChain":            {"EDGE_CASE", "A valid chain with more than the platforms' four-certificate cabundle (5 to 8). qtenclave accepts up to 8; Huawei's SDK caps the cabundle at 4."},
-	"OverlongChain":        {"EDGE_CASE", "A valid chain with a nine-certificate cabundle, over qtenclave's limit of 8."},
-	"MaxAge":               {"FUNCTIONALITY", "maxAgeMs is set: the document's timestamp must be at most that old at the verification time, and at most 5 minutes in its future."},
-	"DebugMode":            {"FUNCTIONALITY", "PCR0, PCR1 and PCR2 are all zero (or absent): a debug enclave, whose memory the host can read. Accepted only with allowDebug."},
-	"NoncePolicy":          {"FUNCTIONALITY", "The test's nonce must equal the document's."},
-	"NameEncoding":         {"FUNCTIONALITY", "Certificate names mix PrintableString and UTF8String, as QingTian's do; names chain byte for byte."},
-	"DuplicateKey":         {"CAN_OF_WORMS", "A CBOR map has the same key twice (also when one copy is encoded non-minimally). Two parsers could read different values."},
-	"TrailingBytes":        {"CAN_OF_WORMS", "Bytes follow the COSE_Sign1 or the payload map."},
-	"WrongType":            {"MODIFIED_PARAMETER", "A field has the wrong CBOR type."},
-	"MissingField":         {"MISSING_STEP", "A mandatory field (module_id, digest, timestamp, pcrs, certificate, cabundle) is missing or empty."},
-	"WrongAlgorithm":       {"MODIFIED_PARAMETER", "The protected header is not exactly {1: -35} (ES384), or the unprotected header is not an empty map."},
-	"WrongCurve":           {"MODIFIED_PARAMETER", "A certificate key is not P-384."},
-	"WrongDigest":          {"MODIFIED_PARAMETER", "The digest field is not \"SHA384\"."},
-	"ChainOrder":           {"AUTH_BYPASS", "The cabundle is not root first with the leaf's issuer last, or misses a certificate."},
-	"PathLenConstraint":    {"AUTH_BYPASS", "A CA's pathLen is smaller than the number of CAs below it."},
-	"NotCA":                {"AUTH_BYPASS", "A certificate in the cabundle is not a CA (basicConstraints absent or CA:FALSE)."},
-	"LeafIsCA":             {"AUTH_BYPASS", "The leaf certificate is a CA (basicConstraints CA:TRUE)."},
-	"KeyUsage":             {"AUTH_BYPASS", "The leaf lacks digitalSignature, or a CA lacks keyCertSign."},
-	"UntrustedRoot":        {"AUTH_BYPASS", "The chain ends in a root that is not trusted (same names, other key)."},
-	"ModifiedCertificate":  {"AUTH_BYPASS", "A certificate was changed after it was signed, or signed by the wrong key, or its issuer name does not match its parent's subject."},
-	"CertSignature":        {"MODIFIED_PARAMETER", "A certificate is signed with ECDSA-SHA256 instead of ECDSA-SHA384."},
-	"CriticalExtension":    {"AUTH_BYPASS", "A certificate carries a critical extension the verifier does not know."},
-	"Expired":              {"FUNCTIONALITY", "A certificate is not valid at the verification time (expired or not yet valid)."},
-	"NotYetValid":          {"FUNCTIONALITY", "The verification time is before a certificate's notBefore."},
-	"TimestampOutsideLeaf": {"FUNCTIONALITY", "The document's timestamp lies outside its leaf certificate's validity."},
-	"Stale":                {"FUNCTIONALITY", "The document is older than maxAgeMs, or too far in the future, at the verification time."},
-	"ModifiedPayload":      {"AUTH_BYPASS", "The payload was changed after signing, or the signature covers a re-encoding of the payload rather than the bytes sent."},
-	"ModifiedSignature":    {"AUTH_BYPASS", "The signature was changed, is out of range, was made by another key, or over another Sig_structure."},
-	"LittleEndianInNitro":  {"AUTH_BYPASS", "A Nitro-dialect document with QingTian's little-endian r and s: Nitro signatures are big-endian only."},
-	"Oversize":             {"DOS", "A field, the cabundle, a map or the document is larger than any real document and than the verifier's limits."},
-	"DeepNesting":          {"DOS", "An unknown key's value is nested far deeper than any real field."},
-	"LargeBundle":          {"DOS", "A cabundle of 50 certificates: a verifier must bound the work a document can ask for."},
-	"IndefiniteLength":     {"CAN_OF_WORMS", "An indefinite length where only definite lengths may be: inside the payload map, or in the COSE structure."},
-	"Tag":                  {"CAN_OF_WORMS", "A CBOR tag where none may be (inside the payload, or a tag other than 18 on the COSE_Sign1)."},
-	"InvalidUtf8":          {"MODIFIED_PARAMETER", "A text string is not valid UTF-8."},
-	"Truncated":            {"MODIFIED_PARAMETER", "The document is cut short."},
-	"BadCertificate":       {"MODIFIED_PARAMETER", "A certificate is not DER X.509."},
-	"PcrIndex":             {"MODIFIED_PARAMETER", "A PCR index out of 0..31, or PCR values of a wrong or mixed size."},
-	"BadTimestamp":         {"MODIFIED_PARAMETER", "The timestamp is zero or beyond the year 9999."},
-	"NotReal":              {"FUNCTIONALITY", "Not a platform document: self-signed leaf, empty cabundle, null unprotected header."},
+	"IndefiniteLengthMap":         {"FUNCTIONALITY", "The payload map has an indefinite length (0xbf ... 0xff), as real Nitro documents have since 2026. Only the top-level payload map may."},
+	"NonMinimalInteger":           {"FUNCTIONALITY", "Integers are encoded with more bytes than needed, as real QingTian documents do (protected header a1 1a00000001 3a00000022, PCR indexes 19 00xx). They decode as their values; the signature covers the bytes as sent."},
+	"NonMinimalLength":            {"FUNCTIONALITY", "A text or byte string length is encoded with more bytes than needed; it decodes as its value."},
+	"NullOptionalField":           {"FUNCTIONALITY", "public_key, user_data and nonce are CBOR null when unset, as in real Nitro documents (the written spec says no field is null)."},
+	"EmptyOptionalField":          {"FUNCTIONALITY", "An unset optional field is an empty byte string, as in real QingTian documents."},
+	"AbsentOptionalField":         {"FUNCTIONALITY", "public_key, user_data and nonce are absent."},
+	"MaxSizeUserField":            {"EDGE_CASE", "public_key, user_data and nonce of 1024 bytes (the size real Nitro documents reach) or 4096 bytes (QingTian's CDDL limit)."},
+	"HighS":                       {"SIGNATURE_MALLEABILITY", "The signature's s is above n/2. Real platforms sign with high S; a verifier must not enforce low S."},
+	"PubkeyName":                  {"FUNCTIONALITY", "The enclave key is named pubkey, as in Huawei's CDDL (real QingTian output says public_key)."},
+	"Tagged":                      {"FUNCTIONALITY", "The COSE_Sign1 is wrapped in CBOR tag 18 (every real document seen is bare)."},
+	"UnknownKey":                  {"FUNCTIONALITY", "The payload has a key the verifier does not know; it is ignored (forward compatibility)."},
+	"KeyOrder":                    {"FUNCTIONALITY", "Payload keys in an order other than the dialect's usual one; verifiers must not parse positionally."},
+	"LittleEndianLimbs":           {"FUNCTIONALITY", "QingTian stores r and s each as a 48-byte little-endian integer."},
+	"BigEndianSignature":          {"FUNCTIONALITY", "A QingTian-dialect document whose signature is the standard big-endian r || s. qtenclave tries both readings for QingTian; a verifier that reads QingTian signatures only little-endian rejects it."},
+	"PcrSize":                     {"EDGE_CASE", "PCRs of 32 or 64 bytes (SHA-256 or SHA-512 platforms), all of one size."},
+	"AllPcrs":                     {"EDGE_CASE", "All 32 PCR indexes 0..31."},
+	"ValidityBoundary":            {"EDGE_CASE", "The verification time, or the document's timestamp, is exactly a certificate's notBefore or notAfter, which are inclusive (RFC 5280); or the timestamp is exactly the clock skew allowance (5 minutes) in the future of the verification time."},
+	"LongChain":                   {"EDGE_CASE", "A valid chain with more than the platforms' four-certificate cabundle (5 to 8). qtenclave accepts up to 8; Huawei's SDK caps the cabundle at 4."},
+	"OverlongChain":               {"EDGE_CASE", "A valid chain with a nine-certificate cabundle, over qtenclave's limit of 8."},
+	"MaxAge":                      {"FUNCTIONALITY", "maxAgeMs is set: the document's timestamp must be at most that old at the verification time (and, as always, at most 5 minutes in its future)."},
+	"DebugMode":                   {"FUNCTIONALITY", "PCR0, PCR1 and PCR2 are all zero (or absent): a debug enclave, whose memory the host can read. Accepted only with allowDebug."},
+	"NoncePolicy":                 {"FUNCTIONALITY", "The test's nonce must equal the document's."},
+	"NameEncoding":                {"FUNCTIONALITY", "Certificate names mix PrintableString and UTF8String, as QingTian's do; names chain byte for byte."},
+	"DuplicateKey":                {"CAN_OF_WORMS", "A CBOR map has the same key twice (also when one copy is encoded non-minimally). Two parsers could read different values."},
+	"TrailingBytes":               {"CAN_OF_WORMS", "Bytes follow the COSE_Sign1 or the payload map."},
+	"WrongType":                   {"MODIFIED_PARAMETER", "A field has the wrong CBOR type."},
+	"MissingField":                {"MISSING_STEP", "A mandatory field (module_id, digest, timestamp, pcrs, certificate, cabundle) is missing or empty."},
+	"WrongAlgorithm":              {"MODIFIED_PARAMETER", "The protected header is not exactly {1: -35} (ES384), or the unprotected header is not an empty map."},
+	"WrongCurve":                  {"MODIFIED_PARAMETER", "A certificate key is not P-384."},
+	"WrongDigest":                 {"MODIFIED_PARAMETER", "The digest field is not \"SHA384\"."},
+	"ChainOrder":                  {"AUTH_BYPASS", "The cabundle is not root first with the leaf's issuer last, or misses a certificate."},
+	"PathLenConstraint":           {"AUTH_BYPASS", "A CA's pathLen is smaller than the number of CAs below it."},
+	"NotCA":                       {"AUTH_BYPASS", "A certificate in the cabundle is not a CA (basicConstraints absent or CA:FALSE)."},
+	"LeafIsCA":                    {"AUTH_BYPASS", "The leaf certificate is a CA (basicConstraints CA:TRUE)."},
+	"KeyUsage":                    {"AUTH_BYPASS", "The leaf lacks digitalSignature, or a CA lacks keyCertSign."},
+	"UntrustedRoot":               {"AUTH_BYPASS", "The chain ends in a root that is not trusted (same names, other key)."},
+	"ModifiedCertificate":         {"AUTH_BYPASS", "A certificate was changed after it was signed, or signed by the wrong key, or its issuer name does not match its parent's subject."},
+	"CertSignature":               {"MODIFIED_PARAMETER", "A certificate is signed with ECDSA-SHA256 instead of ECDSA-SHA384."},
+	"CriticalExtension":           {"AUTH_BYPASS", "A certificate carries a critical extension the verifier does not know."},
+	"Expired":                     {"FUNCTIONALITY", "A certificate is not valid at the verification time (expired or not yet valid)."},
+	"NotYetValid":                 {"FUNCTIONALITY", "The verification time is before a certificate's notBefore."},
+	"TimestampOutsideLeaf":        {"FUNCTIONALITY", "The document's timestamp lies outside its leaf certificate's validity."},
+	"Stale":                       {"FUNCTIONALITY", "The document is older than maxAgeMs, or too far in the future, at the verification time."},
+	"TimestampOutsideChain":       {"FUNCTIONALITY", "The document's timestamp lies outside an intermediate CA's validity (before its notBefore or after its notAfter) while every certificate is valid at the verification time: the timestamp must lie within every certificate's validity, not only the leaf's."},
+	"FutureTimestamp":             {"FUNCTIONALITY", "The document's timestamp is in the future of the verification time. Up to 5 minutes (the clock skew allowance) is accepted; more is rejected whether or not maxAgeMs is set."},
+	"NameConstraints":             {"AUTH_BYPASS", "A CA carries a critical nameConstraints extension (a permitted directoryName or dNSName subtree). qtenclave does not process name constraints (no platform uses them) and rejects the certificate as having an unhandled critical extension (RFC 5280, 4.2); a verifier that enforces them rejects a chain whose names the constraint excludes, and may accept one it permits."},
+	"UnenforcedCriticalExtension": {"AUTH_BYPASS", "A CA carries a critical extension that X.509 libraries parse but an attestation chain check need not enforce (nameConstraints the chain satisfies, extKeyUsage, certificatePolicies). A verifier that processes it may accept; qtenclave accepts only basicConstraints and keyUsage as critical and rejects it (untrusted), so that no critical extension is accepted unenforced."},
+	"RequireRsaPublicKey":         {"FUNCTIONALITY", "requireRsaPublicKey is set, as a KMS sets it for a recipient: public_key must be a DER SubjectPublicKeyInfo of an RSA key that RSAES-OAEP encryption accepts: 2048, 3072 or 4096 bits, an odd modulus, an odd exponent from 3 to 2^31-1 (Go's crypto/rsa's limits). Any other public_key is a policy failure, so that a KMS answers 4xx and never fails later when it seals."},
+	"MalformedRsaKey":             {"MODIFIED_PARAMETER", "public_key is an RSA SubjectPublicKeyInfo that encryption must refuse: exponent 1, 2, 4, 65536, 2^31+1 or 2^32+1, or an even modulus. Without requireRsaPublicKey the (genuine) document verifies."},
+	"WrongRsaKey":                 {"MODIFIED_PARAMETER", "public_key is not an RSA key of 2048, 3072 or 4096 bits: RSA-1024, an EC P-256 key, bytes that are not a SubjectPublicKeyInfo, or absent."},
+	"ModifiedPayload":             {"AUTH_BYPASS", "The payload was changed after signing, or the signature covers a re-encoding of the payload rather than the bytes sent."},
+	"ModifiedSignature":           {"AUTH_BYPASS", "The signature was changed, is out of range, was made by another key, or over another Sig_structure."},
+	"LittleEndianInNitro":         {"AUTH_BYPASS", "A Nitro-dialect document with QingTian's little-endian r and s: Nitro signatures are big-endian only."},
+	"Oversize":                    {"DOS", "A field, the cabundle, a map or the document is larger than any real document and than the verifier's limits."},
+	"DeepNesting":                 {"DOS", "An unknown key's value is nested far deeper than any real field."},
+	"LargeBundle":                 {"DOS", "A cabundle of 50 certificates: a verifier must bound the work a document can ask for."},
+	"IndefiniteLength":            {"CAN_OF_WORMS", "An indefinite length where only definite lengths may be: inside the payload map, or in the COSE structure."},
+	"Tag":                         {"CAN_OF_WORMS", "A CBOR tag where none may be (inside the payload, or a tag other than 18 on the COSE_Sign1)."},
+	"InvalidUtf8":                 {"MODIFIED_PARAMETER", "A text string is not valid UTF-8."},
+	"Truncated":                   {"MODIFIED_PARAMETER", "The document is cut short."},
+	"BadCertificate":              {"MODIFIED_PARAMETER", "A certificate is not DER X.509."},
+	"PcrIndex":                    {"MODIFIED_PARAMETER", "A PCR index out of 0..31, or PCR values of a wrong or mixed size."},
+	"BadTimestamp":                {"MODIFIED_PARAMETER", "The timestamp is zero or beyond the year 9999."},
+	"NotReal":                     {"FUNCTIONALITY", "Not a platform document: self-signed leaf, empty cabundle, null unprotected header."},
 }
 
 // attCase is one vector before it is written.
@@ -128,6 +136,7 @@ type attCase struct {
 	maxAge     time.Duration
 	allowDebug bool
 	nonce      []byte
+	requireRSA bool // the requireRsaPublicKey policy
 	doc        []byte
 	model      *docModel // for the expected values of a valid document
 }
@@ -232,6 +241,18 @@ func attestationFile() *vectorFile {
 		}
 		f.TestGroups = append(f.TestGroups, g)
 	}
+	// The hardening cases (qtenclave issue 15: the timestamp within every
+	// certificate, future timestamps, critical extensions, the recipient's
+	// RSA key) come in groups of their own after the first two, so that
+	// the tcIds above keep their numbers.
+	for _, name := range []string{"nitro", "qingtian"} {
+		p := newPKI(name, "")
+		g := &attGroup{Type: "AttestationVerify", Platform: name, Roots: []hexBytes{p.root.cert.Raw}}
+		for _, c := range hardeningCases(p) {
+			g.Tests = append(g.Tests, c.test(f))
+		}
+		f.TestGroups = append(f.TestGroups, g)
+	}
 	return f
 }
 
@@ -243,6 +264,7 @@ func (c *attCase) test(f *vectorFile) *attTest {
 		MaxAgeMs:   c.maxAge.Milliseconds(),
 		AllowDebug: c.allowDebug,
 		Nonce:      c.nonce,
+		RequireRSA: c.requireRSA,
 		Result:     c.result,
 		Failure:    c.failure,
 	}
