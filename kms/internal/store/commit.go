@@ -29,11 +29,11 @@ import (
 // write is one change to the records, waiting for its commit.
 type write struct {
 	id     string
-	create *Record              // Create: the new record
-	update func(*Record) error  // Update: applied to a copy of the record
-	err    error                // the outcome, set by the leader
-	panic  any                  // update's panic, raised again in the writer's goroutine
-	lead   chan bool            // receives false when the write is done, true to lead
+	create *Record             // Create: the new record
+	update func(*Record) error // Update: applied to a copy of the record
+	err    error               // the outcome, set by the leader
+	panic  any                 // update's panic, raised again in the writer's goroutine
+	lead   chan bool           // receives false when the write is done, true to lead
 }
 
 // committer queues writes and knows whether a commit is under way.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/qtenclave/qtenclave/internal/cpuclock"
 )
@@ -141,8 +142,8 @@ func TestCommitFails(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s.Create(&Record{ID: "a"}))
 	require.NoError(t, s.db.Close())
-	require.ErrorIs(t, s.Create(&Record{ID: "b"}), bolt.ErrDatabaseNotOpen)
-	require.ErrorIs(t, s.Update("a", func(r *Record) error { r.State = 3; return nil }), bolt.ErrDatabaseNotOpen)
+	require.ErrorIs(t, s.Create(&Record{ID: "b"}), berrors.ErrDatabaseNotOpen)
+	require.ErrorIs(t, s.Update("a", func(r *Record) error { r.State = 3; return nil }), berrors.ErrDatabaseNotOpen)
 	_, err = s.Get("b")
 	require.ErrorIs(t, err, ErrNotFound)
 	got, err := s.Get("a")

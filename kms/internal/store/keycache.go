@@ -60,7 +60,7 @@ func (l Lease) Release() {
 
 type cachedKey struct {
 	cache *keyCache
-	rec   *Record      // the version it was parsed from
+	rec   *Record       // the version it was parsed from
 	key   func() Parsed // see above: never a field that fmt would follow
 	refs  int
 	used  bool // CLOCK's reference bit
