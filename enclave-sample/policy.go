@@ -128,11 +128,14 @@ func (f *flow) awsPolicyKey(aws *awsClient) (keyID string, ciphertext []byte, er
 		return "", nil, f.kmsError("DescribeKey", err)
 	}
 	secret := `["kms:Decrypt", "kms:DeriveSharedSecret", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"]`
+	// Administrators may not re-encrypt either: ReEncrypt would move the
+	// secret under a key that releases it to anyone.
+	notSecret := `["kms:Decrypt", "kms:DeriveSharedSecret", "kms:GenerateDataKey", "kms:GenerateDataKeyPair", "kms:ReEncryptFrom"]`
 	account := "arn:aws:iam::" + md.KeyMetadata.AWSAccountID + ":root"
 	policy := `{
   "Version": "2012-10-17",
   "Statement": [
-    {"Sid": "Key administration", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "NotAction": ` + secret + `, "Resource": "*"},
+    {"Sid": "Key administration", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "NotAction": ` + notSecret + `, "Resource": "*"},
     {"Sid": "Secrets for the enclave only", "Effect": "Allow", "Principal": {"AWS": "` + account + `"}, "Action": ` + secret + `, "Resource": "*",
      "Condition": {"StringEqualsIgnoreCase": {"kms:RecipientAttestation:ImageSha384": "` + hex.EncodeToString(f.docPCR0) + `"}}}
   ]

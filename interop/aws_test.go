@@ -169,6 +169,15 @@ func TestAWSDeriveSharedSecret(t *testing.T) {
 		types.KeySpecEccSecgP256k1: "test_secp256k1_key.pem",
 		types.KeySpecSm2:           "test_sm2_key.pem",
 	} {
+		if spec == types.KeySpecEccSecgP256k1 {
+			// AWS's secp256k1 keys sign only.
+			_, err := c.CreateKey(t.Context(), &awskms.CreateKeyInput{KeySpec: spec, KeyUsage: types.KeyUsageTypeKeyAgreement})
+			var ae smithy.APIError
+			if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+				t.Errorf("a secp256k1 KEY_AGREEMENT key: %v", err)
+			}
+			continue
+		}
 		key := awsCreateKey(t, c, spec, types.KeyUsageTypeKeyAgreement)
 		peer := readSpecKey(t, file)
 		out, err := c.DeriveSharedSecret(t.Context(), &awskms.DeriveSharedSecretInput{

@@ -226,14 +226,16 @@ func TestAWSEncryptDecrypt(t *testing.T) {
 	dec = k.aws(t, "Decrypt", map[string]any{"CiphertextBlob": ct, "EncryptionContext": ctx, "KeyId": id})
 	require.Equal(t, pt, blob(t, dec["Plaintext"]))
 
-	// The context is bound: none, another value, another key each fail alike.
+	// The context is bound: none or another value fail alike.
 	for _, c := range []map[string]string{nil, {"purpose": "test"}, {"purpose": "test", "a": "c"}} {
 		body, _ := json.Marshal(map[string]any{"CiphertextBlob": ct, "EncryptionContext": c})
 		k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "InvalidCiphertextException")
 	}
+	// A KeyId that is not the ciphertext's key is IncorrectKeyException, as
+	// AWS documents it for Decrypt.
 	other, _ := k.awsCreateKey(t, "", "")
 	body, _ := json.Marshal(map[string]any{"CiphertextBlob": ct, "EncryptionContext": ctx, "KeyId": other})
-	k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "InvalidCiphertextException")
+	k.awsFail(t, awsRequest{target: "Decrypt", body: string(body)}, http.StatusBadRequest, "IncorrectKeyException")
 
 	// GenerateDataKey: the ciphertext decrypts to the plaintext it came with.
 	for _, req := range []map[string]any{{"KeySpec": "AES_256"}, {"KeySpec": "AES_128"}, {"NumberOfBytes": 1}, {"NumberOfBytes": 1024}} {
@@ -295,16 +297,28 @@ func TestAWSDeriveSharedSecret(t *testing.T) {
 			peerSPKI := peer.PublicKey().MarshalPKIX()
 			// Seed 001's usage name and the AWS SDK's.
 			for _, usage := range []string{"KEY_AGREEMENT", "DERIVE_SHARED_SECRET"} {
-				id, arn := k.awsCreateKey(t, spec, usage)
+				var id, arn string
+				if spec == "ECC_SECG_P256K1" {
+					// AWS's secp256k1 keys only sign; Huawei's also agree
+					// keys, and the AWS front end uses them.
+					k.awsFail(t, awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": spec, "KeyUsage": usage})}, http.StatusBadRequest, "ValidationException")
+					if usage != "KEY_AGREEMENT" {
+						continue
+					}
+					id = k.createKey(t, "SECP256K1", usage, "")
+					arn = "arn:aws:kms:us-east-1:" + awsAccountID + ":key/" + id
+				} else {
+					id, arn = k.awsCreateKey(t, spec, usage)
+				}
 				md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
-				require.Equal(t, "KEY_AGREEMENT", md["KeyUsage"])
+				require.Equal(t, usage, md["KeyUsage"], "the usage is reported by the name it was created with")
 				require.Equal(t, spec, md["KeySpec"])
 				require.Equal(t, []any{"ECDH"}, md["KeyAgreementAlgorithms"])
 
 				pk := k.aws(t, "GetPublicKey", map[string]any{"KeyId": arn})
 				require.Equal(t, arn, pk["KeyId"])
 				require.Equal(t, spec, pk["KeySpec"])
-				require.Equal(t, "KEY_AGREEMENT", pk["KeyUsage"])
+				require.Equal(t, usage, pk["KeyUsage"])
 				kmsPub, err := keyspec.ParsePublicKey(blob(t, pk["PublicKey"]))
 				require.NoError(t, err)
 				want, err := peer.ECDH(kmsPub)
@@ -368,7 +382,7 @@ func TestAWSErrors(t *testing.T) {
 		{"embedded member twice", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyId":"` + unknown + `"}`}, bad, "SerializationException"},
 		{"embedded member unknown", awsRequest{target: "Encrypt", body: `{"KeyId":"` + sym + `","Plaintext":"aGk=","KeyID":"` + sym + `"}`}, bad, "SerializationException"},
 		{"wrong member type", awsRequest{target: "GenerateRandom", body: `{"NumberOfBytes":"32"}`}, bad, "SerializationException"},
-		{"unknown operation", awsRequest{target: "ScheduleKeyDeletion", body: `{}`}, bad, "UnknownOperationException"},
+		{"unknown operation", awsRequest{target: "CreateCustomKeyStore", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong service", awsRequest{target: "OtherService.DescribeKey", body: `{}`}, bad, "UnknownOperationException"},
 		{"wrong content type", awsRequest{target: "DescribeKey", contentType: "application/json", body: js(map[string]any{"KeyId": sym})}, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"},
 		{"JSON 1.0 content type", awsRequest{target: "DescribeKey", contentType: "application/x-amz-json-1.0", body: js(map[string]any{"KeyId": sym})}, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeException"},
@@ -380,7 +394,7 @@ func TestAWSErrors(t *testing.T) {
 		{"malformed key ID", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "1234"})}, bad, "NotFoundException"},
 		{"ARN of another account", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": strings.Replace(symARN, awsAccountID, "111122223333", 1)})}, bad, "NotFoundException"},
 		{"ARN of another service", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "arn:aws:s3:eu-west-0:" + awsAccountID + ":key/" + sym})}, bad, "NotFoundException"},
-		{"alias", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "alias/test"})}, bad, "UnsupportedOperationException"},
+		{"no such alias", awsRequest{target: "DescribeKey", body: js(map[string]any{"KeyId": "alias/test"})}, bad, "NotFoundException"},
 
 		{"bad key spec", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_P999"})}, bad, "ValidationException"},
 		{"Edwards key", awsRequest{target: "CreateKey", body: js(map[string]any{"KeySpec": "ECC_NIST_EDWARDS25519", "KeyUsage": "KEY_AGREEMENT"})}, bad, "UnsupportedOperationException"},
@@ -403,7 +417,7 @@ func TestAWSErrors(t *testing.T) {
 		{"encrypt: wrong usage", awsRequest{target: "Encrypt", body: js(map[string]any{"KeyId": ec, "Plaintext": b64([]byte("x"))})}, bad, "InvalidKeyUsageException"},
 		{"encrypt: too long", awsRequest{target: "Encrypt", body: js(map[string]any{"KeyId": sym, "Plaintext": b64(make([]byte, awsMaxPlaintext+1))})}, bad, "ValidationException"},
 		{"encrypt: empty", awsRequest{target: "Encrypt", body: js(map[string]any{"KeyId": sym, "Plaintext": ""})}, bad, "ValidationException"},
-		{"encrypt: RSA algorithm", awsRequest{target: "Encrypt", body: js(map[string]any{"KeyId": sym, "Plaintext": b64([]byte("x")), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})}, bad, "UnsupportedOperationException"},
+		{"encrypt: RSA algorithm on a symmetric key", awsRequest{target: "Encrypt", body: js(map[string]any{"KeyId": sym, "Plaintext": b64([]byte("x")), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"})}, bad, "InvalidKeyUsageException"},
 		{"decrypt: tampered", awsRequest{target: "Decrypt", body: js(map[string]any{"CiphertextBlob": b64(tampered)})}, bad, "InvalidCiphertextException"},
 		{"decrypt: garbage", awsRequest{target: "Decrypt", body: js(map[string]any{"CiphertextBlob": b64([]byte("garbage"))})}, bad, "InvalidCiphertextException"},
 		{"data key: both sizes", awsRequest{target: "GenerateDataKey", body: js(map[string]any{"KeyId": sym, "KeySpec": "AES_256", "NumberOfBytes": 32})}, bad, "ValidationException"},
@@ -538,9 +552,10 @@ func TestAWSRecipient(t *testing.T) {
 	}
 }
 
-// TestAWSDisabled: a key whose imported material has expired answers
-// DisabledException on the AWS front end, and DescribeKey shows it.
-func TestAWSDisabled(t *testing.T) {
+// TestAWSMaterialExpires: a key whose imported material has expired is
+// pending import again (KMSInvalidStateException, KeyState PendingImport),
+// and takes material again.
+func TestAWSMaterialExpires(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	id := k.aws(t, "CreateKey", map[string]any{"Origin": "EXTERNAL"})["KeyMetadata"].(map[string]any)["KeyId"].(string)
 	params, err := k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
@@ -553,12 +568,22 @@ func TestAWSDisabled(t *testing.T) {
 	body := fmt.Sprintf(`{"KeyId":%q,"Plaintext":"eA=="}`, id)
 	status, out := k.awsDo(t, awsRequest{target: "Encrypt", body: body})
 	require.Equal(t, http.StatusOK, status, "%v", out)
-
-	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
-	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "DisabledException")
 	md := k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
-	require.Equal(t, "Disabled", md["KeyState"])
-	require.Equal(t, false, md["Enabled"])
 	require.Equal(t, "KEY_MATERIAL_EXPIRES", md["ExpirationModel"])
 	require.Equal(t, float64(exp), md["ValidTo"])
+
+	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
+	k.awsFail(t, awsRequest{target: "Encrypt", body: body}, http.StatusBadRequest, "KMSInvalidStateException")
+	md = k.aws(t, "DescribeKey", map[string]any{"KeyId": id})["KeyMetadata"].(map[string]any)
+	require.Equal(t, "PendingImport", md["KeyState"])
+	require.Equal(t, false, md["Enabled"])
+	require.Nil(t, md["ValidTo"])
+
+	params, err = k.client.GetParametersForImport(t.Context(), &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err = huawei.WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	require.NoError(t, k.client.ImportKeyMaterial(t.Context(), req))
+	status, out = k.awsDo(t, awsRequest{target: "Encrypt", body: body})
+	require.Equal(t, http.StatusOK, status, "%v", out)
 }

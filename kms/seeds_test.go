@@ -2,6 +2,7 @@ package kms
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -40,9 +41,9 @@ func TestSeedExamples(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &der))
 	require.Len(t, mustB64(t, der.SharedSecret.Reveal()), 32)
 
-	// Seed 002, create-ec-datakey-pair: its example sends "sequence" :
-	// "sequence", which breaks the page's own rule (a 36-byte serial
-	// number); the rule is honoured. With a 36-byte sequence it succeeds.
+	// Seed 002, create-ec-datakey-pair: its example as it is, "sequence" :
+	// "sequence" included (the page calls sequence a 36-byte serial number
+	// but sets no constraint, and its own example sends 8 bytes).
 	example := strings.ReplaceAll(`{
   "key_id" : "0d0466b0-e727-4d9c-b35d-f84bb474a37f",
   "key_spec" : "ECC_NIST_P256",
@@ -50,13 +51,67 @@ func TestSeedExamples(t *testing.T) {
   "additional_authenticated_data" : "aad",
   "sequence" : "sequence"
 }`, "0d0466b0-e727-4d9c-b35d-f84bb474a37f", aes)
-	status, body = k.post(t, "create-ec-datakey-pair", example)
+	for _, seq := range []string{"sequence", "919c82d4-8046-4722-9094-35c3c6524cff"} {
+		status, body = k.post(t, "create-ec-datakey-pair", strings.Replace(example, `"sequence" : "sequence"`, `"sequence" : "`+seq+`"`, 1))
+		require.Equal(t, 200, status, "%s", body)
+		var pair huawei.DataKeyPairResponse
+		require.NoError(t, json.Unmarshal(body, &pair))
+		require.NotEmpty(t, pair.PrivateKeyPlainText.Reveal())
+		require.NotEmpty(t, pair.PrivateKeyCipherText)
+		require.Equal(t, "ECC_NIST_P256", pair.KeySpec)
+	}
+	// A sequence longer than 36 bytes is KMS.0206, "Invalid sequence number".
+	status, body = k.post(t, "create-ec-datakey-pair", strings.Replace(example, `"sequence" : "sequence"`, `"sequence" : "919c82d4-8046-4722-9094-35c3c6524cff0"`, 1))
 	require.Equal(t, 400, status)
 	require.Contains(t, string(body), "KMS.0206")
-	status, body = k.post(t, "create-ec-datakey-pair", strings.Replace(example, `"sequence" : "sequence"`, `"sequence" : "919c82d4-8046-4722-9094-35c3c6524cff"`, 1))
-	require.Equal(t, 200, status, "%s", body)
-	var pair huawei.DataKeyPairResponse
-	require.NoError(t, json.Unmarshal(body, &pair))
-	require.NotEmpty(t, pair.PrivateKeyPlainText.Reveal())
-	require.NotEmpty(t, pair.PrivateKeyCipherText)
+}
+
+// TestSeedPin: pin and pin_type as the pages and the official SDK's models
+// define them. pin_type's values (CipherText, the default, and PlainText)
+// are accepted; a pin, which only level-4 cryptography testing honours, is
+// refused with an error that names it, as is encrypt-datakey's level-4
+// key_spec.
+func TestSeedPin(t *testing.T) {
+	k := newTestKMS(t, Options{})
+	aes := k.createKey(t, "AES_256", "", "")
+	dek := dekPlainText("AES_256", make([]byte, 32))
+	ops := []struct{ op, body string }{
+		{"create-datakey", `{"key_id":%q,"datakey_length":"256"%s}`},
+		{"create-ec-datakey-pair", `{"key_id":%q,"key_spec":"ECC_NIST_P256"%s}`},
+		{"create-rsa-datakey-pair", `{"key_id":%q,"key_spec":"RSA_2048","with_plain_text":false%s}`},
+		{"encrypt-datakey", `{"key_id":%q,"plain_text":"` + dek + `","datakey_plain_length":"32"%s}`},
+	}
+	for _, op := range ops {
+		for _, pinType := range []string{"", `,"pin_type":"CipherText"`, `,"pin_type":"PlainText"`} {
+			status, body := k.post(t, op.op, fmt.Sprintf(op.body, aes, pinType))
+			require.Equal(t, 200, status, "%s %s: %s", op.op, pinType, body)
+		}
+		for _, bad := range []struct{ field, naming string }{
+			{`,"pin":"123456"`, "pin: PIN protection"},
+			{`,"pin":"123456","pin_type":"PlainText"`, "pin: PIN protection"},
+			{`,"pin_type":"plaintext"`, `pin_type "plaintext"`},
+		} {
+			status, body := k.post(t, op.op, fmt.Sprintf(op.body, aes, bad.field))
+			require.Equal(t, 400, status, "%s %s: %s", op.op, bad.field, body)
+			code, msg := huaweiError(t, body)
+			require.Equal(t, "KMS.0308", code)
+			require.Contains(t, msg, bad.naming)
+			require.NotContains(t, string(body), "123456", "the error does not echo the PIN")
+		}
+	}
+	for spec, naming := range map[string]string{"SM2": "key_spec SM2", "RSA": "key_spec RSA", "AES": `key_spec "AES"`} {
+		status, body := k.post(t, "encrypt-datakey", fmt.Sprintf(ops[3].body, aes, `,"key_spec":"`+spec+`"`))
+		require.Equal(t, 400, status)
+		code, msg := huaweiError(t, body)
+		require.Equal(t, "KMS.0308", code)
+		require.Contains(t, msg, naming)
+	}
+}
+
+// huaweiError decodes a Huawei error answer.
+func huaweiError(t testing.TB, body []byte) (code, msg string) {
+	t.Helper()
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(body, &out), "%s", body)
+	return errorOf(false, out)
 }

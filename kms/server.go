@@ -268,7 +268,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, err)
 	}
 
-	if r.Method != http.MethodPost {
+	// The Huawei front end also routes GET and DELETE (aliases, tags).
+	if r.Method != http.MethodPost && (api != core.APIHuawei || (r.Method != http.MethodGet && r.Method != http.MethodDelete)) {
 		fail(core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method))
 		return
 	}

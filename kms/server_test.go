@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -355,8 +356,9 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// TestImportedMaterialExpires checks expiration_time: the key works until
-// then and is refused after.
+// TestImportedMaterialExpires checks expiration_time (seconds, as seed 004
+// takes it and describe-key gives it back): the key works until then, is
+// pending import after (state 5, KMS.0708), and takes material again.
 func TestImportedMaterialExpires(t *testing.T) {
 	k := newTestKMS(t, Options{})
 	ctx := context.Background()
@@ -371,9 +373,24 @@ func TestImportedMaterialExpires(t *testing.T) {
 	enc := &huawei.EncryptDatakeyRequest{KeyID: id, PlainText: huawei.NewSecret(dekPlainText("AES_256", make([]byte, 16))), DatakeyPlainLength: "16"}
 	_, err = k.client.EncryptDatakey(ctx, enc)
 	require.NoError(t, err)
+	d, err := k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
+	require.NoError(t, err)
+	require.Equal(t, strconv.FormatInt(exp, 10), d.KeyInfo.ExpirationTime)
 	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
 	_, err = k.client.EncryptDatakey(ctx, enc)
-	requireAPIError(t, err, 400, "KMS.0209")
+	requireAPIError(t, err, 400, "KMS.0708")
+	d, err = k.client.DescribeKey(ctx, &huawei.KeyRequest{KeyID: id})
+	require.NoError(t, err)
+	require.Equal(t, "5", d.KeyInfo.KeyState)
+	require.Empty(t, d.KeyInfo.ExpirationTime)
+
+	params, err = k.client.GetParametersForImport(ctx, &huawei.GetParametersForImportRequest{KeyID: id, WrappingAlgorithm: "RSAES_OAEP_SHA_256"})
+	require.NoError(t, err)
+	req, err = huawei.WrapKeyMaterial(params, make([]byte, 32))
+	require.NoError(t, err)
+	require.NoError(t, k.client.ImportKeyMaterial(ctx, req))
+	_, err = k.client.EncryptDatakey(ctx, enc)
+	require.NoError(t, err)
 }
 
 // TestStoreAtRest checks that key material is not in the database file in

@@ -84,6 +84,10 @@ type kmsOperation struct {
 	fields  []string
 	request func() any // a new request model
 	call    func(ctx context.Context, c *huawei.Client, req any) (any, error)
+	// route is "METHOD PATH" of an operation that is not POST to its name
+	// (the alias and tag APIs), PATH below /v1.0/{project_id}/kms/ with
+	// {key_id} and {key} for the request's fields of those names.
+	route string
 	// extra adds an operation's own flags. What it returns checks the
 	// request once the command line is read, and runs before the call to
 	// complete the request.
@@ -114,6 +118,22 @@ func importKeyMaterial(c *huawei.Client, ctx context.Context, req *huawei.Import
 	return &struct{}{}, nil
 }
 
+// noBody adapts a Client method that returns no body to kmsOp: the
+// response printed is the empty object the server answers.
+func noBody[Req any](method func(*huawei.Client, context.Context, *Req) error) func(*huawei.Client, context.Context, *Req) (*struct{}, error) {
+	return func(c *huawei.Client, ctx context.Context, req *Req) (*struct{}, error) {
+		if err := method(c, ctx, req); err != nil {
+			return nil, err
+		}
+		return &struct{}{}, nil
+	}
+}
+
+func withRoute(op kmsOperation, route string) kmsOperation {
+	op.route = route
+	return op
+}
+
 var kmsOperations = []kmsOperation{
 	kmsOp("create-key", "create a key: a CMK (AES_256, SM4) or an asymmetric key", (*huawei.Client).CreateKey,
 		"key_alias", "key_spec", "key_usage", "key_description", "origin", "recipient_attestation", "sequence"),
@@ -139,6 +159,12 @@ var kmsOperations = []kmsOperation{
 		"key_id", "plain_text", "encryption_algorithm", "additional_authenticated_data", "sequence"),
 	kmsOp("decrypt-data", "decrypt what encrypt-data encrypted", (*huawei.Client).DecryptData,
 		"cipher_text", "key_id", "encryption_algorithm", "additional_authenticated_data", "recipient", "sequence"),
+	kmsOp("create-datakey-without-plaintext", "create a data key under a CMK only", (*huawei.Client).CreateDatakeyWithoutPlaintext,
+		"key_id", "key_spec", "datakey_length", "additional_authenticated_data", "sequence"),
+	kmsOp("sign", "sign a message or its digest with a SIGN_VERIFY key", (*huawei.Client).Sign,
+		"key_id", "message", "signing_algorithm", "message_type", "sequence"),
+	kmsOp("verify", "verify a signature (signature_valid true or false)", (*huawei.Client).Verify,
+		"key_id", "message", "signature", "signing_algorithm", "message_type", "sequence"),
 	kmsOp("gen-random", "generate random bytes", (*huawei.Client).GenRandom,
 		"random_data_length", "recipient", "sequence"),
 	kmsOp("get-parameters-for-import", "get a wrapping key and an import token for a key of origin external", (*huawei.Client).GetParametersForImport,
@@ -146,6 +172,32 @@ var kmsOperations = []kmsOperation{
 	withExtra(kmsOp("import-key-material", "import key material into a key of origin external", importKeyMaterial,
 		"key_id", "import_token", "encrypted_key_material", "encrypted_privatekey", "expiration_time", "sequence"),
 		materialFileFlag),
+	kmsOp("enable-key", "enable a disabled key", (*huawei.Client).EnableKey, "key_id", "sequence"),
+	kmsOp("disable-key", "disable an enabled key", (*huawei.Client).DisableKey, "key_id", "sequence"),
+	kmsOp("schedule-key-deletion", "delete a key after a waiting period", (*huawei.Client).ScheduleKeyDeletion,
+		"key_id", "pending_days", "sequence"),
+	kmsOp("cancel-key-deletion", "cancel a key's deletion (the key is then disabled)", (*huawei.Client).CancelKeyDeletion,
+		"key_id", "sequence"),
+	kmsOp("update-key-alias", "change a key's key_alias", (*huawei.Client).UpdateKeyAlias, "key_id", "key_alias", "sequence"),
+	kmsOp("update-key-description", "change a key's description", (*huawei.Client).UpdateKeyDescription,
+		"key_id", "key_description", "sequence"),
+	kmsOp("delete-imported-key-material", "delete a key's imported material (the key is then pending import)",
+		noBody((*huawei.Client).DeleteImportedKeyMaterial), "key_id", "sequence"),
+	withRoute(kmsOp("create-alias", "give a key an alias", (*huawei.Client).CreateAlias, "key_id", "alias"), "POST aliases"),
+	withRoute(kmsOp("associate-alias", "move an alias to another key", (*huawei.Client).AssociateAlias, "alias", "target_key_id"),
+		"POST alias/associate"),
+	withRoute(kmsOp("delete-alias", "delete aliases of a key (--json-body for several)", noBody((*huawei.Client).DeleteAlias), "key_id"),
+		"DELETE aliases"),
+	withRoute(kmsOp("list-aliases", "list aliases, of a key or all, a page at a time", (*huawei.Client).ListAliases,
+		"key_id", "limit", "marker"), "GET aliases"),
+	withRoute(kmsOp("create-kms-tag", "tag a key (the tag in --json-body)", noBody((*huawei.Client).CreateKMSTag), "key_id", "sequence"),
+		"POST {key_id}/tags"),
+	withRoute(kmsOp("batch-create-kms-tags", "add or remove tags of a key (the tags in --json-body)", noBody((*huawei.Client).BatchKMSTags),
+		"key_id", "action", "sequence"), "POST {key_id}/tags/action"),
+	withRoute(kmsOp("delete-kms-tag", "remove a tag of a key", noBody((*huawei.Client).DeleteKMSTag), "key_id", "key"),
+		"DELETE {key_id}/tags/{key}"),
+	withRoute(kmsOp("show-kms-tags", "list the tags of a key", (*huawei.Client).ShowKMSTags, "key_id"), "GET {key_id}/tags"),
+	withRoute(kmsOp("list-kms-tags", "list every tag key with its values", (*huawei.Client).ListKMSTags), "GET tags"),
 }
 
 func withExtra(op kmsOperation, extra func(*flag.FlagSet) (func(any) error, func(context.Context, *huawei.Client, any) error)) kmsOperation {
@@ -172,7 +224,11 @@ var fieldUsage = map[string]string{
 	"datakey_plain_length":          "`LENGTH` of the data key in bytes",
 	"cipher_text":                   "`CIPHERTEXT`: hex from encrypt-datakey or create-datakey, base64 from encrypt-data",
 	"datakey_length":                "`BITS` of the data key (a multiple of 8, 8 to 8192)",
-	"encryption_algorithm":          "encryption `ALGORITHM` (SYMMETRIC_DEFAULT)",
+	"encryption_algorithm":          "encryption `ALGORITHM`: SYMMETRIC_DEFAULT, RSAES_OAEP_SHA_256 or SM2_ENCRYPT",
+	"message":                       "`BASE64` of the message, or of its digest",
+	"signature":                     "`BASE64` of the signature",
+	"signing_algorithm":             "signing `ALGORITHM`: RSASSA_PSS_SHA_256, RSASSA_PKCS1_V1_5_SHA_256, ECDSA_SHA_256, SM2DSA_SM3, ...",
+	"message_type":                  "`TYPE` of message: DIGEST (the default) or RAW",
 	"random_data_length":            "`BITS` of random data (a multiple of 8, 8 to 8192)",
 	"datakey_cipher_length":         "`LENGTH` of the data key in bytes",
 	"wrapping_algorithm":            "wrapping `ALGORITHM`",
@@ -180,6 +236,11 @@ var fieldUsage = map[string]string{
 	"encrypted_key_material":        "key material (or the intermediate AES key) wrapped with RSAES-OAEP-SHA256 (`BASE64`)",
 	"encrypted_privatekey":          "private key wrapped (RFC 5649) under the intermediate AES key (`BASE64`)",
 	"expiration_time":               "`TIME` the imported material expires (seconds since the epoch)",
+	"pending_days":                  "`DAYS` before the key is deleted (7 to 1096)",
+	"alias":                         "`ALIAS` of the key",
+	"target_key_id":                 "`ID` of the key the alias moves to",
+	"action":                        "`ACTION`: create or delete",
+	"key":                           "tag `KEY`",
 }
 
 // fieldReader reads a field whose flag does not take the value itself.

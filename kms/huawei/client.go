@@ -69,15 +69,26 @@ const (
 )
 
 func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("kms: encode %s request: %w", op, err)
+	return callREST[Resp](ctx, c, http.MethodPost, op, req)
+}
+
+// callREST calls the operation at path (below /v1.0/{project_id}/kms/,
+// escaped, with its query) with method; req is the JSON body, nil for
+// none.
+func callREST[Resp any](ctx context.Context, c *Client, method, path string, req any) (*Resp, error) {
+	op := path
+	var body []byte
+	if req != nil {
+		var err error
+		if body, err = json.Marshal(req); err != nil {
+			return nil, fmt.Errorf("kms: encode %s request: %w", op, err)
+		}
 	}
-	u, err := url.Parse(strings.TrimSuffix(c.Endpoint, "/") + "/v1.0/" + url.PathEscape(c.ProjectID) + "/kms/" + op)
+	u, err := url.Parse(strings.TrimSuffix(c.Endpoint, "/") + "/v1.0/" + url.PathEscape(c.ProjectID) + "/kms/" + path)
 	if err != nil {
 		return nil, fmt.Errorf("kms: endpoint: %w", err)
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("kms: %w", err)
 	}
@@ -122,10 +133,11 @@ func call[Resp any](ctx context.Context, c *Client, op string, req any) (*Resp, 
 // error names a field or an offset, never content.
 func decodeResponse(body []byte, out any) error {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 && reflect.TypeOf(out).Elem().NumField() == 0 {
+	if len(trimmed) == 0 && reflect.TypeOf(out).Elem().Kind() == reflect.Struct && reflect.TypeOf(out).Elem().NumField() == 0 {
 		return nil
 	}
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	isList := reflect.TypeOf(out).Elem().Kind() == reflect.Slice // list-aliases answers an array
+	if len(trimmed) == 0 || (trimmed[0] != '{' && !(isList && trimmed[0] == '[')) {
 		return errors.New("the body is not a JSON object")
 	}
 	err := json.Unmarshal(body, out)

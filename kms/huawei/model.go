@@ -56,15 +56,16 @@ type KeyDetails struct {
 	KeySpec               string `json:"key_spec"`
 	KeyUsage              string `json:"key_usage"`
 	KeyDescription        string `json:"key_description"`
-	CreationDate          string `json:"creation_date"` // milliseconds since the epoch
-	ScheduledDeletionDate string `json:"scheduled_deletion_date"`
-	KeyState              string `json:"key_state"` // "2" enabled, "5" pending import
+	CreationDate          string `json:"creation_date"`           // milliseconds since the epoch
+	ScheduledDeletionDate string `json:"scheduled_deletion_date"` // milliseconds since the epoch, in state 4
+	KeyState              string `json:"key_state"`               // "2" enabled, "3" disabled, "4" pending deletion, "5" pending import
 	DefaultKeyFlag        string `json:"default_key_flag"`
 	KeyType               string `json:"key_type"`
-	ExpirationTime        string `json:"expiration_time"`
+	ExpirationTime        string `json:"expiration_time"` // seconds since the epoch, as import-key-material takes it
 	Origin                string `json:"origin"`
 	KeyRotationEnabled    string `json:"key_rotation_enabled"`
 	SysEnterpriseProject  string `json:"sys_enterprise_project_id"`
+	KeystoreID            string `json:"keystore_id"` // "0", the default key store
 }
 
 // DescribeKeyResponse is the body of a describe-key response.

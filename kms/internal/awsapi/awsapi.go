@@ -17,10 +17,37 @@
 //
 // It serves CreateKey (with Policy and BypassPolicyLockoutSafetyCheck),
 // DescribeKey, ListKeys, GetPublicKey, DeriveSharedSecret,
-// GenerateDataKeyPair, GenerateDataKey, Encrypt, Decrypt, GenerateRandom,
-// PutKeyPolicy, GetKeyPolicy and ListKeyPolicies (the one policy name is
-// "default"). Decrypt, GenerateDataKey, GenerateDataKeyPair, GenerateRandom
-// and DeriveSharedSecret take a Recipient. Errors are {"__type": .., "message": ..}, which the
+// GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext,
+// GenerateDataKey, GenerateDataKeyWithoutPlaintext, Encrypt, Decrypt,
+// ReEncrypt, Sign, Verify, GenerateRandom, PutKeyPolicy, GetKeyPolicy and
+// ListKeyPolicies (the one policy name is "default"), and the key lifecycle
+// (lifecycle.go): EnableKey, DisableKey, ScheduleKeyDeletion,
+// CancelKeyDeletion, UpdateKeyDescription, CreateAlias, UpdateAlias,
+// DeleteAlias, ListAliases, TagResource, UntagResource, ListResourceTags,
+// GetParametersForImport, ImportKeyMaterial and DeleteImportedKeyMaterial.
+// An alias (alias/NAME or its ARN) is a KeyId of the operations that AWS
+// lets take one (awsKeyRef: the cryptographic operations, DescribeKey,
+// GetPublicKey); the others refuse it as NotFoundException. Decrypt,
+// GenerateDataKey, GenerateDataKeyPair, GenerateRandom and
+// DeriveSharedSecret take a Recipient.
+//
+// CreateKey makes the KeySpec and KeyUsage combinations AWS allows:
+// SYMMETRIC_DEFAULT ENCRYPT_DECRYPT; RSA_2048/3072/4096 ENCRYPT_DECRYPT or
+// SIGN_VERIFY; ECC_NIST_P256/P384/P521 SIGN_VERIFY or KEY_AGREEMENT;
+// ECC_SECG_P256K1 SIGN_VERIFY; SM2 (China Regions on AWS, every region here)
+// ENCRYPT_DECRYPT, SIGN_VERIFY or KEY_AGREEMENT. Keys and GetPublicKey list
+// their EncryptionAlgorithms (SYMMETRIC_DEFAULT; RSAES_OAEP_SHA_1 and
+// RSAES_OAEP_SHA_256; SM2PKE), SigningAlgorithms (RSASSA_PSS_SHA_256/384/512
+// and RSASSA_PKCS1_V1_5_SHA_256/384/512; ECDSA_SHA_256 for P-256 and
+// secp256k1, ECDSA_SHA_384, ECDSA_SHA_512; SM2DSA) or KeyAgreementAlgorithms
+// (ECDH). Sign and Verify take RAW (the default) or DIGEST messages of 1 to
+// 4096 bytes; Encrypt takes plaintexts up to AWS's limit of the algorithm
+// and key size (4096 bytes symmetric, 214/342/470 with OAEP SHA-1 and
+// 190/318/446 with SHA-256, 1024 with SM2PKE). The rules are the core's
+// (sign.go, asymenc.go, reencrypt.go). DryRun is not modelled: a request
+// with it is refused (SerializationException), not run.
+//
+// Errors are {"__type": .., "message": ..}, which the
 // AWS SDKs turn into typed errors, with AWS KMS's own exceptions
 // (awsErrorOf):
 //
@@ -28,15 +55,31 @@
 //	413 ValidationException             the body is larger than 64 KiB
 //	400 ValidationException             a member is missing or breaks its enum, length or range; the
 //	                                    attestation document is malformed or carries no RSA key
-//	400 NotFoundException               no key has that KeyId; KeyId is malformed or of another account
-//	400 DisabledException               the key is not enabled (its imported material expired)
-//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation
+//	400 NotFoundException               no key or alias has that KeyId or AliasName (a key past its
+//	                                    deletion date is gone); KeyId is malformed, of another account,
+//	                                    or an alias where the operation takes none
+//	400 DisabledException               the key is disabled
+//	400 InvalidKeyUsageException        the key's usage or kind does not allow the operation, or the
+//	                                    encryption or signing algorithm does not fit the key spec
+//	400 IncorrectKeyException           Decrypt's KeyId or ReEncrypt's SourceKeyId is not the
+//	                                    ciphertext's key
+//	400 KMSInvalidSignatureException    Verify's signature does not verify
 //	400 InvalidPublicKeyException       PublicKey is not a DER SubjectPublicKeyInfo on the key's curve
 //	400 InvalidCiphertextException      a ciphertext does not decrypt (key, context or bytes)
-//	400 KMSInvalidStateException        the key still waits for its key material
-//	400 UnsupportedOperationException   a valid value this server does not implement (aliases, HMAC and
-//	                                    ML-DSA specs, multi-Region keys, RSA encryption), or a symmetric
-//	                                    key's public key
+//	400 KMSInvalidStateException        the key's state does not allow the operation: pending import or
+//	                                    deletion, enable or disable of one, a second ScheduleKeyDeletion,
+//	                                    CancelKeyDeletion of a key not pending deletion, an import into a
+//	                                    key not pending import
+//	400 AlreadyExistsException          CreateAlias of an alias that exists
+//	400 InvalidAliasNameException       AliasName is not alias/ and ^[a-zA-Z0-9/_-]+$ (256 at most), or
+//	                                    is under alias/aws/
+//	400 TagException                    a TagKey (1-128, not aws:) or TagValue (0-256) breaks its rule
+//	400 LimitExceededException          a key would have more than 50 tags or 100 aliases
+//	400 UnsupportedOperationException   a valid value this server does not implement (HMAC, ML-DSA and
+//	                                    Ed25519 specs and algorithms, EXTERNAL_MU, multi-Region keys,
+//	                                    wrapping algorithms but RSAES_OAEP_SHA_256 and
+//	                                    RSA_AES_KEY_WRAP_SHA_256), a symmetric key's public key,
+//	                                    DeleteImportedKeyMaterial of a key that is not EXTERNAL
 //	400 InvalidMarkerException          Marker is not one this server gave
 //	400 AccessDeniedException           the key policy does not allow the call, in AWS's words
 //	400 MalformedPolicyDocumentException a key policy the engine refuses (named by its JSON path), or
@@ -60,7 +103,8 @@
 // (KMS-WIRE.md). Both are accepted, and the differences are handled in
 // exactly these places: the top-level RecipientInfo blob (the attestation
 // document, sealed to with RSAES_OAEP_SHA_256) in awsRecipientOf; key usage
-// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT in awsCreateKeyInput;
+// DERIVE_SHARED_SECRET as a synonym of KEY_AGREEMENT (core.UsageDeriveSharedSecret,
+// which the key reports back as its KeyUsage);
 // KeyAgreementAlgorithm optional (ECDH) in deriveSharedSecret. KeyId may be
 // a key ID or an ARN in AWS's form or the seed's (awsKeyID); responses give
 // the ARN in AWS's form, arn:aws:kms:REGION:ACCOUNT:key/ID, or in the seed's,
@@ -116,19 +160,41 @@ type handler func(a *API, ctx context.Context, c core.Caller, body []byte) (any,
 // operations maps an X-Amz-Target operation to its handler. A handler
 // decodes its own body, so that each names its fields in its errors.
 var operations = map[string]handler{
-	"CreateKey":           (*API).createKey,
-	"DescribeKey":         (*API).describeKey,
-	"ListKeys":            (*API).listKeys,
-	"GetPublicKey":        (*API).getPublicKey,
-	"DeriveSharedSecret":  (*API).deriveSharedSecret,
-	"GenerateDataKeyPair": (*API).generateDataKeyPair,
-	"GenerateDataKey":     (*API).generateDataKey,
-	"Encrypt":             (*API).encrypt,
-	"Decrypt":             (*API).decrypt,
-	"GenerateRandom":      (*API).generateRandom,
-	"PutKeyPolicy":        (*API).putKeyPolicy,
-	"GetKeyPolicy":        (*API).getKeyPolicy,
-	"ListKeyPolicies":     (*API).listKeyPolicies,
+	"CreateKey":                 (*API).createKey,
+	"DescribeKey":               (*API).describeKey,
+	"ListKeys":                  (*API).listKeys,
+	"GetPublicKey":              (*API).getPublicKey,
+	"DeriveSharedSecret":        (*API).deriveSharedSecret,
+	"GenerateDataKeyPair":       (*API).generateDataKeyPair,
+	"GenerateDataKey":           (*API).generateDataKey,
+	"Encrypt":                   (*API).encrypt,
+	"Decrypt":                   (*API).decrypt,
+	"GenerateRandom":            (*API).generateRandom,
+	"PutKeyPolicy":              (*API).putKeyPolicy,
+	"GetKeyPolicy":              (*API).getKeyPolicy,
+	"ListKeyPolicies":           (*API).listKeyPolicies,
+	"EnableKey":                 (*API).enableKey,
+	"DisableKey":                (*API).disableKey,
+	"ScheduleKeyDeletion":       (*API).scheduleKeyDeletion,
+	"CancelKeyDeletion":         (*API).cancelKeyDeletion,
+	"UpdateKeyDescription":      (*API).updateKeyDescription,
+	"CreateAlias":               (*API).createAlias,
+	"UpdateAlias":               (*API).updateAlias,
+	"DeleteAlias":               (*API).deleteAlias,
+	"ListAliases":               (*API).listAliases,
+	"TagResource":               (*API).tagResource,
+	"UntagResource":             (*API).untagResource,
+	"ListResourceTags":          (*API).listResourceTags,
+	"GetParametersForImport":    (*API).getParametersForImport,
+	"ImportKeyMaterial":         (*API).importKeyMaterial,
+	"DeleteImportedKeyMaterial": (*API).deleteImportedKeyMaterial,
+
+	// crypto.go
+	"Sign":                                (*API).sign,
+	"Verify":                              (*API).verify,
+	"ReEncrypt":                           (*API).reEncrypt,
+	"GenerateDataKeyWithoutPlaintext":     (*API).generateDataKeyWithoutPlaintext,
+	"GenerateDataKeyPairWithoutPlaintext": (*API).generateDataKeyPairWithoutPlaintext,
 }
 
 // Operation returns the X-Amz-Target of r, bounded, for the log.
@@ -196,8 +262,9 @@ var (
 
 // awsKeyID returns the key ID that a KeyId names: a key ID, or an ARN of
 // account's keys in the seed's form (arn:verenc:ACCOUNT:key/ID) or AWS's
-// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). Aliases are not
-// supported.
+// (arn:PARTITION:kms:REGION:ACCOUNT:key/ID, any region). An alias is
+// refused: this is for the operations that AWS documents as taking a key ID
+// or key ARN only (awsKeyRef takes aliases too).
 func awsKeyID(field, keyID, account string) (string, error) {
 	if keyID == "" {
 		return "", core.Errorf(core.KindMissingParameter, "%s is missing", field)
@@ -205,22 +272,15 @@ func awsKeyID(field, keyID, account string) (string, error) {
 	if len(keyID) > awsMaxKeyID {
 		return "", core.Errorf(core.KindInvalidParameter, "%s is longer than %d characters", field, awsMaxKeyID)
 	}
-	if strings.HasPrefix(keyID, "alias/") {
-		return "", core.Errorf(core.KindUnsupported, "%s: aliases are not supported; use a key ID or ARN", field)
+	if strings.HasPrefix(keyID, core.AliasPrefix) || strings.Contains(keyID, ":"+core.AliasPrefix) {
+		return "", core.Errorf(core.KindInvalidKeyID, "%s: this operation takes a key ID or key ARN, not an alias", field)
 	}
 	id := keyID
-	if rest, ok := strings.CutPrefix(keyID, "arn:"); ok {
-		parts := strings.Split(rest, ":")
-		var keyAccount, resource string
-		switch {
-		case len(parts) == 3 && parts[0] == "verenc":
-			keyAccount, resource = parts[1], parts[2]
-		case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
-			keyAccount, resource = parts[3], parts[4]
-		default:
+	if strings.HasPrefix(keyID, "arn:") {
+		keyAccount, resource, ok := splitARN(keyID)
+		if !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
-		var ok bool
 		if id, ok = strings.CutPrefix(resource, "key/"); !ok {
 			return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 		}
@@ -232,6 +292,24 @@ func awsKeyID(field, keyID, account string) (string, error) {
 		return "", core.Errorf(core.KindInvalidKeyID, "%s is not a key ID or a key ARN", field)
 	}
 	return id, nil
+}
+
+// splitARN returns the account and resource of a KMS ARN in AWS's form
+// (arn:PARTITION:kms:REGION:ACCOUNT:RESOURCE, any region) or the seed's
+// (arn:verenc:ACCOUNT:RESOURCE).
+func splitARN(arn string) (account, resource string, ok bool) {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.Split(rest, ":")
+	switch {
+	case len(parts) == 3 && parts[0] == "verenc":
+		return parts[1], parts[2], true
+	case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
+		return parts[3], parts[4], true
+	}
+	return "", "", false
 }
 
 // awsBlob decodes a required base64 blob member of at most max bytes.
@@ -322,7 +400,7 @@ func decodeAWSKeyed[R any, P interface {
 	if optional && k.KeyID == "" {
 		return in, "", nil
 	}
-	id, err := awsKeyID("KeyId", k.KeyID, a.core.Account())
+	id, err := awsKeyRef("KeyId", k.KeyID, a.core.Account())
 	if err != nil {
 		return nil, "", err
 	}
@@ -383,14 +461,16 @@ func awsCreateKeyInput(in *awsCreateKeyRequest) (*core.CreateKeyInput, error) {
 	case "":
 		usage = core.UsageEncryptDecrypt // AWS's default, whatever the spec
 	case core.UsageEncryptDecrypt, core.UsageSignVerify, core.UsageKeyAgreement:
-	case "DERIVE_SHARED_SECRET": // seed 001's name
-		usage = core.UsageKeyAgreement
+	case core.UsageDeriveSharedSecret: // seed 001's name, kept and reported back
 	case "GENERATE_VERIFY_MAC":
 		return nil, core.Errorf(core.KindUnsupported, "KeyUsage GENERATE_VERIFY_MAC is not supported by this server")
 	default:
 		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %.64q is not a key usage", usage)
 	}
-	if !core.UsageAllowed(ours, usage) {
+	if !core.UsageAllowed(ours, usage) || (spec == "ECC_SECG_P256K1" && usage != core.UsageSignVerify) {
+		// AWS allows ECC_SECG_P256K1 keys SIGN_VERIFY only, where Huawei's
+		// SECP256K1 keys also agree keys
+		// (https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html#KMS-CreateKey-request-KeyUsage).
 		return nil, core.Errorf(core.KindInvalidParameter, "KeyUsage %s does not apply to KeySpec %s", usage, spec)
 	}
 	var origin string
@@ -475,36 +555,29 @@ func (a *API) metadata(rec *core.Key) awsKeyMetadata {
 		KeyUsage:              rec.Usage,
 		Origin:                awsOrigin(rec.Origin),
 	}
-	// A key whose imported material has expired is refused as disabled by
-	// the core, so it is described as Disabled.
-	switch {
-	case rec.State == core.StateEnabled && !rec.Expired():
-		m.KeyState, m.Enabled = "Enabled", true
-	case rec.State == core.StatePendingImport:
-		m.KeyState = "PendingImport"
-	default:
-		m.KeyState = "Disabled"
+	m.KeyState, m.Enabled = awsKeyState(rec.State), rec.State == core.StateEnabled
+	if rec.State == core.StatePendingDeletion {
+		m.DeletionDate, m.PendingDeletionWindow = float64(rec.DeletionDate)/1000, rec.PendingDays
 	}
-	if rec.Origin == "external" {
+	if rec.Origin == "external" && rec.State != core.StatePendingImport {
 		m.ExpirationModel = "KEY_MATERIAL_DOES_NOT_EXPIRE"
 		if rec.Expires != 0 {
 			m.ExpirationModel, m.ValidTo = "KEY_MATERIAL_EXPIRES", float64(rec.Expires)
 		}
 	}
 	m.EncryptionAlgorithms, m.KeyAgreementAlgorithms = awsAlgorithms(rec)
+	m.SigningAlgorithms = rec.SigningAlgorithms()
 	return m
 }
 
-// awsAlgorithms lists what this server does with a key: symmetric
-// encryption for ENCRYPT_DECRYPT symmetric keys, ECDH for KEY_AGREEMENT keys.
+// awsAlgorithms lists what this server does with a key: the encryption
+// algorithms of ENCRYPT_DECRYPT keys, ECDH for KEY_AGREEMENT keys. The
+// signing algorithms of SIGN_VERIFY keys are core.Key.SigningAlgorithms.
 func awsAlgorithms(rec *core.Key) (encryption, agreement []string) {
-	switch {
-	case rec.Usage == core.UsageEncryptDecrypt && rec.Symmetric():
-		return []string{"SYMMETRIC_DEFAULT"}, nil
-	case rec.Usage == core.UsageKeyAgreement:
+	if rec.HasUsage(core.UsageKeyAgreement) {
 		return nil, []string{"ECDH"}
 	}
-	return nil, nil
+	return rec.EncryptionAlgorithms(), nil
 }
 
 func awsOrigin(origin string) string {
@@ -569,11 +642,10 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 	if err != nil {
 		return nil, err
 	}
+	if err := rec.Usable(); err != nil {
+		return nil, err
+	}
 	switch {
-	case rec.State == core.StatePendingImport:
-		return nil, core.Errorf(core.KindInvalidState, "key %s is waiting for its key material", id)
-	case rec.State != core.StateEnabled:
-		return nil, core.Errorf(core.KindDisabled, "key %s is not enabled", id)
 	case len(rec.Public) == 0:
 		return nil, core.Errorf(core.KindUnsupported, "key %s is symmetric and has no public key", id)
 	}
@@ -586,6 +658,7 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, body []byte) (any
 		KeySpec:                awsSpecOf(rec.Spec),
 		KeyUsage:               rec.Usage,
 		PublicKey:              rec.Public,
+		SigningAlgorithms:      rec.SigningAlgorithms(),
 	}, nil
 }
 
@@ -710,22 +783,12 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	}, nil
 }
 
-func awsCheckEncryptionAlgorithm(alg string) error {
-	switch alg {
-	case "", "SYMMETRIC_DEFAULT":
-		return nil
-	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "SM2PKE":
-		return core.Errorf(core.KindUnsupported, "EncryptionAlgorithm %s is not supported by this server", alg)
-	}
-	return core.Errorf(core.KindInvalidParameter, "EncryptionAlgorithm %.64q is not an encryption algorithm", alg)
-}
-
 func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
 	in, id, err := decodeAWSKeyed[awsEncryptRequest](a, body)
 	if err != nil {
 		return nil, err
 	}
-	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+	if err := awsEncryptionAlgorithm("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
 	pt, err := awsBlob("Plaintext", in.Plaintext, awsMaxPlaintext)
@@ -737,11 +800,11 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	blob, err := a.core.Encrypt(ctx, c, id, pt, aad)
+	out, err := a.core.EncryptWith(ctx, c, &core.EncryptInput{KeyID: id, Plaintext: pt, AAD: aad, Algorithm: in.EncryptionAlgorithm})
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: a.core.KeyARN(id)}, nil
+	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.core.KeyARN(out.KeyID)}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -749,7 +812,7 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	if err := awsCheckEncryptionAlgorithm(in.EncryptionAlgorithm); err != nil {
+	if err := awsEncryptionAlgorithm("EncryptionAlgorithm", in.EncryptionAlgorithm); err != nil {
 		return nil, err
 	}
 	blob, err := awsBlob("CiphertextBlob", in.CiphertextBlob, awsMaxCiphertext)
@@ -764,13 +827,13 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	out, err := a.core.Decrypt(ctx, c, id, blob, aad, r)
+	out, err := a.core.DecryptWith(ctx, c, &core.DecryptInput{KeyID: id, Ciphertext: blob, AAD: aad, Algorithm: in.EncryptionAlgorithm, Recipient: r})
 	if err != nil {
 		return nil, err
 	}
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.ForRecipient,
-		EncryptionAlgorithm:    "SYMMETRIC_DEFAULT",
+		EncryptionAlgorithm:    awsAlgorithmOr(in.EncryptionAlgorithm),
 		KeyID:                  a.core.KeyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil

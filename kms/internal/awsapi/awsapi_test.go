@@ -36,7 +36,7 @@ func TestAWSContext(t *testing.T) {
 // TestAWSErrorTypes: every kind has an AWS wire form, and the message of an
 // internal error never carries its cause.
 func TestAWSErrorTypes(t *testing.T) {
-	for k := core.KindInternal; k <= core.KindMalformedPolicy; k++ {
+	for k := core.KindInternal; k <= core.KindInvalidSignature; k++ {
 		if _, ok := awsErrors[k]; !ok {
 			t.Errorf("kind %d has no AWS error", k)
 		}

@@ -30,7 +30,7 @@ var awsErrors = map[core.Kind]awsError{
 	core.KindInvalidKeyID:         {http.StatusBadRequest, "NotFoundException"}, // as AWS: "Invalid keyId"
 	core.KindInvalidSequence:      {http.StatusBadRequest, "ValidationException"},
 	core.KindInvalidParameter:     {http.StatusBadRequest, "ValidationException"},
-	core.KindInvalidAlias:         {http.StatusBadRequest, "ValidationException"},
+	core.KindInvalidAlias:         {http.StatusBadRequest, "InvalidAliasNameException"},
 	core.KindNotFound:             {http.StatusBadRequest, "NotFoundException"},
 	core.KindDisabled:             {http.StatusBadRequest, "DisabledException"},
 	core.KindInvalidKeyUsage:      {http.StatusBadRequest, "InvalidKeyUsageException"},
@@ -56,6 +56,19 @@ var awsErrors = map[core.Kind]awsError{
 	// every client error.
 	core.KindAccessDenied:    {http.StatusBadRequest, "AccessDeniedException"},
 	core.KindMalformedPolicy: {http.StatusBadRequest, "MalformedPolicyDocumentException"},
+	// The key lifecycle (https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html):
+	// every state that does not allow an operation is KMSInvalidStateException,
+	// but a disabled key's DisabledException.
+	core.KindPendingDeletion:        {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindNotDisabled:            {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindNotEnabled:             {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindNotPendingDeletion:     {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindAlreadyPendingDeletion: {http.StatusBadRequest, "KMSInvalidStateException"},
+	core.KindAlreadyExists:          {http.StatusBadRequest, "AlreadyExistsException"},
+	core.KindInvalidTag:             {http.StatusBadRequest, "TagException"},
+	core.KindLimitExceeded:          {http.StatusBadRequest, "LimitExceededException"},
+	core.KindIncorrectKey:           {http.StatusBadRequest, "IncorrectKeyException"},
+	core.KindInvalidSignature:       {http.StatusBadRequest, "KMSInvalidSignatureException"},
 }
 
 // awsErrorOf returns the wire form and message of err. Authentication

@@ -81,10 +81,13 @@ type awsKeyMetadata struct {
 	KeyManager             string   `json:"KeyManager"` // CUSTOMER
 	KeySpec                string   `json:"KeySpec"`
 	CustomerMasterKeySpec  string   `json:"CustomerMasterKeySpec"`
-	KeyState               string   `json:"KeyState"` // Enabled, PendingImport or Disabled
+	KeyState               string   `json:"KeyState"`                              // Enabled, Disabled, PendingDeletion or PendingImport
+	DeletionDate           float64  `json:"DeletionDate,omitempty"`                // seconds since the epoch, when pending deletion
+	PendingDeletionWindow  int      `json:"PendingDeletionWindowInDays,omitempty"` // when pending deletion
 	KeyUsage               string   `json:"KeyUsage"`
 	MultiRegion            bool     `json:"MultiRegion"`
 	Origin                 string   `json:"Origin"`
+	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
 }
 
 type awsKeyMetadataResponse struct {
@@ -115,6 +118,7 @@ type awsGetPublicKeyResponse struct {
 	KeySpec                string   `json:"KeySpec"`
 	KeyUsage               string   `json:"KeyUsage"`
 	PublicKey              []byte   `json:"PublicKey"`
+	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
 }
 
 // awsDeriveSharedSecretRequest is the body of DeriveSharedSecret in both of

@@ -164,9 +164,11 @@ var (
 )
 
 // secretActions are the actions that release a secret to the caller, in
-// plaintext or sealed to a recipient: those that take a Recipient. The
-// recipient_attestation shorthand denies them to an unattested caller.
-var secretActions = []string{"kms:Decrypt", "kms:DeriveSharedSecret", "kms:GenerateDataKey", "kms:GenerateDataKeyPair"}
+// plaintext or sealed to a recipient: those that take a Recipient, and
+// kms:ReEncryptFrom, which moves a ciphertext's plaintext under a key that
+// may release it to anyone. The recipient_attestation shorthand denies them
+// to an unattested caller (ReEncrypt takes no recipient: to every caller).
+var secretActions = []string{"kms:Decrypt", "kms:DeriveSharedSecret", "kms:GenerateDataKey", "kms:GenerateDataKeyPair", "kms:ReEncryptFrom"}
 
 // APIHuawei is Caller.API for the Huawei front end, whose callers the
 // Huawei IAM policies apply to.

@@ -23,9 +23,13 @@
 // One file per concern: keys.go (keys, states, specs, create, describe,
 // list, key policies), symmetric.go (the symmetric data path: encrypt,
 // decrypt, data keys, random), asym.go (asymmetric keys: key agreement,
-// data key pairs), import.go (import tokens and key material),
+// data key pairs), asymenc.go (encryption under any ENCRYPT_DECRYPT key:
+// RSAES-OAEP, SM2, and the symmetric blobs; IncorrectKey), sign.go (Sign
+// and Verify), reencrypt.go (ReEncrypt), withoutplaintext.go (data keys
+// without plaintext), import.go (import tokens and key material),
 // recipient.go (attestation and sealing to an enclave), authz.go (identity,
-// actions, policies), caller.go (who calls).
+// actions, policies), caller.go (who calls). The files of operations
+// added after authz.go declare their own actions.
 //
 // # Security limits
 //
@@ -37,12 +41,20 @@
 //     before anything is computed or sealed to it.
 //   - A stored key policy that no longer parses makes its key unusable
 //     (an internal error), never open.
-//   - Every failure to decrypt a ciphertext is the same error.
+//   - Every failure to decrypt a ciphertext is the same error; RSA
+//     decryption is crypto/rsa's constant-time OAEP.
+//   - secp256k1 signatures are decred's (RFC 6979 nonces), whose scalar
+//     multiplication is not constant time (as keyspec warns for ECDH on
+//     that curve); the other specs sign in constant time.
+//   - ReEncrypt never returns the plaintext; kms:ReEncryptFrom is among the
+//     actions that the recipient_attestation shorthand denies, since it
+//     moves a plaintext under a key whose policy may release it.
 package core
 
 import (
 	"crypto/x509"
 	"sync"
+	"time"
 
 	"github.com/qtenclave/qtenclave/attestation"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
@@ -87,7 +99,8 @@ type KMS struct {
 	roots    []*x509.Certificate // nil: attestation's embedded roots
 	id       identity
 	iam      []*policy.Policy
-	policies sync.Map // key ID -> *cachedPolicy
+	policies sync.Map         // key ID -> *cachedPolicy
+	now      func() time.Time // the clock of the key lifecycle; nil: time.Now (tests set it)
 }
 
 // New opens the key store and returns a KMS. Close it to release the store.

@@ -123,7 +123,10 @@ type ImportInput struct {
 	Token             []byte
 	EncryptedMaterial []byte // RSAES-OAEP-SHA256 under the wrapping key
 	EncryptedPrivate  []byte // RFC 5649 under the intermediate key; asymmetric keys only
-	Expires           int64  // seconds since the epoch; 0 = never
+	// For an asymmetric key, EncryptedMaterial may also hold both, as AWS's
+	// RSA_AES_KEY_WRAP_SHA_256 puts them in one blob, with EncryptedPrivate
+	// empty.
+	Expires int64 // seconds since the epoch; 0 = never
 }
 
 // ImportKeyMaterial unwraps the key material and enables the key. Nothing is
@@ -137,6 +140,10 @@ func (k *KMS) ImportKeyMaterial(ctx context.Context, c Caller, in *ImportInput) 
 		return Errorf(KindInvalidParameter, "expiration_time is in the past")
 	}
 	info := keySpecs[rec.Spec]
+	if n := wrappingKeyBits / 8; !info.symmetric && len(in.EncryptedPrivate) == 0 && len(in.EncryptedMaterial) > n {
+		in = &ImportInput{KeyID: in.KeyID, Token: in.Token, EncryptedMaterial: in.EncryptedMaterial[:n],
+			EncryptedPrivate: in.EncryptedMaterial[n:], Expires: in.Expires}
+	}
 	if info.symmetric != (len(in.EncryptedPrivate) == 0) {
 		if info.symmetric {
 			return Errorf(KindInvalidParameter, "encrypted_privatekey applies only to asymmetric keys")

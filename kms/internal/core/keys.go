@@ -26,28 +26,35 @@ type Key struct {
 	Created     int64  // milliseconds since the epoch
 	Public      []byte // DER SubjectPublicKeyInfo of an asymmetric key that has its material
 	Expires     int64  // seconds since the epoch at which imported material expires; 0: never
+
+	DeletionDate int64 // in state StatePendingDeletion: milliseconds since the epoch at which the key is deleted
+	PendingDays  int   // in state StatePendingDeletion: the waiting period it was scheduled with
 }
 
 func keyOf(rec *store.Record) *Key {
 	return &Key{
 		ID: rec.ID, Alias: rec.Alias, Description: rec.Description, Spec: rec.Spec, Usage: rec.Usage,
 		Origin: rec.Origin, State: rec.State, Created: rec.Created, Public: rec.Public, Expires: rec.Expires,
+		DeletionDate: rec.DeletionDate, PendingDays: rec.PendingDays,
 	}
 }
 
 // Symmetric reports whether the key is an AES_256 or SM4 key.
 func (k *Key) Symmetric() bool { return keySpecs[k.Spec].symmetric }
 
-// Expired reports whether the key's imported material has expired. Such a
-// key is refused as disabled.
-func (k *Key) Expired() bool { return expired(k.Expires) }
+// Usable returns nil if the key is enabled, or the error that an operation
+// that uses the key's material answers in its state.
+func (k *Key) Usable() error { return stateError(k.ID, k.State) }
 
-func expired(expires int64) bool { return expires != 0 && time.Now().Unix() >= expires }
-
-// Key states, with Huawei's numbering.
+// Key states, with Huawei's numbering
+// (https://support.huaweicloud.com/intl/en-us/api-dew/ListKeyDetail.html:
+// 1 pending activation, 2 enabled, 3 disabled, 4 pending deletion, 5
+// pending import). No key of this server is pending activation.
 const (
-	StateEnabled       = 2
-	StatePendingImport = 5
+	StateEnabled         = 2
+	StateDisabled        = 3
+	StatePendingDeletion = 4
+	StatePendingImport   = 5
 )
 
 // Key usages.
@@ -55,7 +62,23 @@ const (
 	UsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 	UsageSignVerify     = "SIGN_VERIFY"
 	UsageKeyAgreement   = "KEY_AGREEMENT"
+	// UsageDeriveSharedSecret is seed 001's name of KEY_AGREEMENT. A key
+	// created with it is a KEY_AGREEMENT key in every rule, and keeps the
+	// name it was created with, which describe and list report back.
+	UsageDeriveSharedSecret = "DERIVE_SHARED_SECRET"
 )
+
+// baseUsage returns the usage that u names: KEY_AGREEMENT for
+// DERIVE_SHARED_SECRET, u itself otherwise.
+func baseUsage(u string) string {
+	if u == UsageDeriveSharedSecret {
+		return UsageKeyAgreement
+	}
+	return u
+}
+
+// HasUsage reports whether the key's usage is u, by either of its names.
+func (k *Key) HasUsage(u string) bool { return baseUsage(k.Usage) == baseUsage(u) }
 
 // Key specs of create-key, with what each allows.
 type keySpecInfo struct {
@@ -91,7 +114,7 @@ func IsKeySpec(spec string) bool {
 // UsageAllowed reports whether a key of spec may be created with usage.
 func UsageAllowed(spec, usage string) bool {
 	info := keySpecs[spec]
-	switch usage {
+	switch baseUsage(usage) {
 	case UsageEncryptDecrypt:
 		return info.symmetric || info.rsaBits != 0 || spec == "SM2"
 	case UsageSignVerify:
@@ -149,7 +172,7 @@ func (k *KMS) CreateKey(ctx context.Context, c Caller, in *CreateKeyInput) (*Key
 		}
 	}
 	switch usage {
-	case UsageEncryptDecrypt, UsageSignVerify, UsageKeyAgreement:
+	case UsageEncryptDecrypt, UsageSignVerify, UsageKeyAgreement, UsageDeriveSharedSecret:
 	default:
 		return nil, Errorf(KindInvalidParameter, "key_usage %q is not supported", usage)
 	}
@@ -254,7 +277,7 @@ func (k *KMS) ListKeys(ctx context.Context, c Caller) ([]*Key, error) {
 	if err := k.authorizeKeyless(c, actListKeys, "*", nil); err != nil {
 		return nil, err
 	}
-	recs, err := k.store.List()
+	recs, err := k.records()
 	if err != nil {
 		return nil, err
 	}
@@ -265,8 +288,14 @@ func (k *KMS) ListKeys(ctx context.Context, c Caller) ([]*Key, error) {
 	return keys, nil
 }
 
-// lookup returns the key named id, or a KindNotFound error.
-func (k *KMS) lookup(id string) (*store.Record, error) {
+// lookup returns the key that ref names (a key ID, or an alias name
+// alias/...; see resolve), as it is now (see settle), or a KindNotFound
+// error.
+func (k *KMS) lookup(ref string) (*store.Record, error) {
+	id, err := k.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
 	rec, err := k.store.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, Errorf(KindNotFound, "key %s does not exist", id)
@@ -274,27 +303,18 @@ func (k *KMS) lookup(id string) (*store.Record, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: read key: %w", err)
 	}
-	return rec, nil
+	return k.settle(rec)
 }
 
-// usable checks that rec is enabled, with the given usage. A key whose
-// imported material has expired is not enabled.
+// usable checks that rec is enabled, with the given usage.
 func usable(rec *store.Record, usage string) error {
-	if rec.State == StatePendingImport {
-		return Errorf(KindInvalidState, "key %s is waiting for its key material", rec.ID)
+	if err := stateError(rec.ID, rec.State); err != nil {
+		return err
 	}
-	if rec.State != StateEnabled || expired(rec.Expires) {
-		return Errorf(KindDisabled, "key %s is not enabled", rec.ID)
-	}
-	if rec.Usage != usage {
+	if baseUsage(rec.Usage) != usage {
 		return Errorf(KindInvalidKeyUsage, "key %s has usage %s, not %s", rec.ID, rec.Usage, usage)
 	}
 	return nil
-}
-
-// material opens the key material of rec. Callers clear it after use.
-func (k *KMS) material(rec *store.Record) ([]byte, error) {
-	return k.store.Unseal(rec.ID, rec.Sealed)
 }
 
 // Key policies.

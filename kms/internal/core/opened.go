@@ -2,10 +2,14 @@ package core
 
 import (
 	"crypto/cipher"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"math/big"
+
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/qtenclave/qtenclave/keyspec"
 	"github.com/qtenclave/qtenclave/kms/internal/store"
@@ -23,12 +27,17 @@ type openedKey struct {
 	parts func() *keyParts
 }
 
-// keyParts holds the parsed key: exactly one field is set, by the key's
-// spec.
+// keyParts holds the parsed key: aead, rsa or ec is set, by the key's
+// spec, and beside ec the same key as its signing library takes it.
 type keyParts struct {
 	aead cipher.AEAD         // AES_256 (AES-256-GCM) and SM4 (SM4-GCM)
 	ec   *keyspec.PrivateKey // EC_P256, ..., SM2, with its public key
 	rsa  *rsa.PrivateKey     // RSA_2048, RSA_3072, RSA_4096, precomputed
+	// priv is the EC key for signing and SM2 decryption: an
+	// *ecdsa.PrivateKey (NIST curves), *sm2.PrivateKey or
+	// *secp256k1.PrivateKey; nil if that library refuses the material
+	// (then signing with it fails with errStoredKey).
+	priv any
 }
 
 func newOpenedKey(p *keyParts) *openedKey { return &openedKey{parts: func() *keyParts { return p }} }
@@ -36,22 +45,32 @@ func newOpenedKey(p *keyParts) *openedKey { return &openedKey{parts: func() *key
 func (o *openedKey) aead() cipher.AEAD       { return o.parts().aead }
 func (o *openedKey) ec() *keyspec.PrivateKey { return o.parts().ec }
 func (o *openedKey) rsa() *rsa.PrivateKey    { return o.parts().rsa }
+func (o *openedKey) priv() any               { return o.parts().priv }
 
-// Destroy clears the RSA key's numbers (its big.Int words are this
-// package's), and drops the rest: crypto/aes, gmsm's SM4 and crypto/ecdh
-// keep their key schedules and scalars where Go gives no way to clear them.
+// Destroy clears the RSA key's numbers and the signing key's scalar (their
+// big.Int words are this package's), and drops the rest: crypto/aes,
+// gmsm's SM4, crypto/ecdh and crypto/ecdsa keep their key schedules and
+// scalars where Go gives no way to clear them.
 func (o *openedKey) Destroy() {
+	var secret []*big.Int
 	if k := o.rsa(); k != nil {
-		for _, n := range append([]*big.Int{k.D, k.Precomputed.Dp, k.Precomputed.Dq, k.Precomputed.Qinv}, k.Primes...) {
-			if n != nil {
-				clear(n.Bits())
-			}
+		secret = append([]*big.Int{k.D, k.Precomputed.Dp, k.Precomputed.Dq, k.Precomputed.Qinv}, k.Primes...)
+	}
+	switch k := o.priv().(type) {
+	case *ecdsa.PrivateKey:
+		secret = append(secret, k.D)
+	case *sm2.PrivateKey:
+		secret = append(secret, k.D)
+	case *secp256k1.PrivateKey:
+		k.Zero()
+	}
+	for _, n := range secret {
+		if n != nil {
+			clear(n.Bits())
 		}
 	}
 	o.parts = func() *keyParts { return new(keyParts) }
 }
-
-var errStoredKey = errors.New("kms: stored key material does not parse")
 
 // parseMaterial parses the material of a key of a create-key spec.
 func parseMaterial(spec string, material []byte) (*openedKey, error) {
@@ -75,9 +94,36 @@ func parseMaterial(spec string, material []byte) (*openedKey, error) {
 		if err != nil || k.Spec().String() != info.curve {
 			return nil, errStoredKey
 		}
-		return newOpenedKey(&keyParts{ec: k}), nil
+		return newOpenedKey(&keyParts{ec: k, priv: signingKey(info.curve, material)}), nil
 	}
 	return nil, errStoredKey
+}
+
+// signingKey parses the PKCS#8 material of an EC key of a data key pair
+// spec for its signing library, or returns nil.
+func signingKey(spec string, pkcs8 []byte) any {
+	switch spec {
+	case "ECC_SECG_P256K1":
+		scalar, err := ecScalar(pkcs8)
+		if err != nil {
+			return nil
+		}
+		defer clear(scalar)
+		return secp256k1.PrivKeyFromBytes(scalar)
+	case "SM2":
+		if k, err := smx509.ParsePKCS8PrivateKey(pkcs8); err == nil {
+			if priv, ok := k.(*sm2.PrivateKey); ok {
+				return priv
+			}
+		}
+		return nil
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(pkcs8); err == nil {
+		if priv, ok := k.(*ecdsa.PrivateKey); ok {
+			return priv
+		}
+	}
+	return nil
 }
 
 // openKey returns the parsed material of rec, which must have its material,

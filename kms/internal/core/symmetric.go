@@ -148,6 +148,12 @@ func (k *KMS) cmkFor(ctx context.Context, c Caller, act action, id string, r *Re
 // keyID is not "", for the caller and recipient that the key's policy
 // allows.
 func (k *KMS) openBlobFor(ctx context.Context, c Caller, act action, keyID string, blob, aad []byte, r *Recipient) ([]byte, *cmk, *verifiedRecipient, error) {
+	if keyID != "" {
+		var err error
+		if keyID, err = k.resolve(keyID); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	id := blobKeyID(blob)
 	if id == "" || (keyID != "" && keyID != id) {
 		return nil, nil, nil, Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
@@ -163,13 +169,14 @@ func (k *KMS) openBlobFor(ctx context.Context, c Caller, act action, keyID strin
 	return pt, key, v, nil
 }
 
-// Encrypt seals plaintext under a symmetric CMK, binding aad.
+// Encrypt seals plaintext under a symmetric CMK, binding aad: EncryptWith
+// with SYMMETRIC_DEFAULT.
 func (k *KMS) Encrypt(ctx context.Context, c Caller, keyID string, plaintext, aad []byte) ([]byte, error) {
-	key, _, err := k.cmkFor(ctx, c, actEncrypt, keyID, nil)
+	out, err := k.EncryptWith(ctx, c, &EncryptInput{KeyID: keyID, Plaintext: plaintext, AAD: aad})
 	if err != nil {
 		return nil, err
 	}
-	return sealBlob(key.aead, key.id, plaintext, aad), nil
+	return out.Ciphertext, nil
 }
 
 // SecretOutput is a secret produced for a caller: in plaintext, or sealed to
@@ -183,15 +190,12 @@ type SecretOutput struct {
 }
 
 // Decrypt opens a ciphertext made by Encrypt, GenerateDataKey or
-// DataKeyPair and returns its plaintext, or seals it to a recipient. keyID
-// may be "" (the ciphertext names its key); if given, it must be the
-// ciphertext's key. Every failure to open is the same error.
+// DataKeyPair and returns its plaintext, or seals it to a recipient:
+// DecryptWith with SYMMETRIC_DEFAULT. keyID may be "" (the ciphertext names
+// its key); if given, it must be the ciphertext's key (KindIncorrectKey).
+// Every failure to open is the same error.
 func (k *KMS) Decrypt(ctx context.Context, c Caller, keyID string, blob, aad []byte, r *Recipient) (*SecretOutput, error) {
-	pt, key, v, err := k.openBlobFor(ctx, c, actDecrypt, keyID, blob, aad, r)
-	if err != nil {
-		return nil, err
-	}
-	return deliver(v, pt, &SecretOutput{KeyID: key.id})
+	return k.DecryptWith(ctx, c, &DecryptInput{KeyID: keyID, Ciphertext: blob, AAD: aad, Recipient: r})
 }
 
 // EncryptDatakey checks that plain is DEK || digest(DEK) for a DEK of dekLen

@@ -1,10 +1,27 @@
 package huaweiapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
+
+// huaweiError is the wire form of an error on the Huawei front end.
+type huaweiError struct {
+	status int
+	code   string
+}
+
+// huaweiErrorOf returns the wire form and message of err: its kind's, or
+// the code of a cause that only this front end distinguishes.
+func huaweiErrorOf(err error) (huaweiError, string) {
+	k, msg := core.KindOf(err)
+	if errors.Is(err, errPendingDays) {
+		return huaweiError{http.StatusBadRequest, "KMS.1401"}, msg
+	}
+	return huaweiErrors[k], msg
+}
 
 // huaweiErrors is the wire form of each kind on the Huawei front end.
 //
@@ -14,10 +31,7 @@ import (
 // attestation or a policy's denial; the codes for those are this server's
 // and lie in ranges Huawei leaves unused (KMS.07xx for key state, KMS.09xx
 // for attestation and policies).
-var huaweiErrors = map[core.Kind]struct {
-	status int
-	code   string
-}{
+var huaweiErrors = map[core.Kind]huaweiError{
 	core.KindInternal:             {http.StatusInternalServerError, "KMS.0105"},
 	core.KindMalformedRequest:     {http.StatusBadRequest, "KMS.0202"},
 	core.KindTooLarge:             {http.StatusBadRequest, "KMS.0203"},
@@ -53,4 +67,24 @@ var huaweiErrors = map[core.Kind]struct {
 	core.KindAccessDenied: {http.StatusForbidden, "KMS.0904"},
 	// Key policies are set through the AWS front end only.
 	core.KindMalformedPolicy: {http.StatusBadRequest, "KMS.0308"},
+	// The key lifecycle, with the codes of Huawei's error code table: a key
+	// pending deletion cannot be used (KMS.0210); enable-key on a key that
+	// is not disabled (KMS.1201), disable-key on one that is not enabled
+	// (KMS.1301), schedule-key-deletion on one pending deletion (KMS.1402),
+	// cancel-key-deletion on one that is not (KMS.1501); an alias that
+	// exists (KMS.1104); a bad tag (KMS.0406) or too many (KMS.0409).
+	core.KindPendingDeletion:        {http.StatusBadRequest, "KMS.0210"},
+	core.KindNotDisabled:            {http.StatusBadRequest, "KMS.1201"},
+	core.KindNotEnabled:             {http.StatusBadRequest, "KMS.1301"},
+	core.KindAlreadyPendingDeletion: {http.StatusBadRequest, "KMS.1402"},
+	core.KindNotPendingDeletion:     {http.StatusBadRequest, "KMS.1501"},
+	core.KindAlreadyExists:          {http.StatusBadRequest, "KMS.1104"},
+	core.KindInvalidTag:             {http.StatusBadRequest, "KMS.0406"},
+	core.KindLimitExceeded:          {http.StatusBadRequest, "KMS.0409"},
+	// A ciphertext under another key than key_id: it does not decrypt under
+	// key_id, as any other ciphertext that does not decrypt.
+	core.KindIncorrectKey: {http.StatusBadRequest, "KMS.0706"},
+	// verify answers signature_valid "false" for a signature that does not
+	// verify; no other operation checks one.
+	core.KindInvalidSignature: {http.StatusBadRequest, "KMS.0709"},
 }

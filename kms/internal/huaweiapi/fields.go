@@ -23,7 +23,7 @@ var (
 )
 
 const (
-	sequenceLen       = 36   // "a 36-byte serial number"
+	maxSequenceLen    = 36   // "a 36-byte serial number"
 	maxDescriptionLen = 255  // key_description: 0 to 255 characters
 	maxAADLen         = 128  // additional_authenticated_data: at most 128 bytes
 	maxDataKeyLen     = 1024 // datakey_plain_length: 1 to 1024
@@ -62,9 +62,15 @@ func checkKeyID(id string) error {
 	return nil
 }
 
+// checkSequence checks a request's sequence, which the pages describe as "a
+// 36-byte serial number of a request message" with no constraint, and send
+// as "sequence" (8 bytes) in their own example (create-ec-datakey-pair,
+// https://support.huaweicloud.com/intl/en-us/api-dew/CreateEcDatakeyPair.html):
+// the rule is a length of at most 36 bytes, and the value is otherwise
+// opaque. A longer one is KMS.0206, "Invalid sequence number".
 func checkSequence(seq string) error {
-	if seq != "" && len(seq) != sequenceLen {
-		return core.Errorf(core.KindInvalidSequence, "sequence is not a 36-byte serial number")
+	if len(seq) > maxSequenceLen {
+		return core.Errorf(core.KindInvalidSequence, "sequence is longer than %d bytes", maxSequenceLen)
 	}
 	return nil
 }
@@ -76,12 +82,22 @@ func checkAAD(aad string) error {
 	return nil
 }
 
-// checkNoPin refuses the level-4 PIN fields, which this server does not model.
-func checkNoPin(pin, pinType string) error {
-	if pin != "" || pinType != "" {
-		return core.Errorf(core.KindUnsupported, "pin and pin_type are not supported")
+// checkPin checks the PIN fields of the data key operations as the pages
+// and the official SDK's models define them: pin protects a data key "only
+// in the level-4 cryptography testing scenario", which this server does not
+// offer, so a pin is refused, naming it; pin_type is CipherText (the
+// default) or PlainText, and without a pin it has nothing to describe, so
+// either is accepted
+// (https://support.huaweicloud.com/intl/en-us/api-dew/CreateDatakey.html).
+func checkPin(pin, pinType string) error {
+	if pin != "" {
+		return core.Errorf(core.KindUnsupported, "pin: PIN protection of data keys (level-4 cryptography testing) is not supported by this server")
 	}
-	return nil
+	switch pinType {
+	case "", "CipherText", "PlainText":
+		return nil
+	}
+	return core.Errorf(core.KindInvalidParameter, "pin_type %.64q is not CipherText or PlainText", pinType)
 }
 
 // secretTail checks the fields that the operations releasing a secret end
@@ -95,7 +111,7 @@ func secretTail(aad, seq, pin, pinType string, r *huawei.Recipient) (*core.Recip
 	if err := checkSequence(seq); err != nil {
 		return nil, err
 	}
-	if err := checkNoPin(pin, pinType); err != nil {
+	if err := checkPin(pin, pinType); err != nil {
 		return nil, err
 	}
 	return recipientOf(r)

@@ -30,6 +30,7 @@ func fuzzKMS(t testing.TB) (*API, map[string]string) {
 	for _, c := range []struct{ name, spec, usage, origin string }{
 		{"aes", "AES_256", "", ""}, {"sm4", "SM4", "", ""}, {"p256", "EC_P256", "KEY_AGREEMENT", ""},
 		{"sm2", "SM2", "KEY_AGREEMENT", ""}, {"ext", "AES_256", "", "external"}, {"extec", "EC_P256", "KEY_AGREEMENT", "external"},
+		{"p256s", "EC_P256", "SIGN_VERIFY", ""}, {"sm2s", "SM2", "SIGN_VERIFY", ""}, {"sm2e", "SM2", "ENCRYPT_DECRYPT", ""}, {"rsae", "RSA_2048", "ENCRYPT_DECRYPT", ""},
 	} {
 		key, err := k.CreateKey(context.Background(), testCaller, &core.CreateKeyInput{Alias: c.name, Spec: c.spec, Usage: c.usage, Origin: c.origin})
 		if err != nil {
@@ -72,6 +73,11 @@ func FuzzHuaweiRequest(f *testing.F) {
 		`{"key_id":"%sm4","plain_text":"hello","encryption_algorithm":"SYMMETRIC_DEFAULT"}`,
 		`{"cipher_text":"ATEyMzQ=","key_id":"%aes","recipient":{"attestation_document":"hEShATgioFkQ"}}`,
 		`{"random_data_length":"256","sequence":"919c82d4-8046-4722-9094-35c3c6524cff"}`,
+		`{"key_id":"%p256s","message":"` + strings.Repeat("A", 43) + `=","signing_algorithm":"ECDSA_SHA_256"}`,
+		`{"key_id":"%p256s","message":"aGVsbG8=","signing_algorithm":"ECDSA_SHA_256","message_type":"RAW","signature":"MEUCIQD/","sequence":"sequence"}`,
+		`{"key_id":"%sm2s","message":"` + strings.Repeat("B", 43) + `=","signing_algorithm":"SM2DSA_SM3","message_type":"DIGEST"}`,
+		`{"key_id":"%rsae","plain_text":"hello","encryption_algorithm":"RSAES_OAEP_SHA_256"}`,
+		`{"key_id":"%sm2e","cipher_text":"MG4CIH9rDIF6IyDnoCaAHlasRlMUW5nAcfbBeZykuTUqDCN+CwIhAO5hPCu0Ll/Gm","encryption_algorithm":"SM2_ENCRYPT"}`,
 	}
 	for i, s := range seeds {
 		for name, id := range ids {
@@ -99,6 +105,61 @@ func FuzzHuaweiRequest(f *testing.F) {
 		}
 		if _, ok := resp["error"]; !ok || len(resp) != 1 {
 			t.Fatalf("%s: status %d answer is not just an error: %s", op, w.Code, w.Body.Bytes())
+		}
+	})
+}
+
+// FuzzHuaweiRoute sends arbitrary methods, paths below
+// /v1.0/{project_id}/kms/ (with their query) and bodies to Serve: the
+// alias and tag APIs' routing, path parameters and query. Property: as
+// FuzzHuaweiRequest's, with a JSON array for list-aliases.
+func FuzzHuaweiRoute(f *testing.F) {
+	api, ids := fuzzKMS(f)
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut}
+	for _, s := range []struct {
+		method uint8
+		path   string
+		body   string
+	}{
+		{1, "aliases", `{"key_id":"%aes","alias":"fuzz"}`},
+		{0, "aliases?key_id=%aes&limit=1&marker=0", ""},
+		{2, "aliases", `{"key_id":"%aes","aliases":["fuzz"]}`},
+		{1, "alias/associate", `{"alias":"fuzz","target_key_id":"%sm4"}`},
+		{1, "%aes/tags", `{"tag":{"key":"k","value":"v"}}`},
+		{0, "%aes/tags", ""},
+		{1, "%aes/tags/action", `{"tags":[{"key":"k","value":"v"}],"action":"create"}`},
+		{2, "%aes/tags/k", ""},
+		{2, "%aes/tags/%2Fk%", ""},
+		{0, "tags", ""},
+		{3, "aliases", ""},
+	} {
+		for name, id := range ids {
+			s.path = strings.ReplaceAll(s.path, "%"+name, id)
+			s.body = strings.ReplaceAll(s.body, "%"+name, id)
+		}
+		f.Add(s.method, s.path, []byte(s.body))
+	}
+	f.Fuzz(func(t *testing.T, m uint8, path string, body []byte) {
+		method := methods[int(m)%len(methods)]
+		req, err := http.NewRequest(method, "http://kms/v1.0/"+testProject+"/kms/"+path, bytes.NewReader(body))
+		if err != nil {
+			return // not a URL: the server never sees it
+		}
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		api.Serve(w, req, body, testCaller)
+		if w.Code == http.StatusOK {
+			if !json.Valid(w.Body.Bytes()) {
+				t.Fatalf("%s %s: 200 with %q", method, path, w.Body.Bytes())
+			}
+			return
+		}
+		var resp map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
+			t.Fatalf("%s %s: answer is not a JSON object: %q", method, path, w.Body.Bytes())
+		}
+		if _, ok := resp["error"]; !ok || len(resp) != 1 {
+			t.Fatalf("%s %s: status %d answer is not just an error: %s", method, path, w.Code, w.Body.Bytes())
 		}
 	})
 }

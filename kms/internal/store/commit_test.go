@@ -201,3 +201,104 @@ func BenchmarkCreateDurable(b *testing.B) {
 	b.ReportMetric(float64(ours)/float64(base), "x")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "ours-cpu-us/op")
 }
+
+// TestCommitBatchAliases: Change and Delete are group-committed like Create
+// and Update; in one batch the alias index is exact, and a write that would
+// take an alias another record keeps (in memory or earlier in the batch)
+// fails alone. The index is the same after a restart.
+func TestCommitBatchAliases(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	withAlias := func(id string, names ...string) *Record {
+		r := &Record{ID: id}
+		for _, n := range names {
+			r.Aliases = append(r.Aliases, Alias{Name: n})
+		}
+		return r
+	}
+	addAlias := func(name string) func(*Record) error {
+		return func(r *Record) error { r.Aliases = append(r.Aliases, Alias{Name: name}); return nil }
+	}
+	errs := batch(t, s,
+		func() error { return s.Create(withAlias("a", "x")) },
+		func() error { return s.Create(withAlias("b", "x")) },
+		func() error { return s.Create(withAlias("c")) },
+		func() error { // move x from a to c
+			return s.Change(func(tx *Tx) error {
+				require.Equal(t, "a", tx.AliasOwner("x"), "the batch's earlier writes are seen")
+				a, c := tx.Get("a"), tx.Get("c")
+				a.Aliases, c.Aliases = nil, a.Aliases
+				tx.Put(a)
+				tx.Put(c)
+				return nil
+			})
+		},
+		func() error { return s.Create(withAlias("b", "y")) },
+		func() error { return s.Update("a", addAlias("x")) },
+		func() error { return s.Delete("c") },
+		func() error { return s.Update("b", addAlias("x")) },
+		func() error { return s.Update("a", addAlias("y")) },
+		func() error { return s.Delete("c") },
+		func() error { return s.Change(func(tx *Tx) error { tx.Put(withAlias("d")); return nil }) },
+	)
+	require.NoError(t, errs[0])
+	require.ErrorIs(t, errs[1], ErrAliasExists, "x is a's, from earlier in the batch")
+	require.NoError(t, errs[2])
+	require.NoError(t, errs[3])
+	require.NoError(t, errs[4], "b was not created by the failed write")
+	require.ErrorIs(t, errs[5], ErrAliasExists, "x is c's now")
+	require.NoError(t, errs[6])
+	require.NoError(t, errs[7], "x was freed by c's deletion")
+	require.ErrorIs(t, errs[8], ErrAliasExists, "y is b's")
+	require.ErrorIs(t, errs[9], ErrNotFound)
+	require.ErrorIs(t, errs[10], ErrNotFound, "Put does not create")
+	check := func(s *Store) {
+		require.Equal(t, "b", s.AliasOwner("x"))
+		require.Equal(t, "b", s.AliasOwner("y"))
+		a, err := s.Get("a")
+		require.NoError(t, err)
+		require.Empty(t, a.Aliases)
+		b, err := s.Get("b")
+		require.NoError(t, err)
+		require.Equal(t, []Alias{{Name: "y"}, {Name: "x"}}, b.Aliases)
+		_, err = s.Get("c")
+		require.ErrorIs(t, err, ErrNotFound)
+		list, err := s.List()
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+	}
+	check(s)
+	require.NoError(t, s.Close())
+	s, err = Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	check(s)
+}
+
+// TestCommitDropsKeys: Change and Delete drop the parsed key material of
+// the records they put or delete, as Update does.
+func TestCommitDropsKeys(t *testing.T) {
+	s, err := Open(t.TempDir())
+	require.NoError(t, err)
+	defer s.Close()
+	p := &parser{t: t}
+	for _, id := range []string{"a", "b"} {
+		require.NoError(t, s.Create(newKeyRecord(s, id)))
+		rec, err := s.Get(id)
+		require.NoError(t, err)
+		l, err := s.OpenKey(rec, p.parse)
+		require.NoError(t, err)
+		l.Release()
+	}
+	require.Zero(t, p.destroyed())
+	require.NoError(t, s.Change(func(tx *Tx) error {
+		r := tx.Get("a")
+		r.State = 3
+		tx.Put(r)
+		return nil
+	}))
+	require.Equal(t, 1, p.destroyed(), "a's key dropped by Change")
+	require.NoError(t, s.Delete("b"))
+	require.Equal(t, 2, p.destroyed(), "b's key dropped by Delete")
+}

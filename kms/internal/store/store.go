@@ -3,13 +3,15 @@
 // a bbolt file. The key material of a record is sealed under the store's
 // master key, so a record holds no plaintext secret.
 //
-// For most uses, Open a store, then Create, Get, Update and List records;
-// Seal and Unseal protect key material (or anything else bound to a label)
-// under the master key; OpenKey gives a record's key material parsed, from a
+// For most uses, Open a store, then Create, Get, Update, Delete and List
+// records, or Change several in one transaction (lifecycle.go); Seal and
+// Unseal protect key material (or anything else bound to a label) under
+// the master key; OpenKey gives a record's key material parsed, from a
 // cache beside the records (keycache.go).
 //
-// Writes are group-committed without a timer (commit.go): a writer alone
-// commits at once, writers that come during a commit share the next one.
+// Writes (Create, Update, Change, Delete) are group-committed without a
+// timer (commit.go): a writer alone commits at once, writers that come
+// during a commit share the next one.
 //
 // # Security limits
 //
@@ -22,8 +24,9 @@
 //     (ErrWrongMasterKey). LoosePermissions reports a master key or data
 //     directory that other users may read or write; Open does not refuse
 //     one.
-//   - Every write is an fsynced bbolt transaction: once a record is
-//     written (Create or Update returned) it survives kill -9.
+//   - Every write is an fsynced bbolt transaction: once a write
+//     is acknowledged (Create, Update, Change or Delete returned nil) it
+//     survives kill -9.
 //   - Parsed key material lives in memory only, at most maxCachedKeys keys,
 //     behind function values that fmt does not follow; a key is dropped as
 //     soon as its record changes and destroyed (Parsed.Destroy) when its
@@ -75,6 +78,15 @@ type Record struct {
 	// key policies existed, whose PCRs the core turns into the equivalent
 	// key policy. Records with a Policy leave PCRs empty.
 	Policy string `json:"policy,omitempty"`
+
+	// The key's lifecycle (see lifecycle.go): the aliases that name it,
+	// its tags, and, in state 4 (pending deletion), when it is deleted
+	// (milliseconds since the epoch) and the waiting period it was
+	// scheduled with.
+	Aliases      []Alias           `json:"aliases,omitempty"`
+	Tags         map[string]string `json:"tags,omitempty"`
+	DeletionDate int64             `json:"deletion_date,omitempty"`
+	PendingDays  int               `json:"pending_days,omitempty"`
 }
 
 // Store keeps key records: all of them decoded in memory for reads, and,
@@ -85,12 +97,13 @@ type Record struct {
 // the state of the last commit. Only this process writes the file (bbolt
 // holds an exclusive lock on it), so the memory copy stays exact.
 type Store struct {
-	db     *bolt.DB // nil: memory only
-	commit committer
-	mu     sync.RWMutex
-	recs   map[string]*Record // never modified in place: replaced
-	sealer *sealer
-	keys   keyCache // parsed key material, beside the records
+	db      *bolt.DB // nil: memory only
+	commit  committer
+	mu      sync.RWMutex
+	recs    map[string]*Record // never modified in place: replaced
+	aliases map[string]string  // alias name -> key ID, of recs
+	sealer  *sealer
+	keys    keyCache // parsed key material, beside the records
 }
 
 // ErrNotFound is the error of Get and Update for an ID that no record has.
@@ -140,7 +153,7 @@ func Open(dir string) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Store{recs: make(map[string]*Record), sealer: sl}, nil
+		return &Store{recs: make(map[string]*Record), aliases: make(map[string]string), sealer: sl}, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("kms: data directory: %w", err)
@@ -165,7 +178,7 @@ func openBolt(dir string, sl *sealer) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
-	s := &Store{db: db, recs: make(map[string]*Record), sealer: sl}
+	s := &Store{db: db, recs: make(map[string]*Record), aliases: make(map[string]string), sealer: sl}
 	err = db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(keysBucket)
 		if err != nil {
@@ -180,6 +193,7 @@ func openBolt(dir string, sl *sealer) (*Store, error) {
 				return fmt.Errorf("kms: key record %q is stored under %q", rec.ID, k)
 			}
 			s.recs[rec.ID] = rec
+			s.index(nil, rec)
 			return nil
 		})
 		if err != nil {
@@ -234,9 +248,9 @@ func (s *Store) checkMasterKey(tx *bolt.Tx) error {
 }
 
 // Limits of a stored record. The largest real record, an RSA-4096 key with
-// a policy on every PCR, is under 8 KiB.
+// a 32 KiB key policy, 50 tags and 100 aliases, is under 128 KiB.
 const (
-	maxRecordLen = 64 << 10
+	maxRecordLen = 256 << 10
 	maxPCRIndex  = 31 // PCR0 to PCR31, as attestation documents carry them
 	maxPCRLen    = 64 // SHA-512
 )
@@ -276,9 +290,16 @@ func decodeRecord(b []byte) (*Record, error) {
 
 // Create stores a new record, on disk first. It returns once the record is
 // committed; writers that come while a commit is under way share the next
-// one (see commit.go), a writer alone does not wait.
+// one (see commit.go), a writer alone does not wait. A record with an
+// alias that another keeps is refused with ErrAliasExists.
 func (s *Store) Create(rec *Record) error {
-	return s.do(&write{id: rec.ID, create: rec})
+	return s.do(func(tx *Tx) error {
+		if tx.Get(rec.ID) != nil {
+			return fmt.Errorf("kms: key %s exists", rec.ID)
+		}
+		tx.create(rec)
+		return nil
+	})
 }
 
 // Get returns a record, or ErrNotFound. Callers must not modify it.
@@ -296,9 +317,20 @@ func (s *Store) Get(id string) (*Record, error) {
 // first; fn's error aborts the update and is returned as is. fn sees every
 // update acknowledged before (and those committed with it, in their
 // order), and may run on another writer's goroutine; a panic in fn is
-// raised again in the caller's.
+// raised again in the caller's. A record that would take an alias that
+// another keeps is refused with ErrAliasExists.
 func (s *Store) Update(id string, fn func(*Record) error) error {
-	return s.do(&write{id: id, update: fn})
+	return s.do(func(tx *Tx) error {
+		rec := tx.Get(id)
+		if rec == nil {
+			return ErrNotFound
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+		tx.Put(rec)
+		return nil
+	})
 }
 
 // List returns every record, oldest first. Callers must not modify them.

@@ -1,0 +1,115 @@
+package interop
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+// TestAWSCLICrypto: the AWS CLI (Debian's 2.9.19) runs the cryptographic
+// operations of issue 12 against the local KMS, as a user would: sign and
+// verify (RAW and DIGEST) with RSA, secp256k1 and SM2 keys, RSA encrypt and
+// decrypt with both OAEP hashes, re-encrypt, the data keys without
+// plaintext, and the errors AWS documents (KMSInvalidSignatureException,
+// IncorrectKeyException, InvalidKeyUsageException), each exit 254 with
+// AWS's "An error occurred (Type)".
+func TestAWSCLICrypto(t *testing.T) {
+	c := newCLI(t, startKMS(t))
+	b64 := func(v any) []byte {
+		t.Helper()
+		b, err := base64.StdEncoding.DecodeString(v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	must := func(args ...string) map[string]any {
+		t.Helper()
+		out := c.run(args...)
+		if out == nil {
+			t.Fatalf("aws kms %s: exit %d: %s", strings.Join(args, " "), c.code, c.stderr)
+		}
+		return out
+	}
+	fails := func(typ string, args ...string) {
+		t.Helper()
+		if out := c.run(args...); out != nil || c.code != 254 || !strings.Contains(c.stderr, "An error occurred ("+typ+") when calling the") {
+			t.Fatalf("aws kms %s: %v, exit %d: %s, want %s", args[0], out, c.code, c.stderr, typ)
+		}
+	}
+	msg := c.file("msg", []byte("signed by the AWS CLI's request"))
+	digest := sha256.Sum256([]byte("signed by the AWS CLI's request"))
+	digestFile := c.file("digest", digest[:])
+	// One signing algorithm per kind of key (RSASSA-PSS, ECDSA on
+	// secp256k1, SM2DSA): the CLI is slow to start, and the SDK's test and
+	// the kms package's openssl test cover every algorithm.
+	for i, k := range []struct{ spec, alg string }{{"RSA_2048", "RSASSA_PSS_SHA_256"}, {"ECC_SECG_P256K1", "ECDSA_SHA_256"}, {"SM2", "SM2DSA"}} {
+		key := must("create-key", "--key-spec", k.spec, "--key-usage", "SIGN_VERIFY")["KeyMetadata"].(map[string]any)
+		if algs, _ := key["SigningAlgorithms"].([]any); len(algs) == 0 {
+			t.Fatalf("%s: create-key: %v", k.spec, key)
+		}
+		id := key["KeyId"].(string)
+		out := must("sign", "--key-id", id, "--message", "fileb://"+msg, "--signing-algorithm", k.alg)
+		sig := c.file("sig", b64(out["Signature"]))
+		if v := must("verify", "--key-id", id, "--message", "fileb://"+msg, "--signature", "fileb://"+sig, "--signing-algorithm", k.alg); v["SignatureValid"] != true {
+			t.Fatalf("%s %s: verify: %v", k.spec, k.alg, v)
+		}
+		switch i {
+		case 0:
+			if pk := must("get-public-key", "--key-id", id); len(pk["SigningAlgorithms"].([]any)) != 6 {
+				t.Fatalf("get-public-key: %v", pk)
+			}
+			fails("KMSInvalidSignatureException", "verify", "--key-id", id, "--message", "fileb://"+digestFile, "--signature", "fileb://"+sig, "--signing-algorithm", k.alg)
+		case 1:
+			d := must("sign", "--key-id", id, "--message", "fileb://"+digestFile, "--message-type", "DIGEST", "--signing-algorithm", k.alg)
+			dsig := c.file("dsig", b64(d["Signature"]))
+			must("verify", "--key-id", id, "--message", "fileb://"+msg, "--signature", "fileb://"+dsig, "--signing-algorithm", k.alg)
+		}
+	}
+
+	rsaKey := must("create-key", "--key-spec", "RSA_2048", "--key-usage", "ENCRYPT_DECRYPT")["KeyMetadata"].(map[string]any)
+	rsaID := rsaKey["KeyId"].(string)
+	if algs, _ := rsaKey["EncryptionAlgorithms"].([]any); len(algs) != 2 {
+		t.Fatalf("RSA key: %v", rsaKey)
+	}
+	pt := []byte("encrypted with RSA by the CLI")
+	ptFile := c.file("pt", pt)
+	for _, alg := range []string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"} {
+		enc := must("encrypt", "--key-id", rsaID, "--plaintext", "fileb://"+ptFile, "--encryption-algorithm", alg)
+		ct := c.file("ct", b64(enc["CiphertextBlob"]))
+		dec := must("decrypt", "--key-id", rsaID, "--ciphertext-blob", "fileb://"+ct, "--encryption-algorithm", alg)
+		if !bytes.Equal(b64(dec["Plaintext"]), pt) || dec["EncryptionAlgorithm"] != alg {
+			t.Fatalf("%s: decrypt: %v", alg, dec)
+		}
+		if alg == "RSAES_OAEP_SHA_1" {
+			fails("InvalidKeyUsageException", "decrypt", "--key-id", rsaID, "--ciphertext-blob", "fileb://"+ct)
+		}
+	}
+
+	a := must("create-key")["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	b := must("create-key")["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	dk := must("generate-data-key-without-plaintext", "--key-id", a, "--key-spec", "AES_256", "--encryption-context", "purpose=cli")
+	if _, ok := dk["Plaintext"]; ok {
+		t.Fatalf("generate-data-key-without-plaintext: %v", dk)
+	}
+	dkFile := c.file("dk", b64(dk["CiphertextBlob"]))
+	re := must("re-encrypt", "--ciphertext-blob", "fileb://"+dkFile, "--source-encryption-context", "purpose=cli", "--destination-key-id", b)
+	if !strings.HasSuffix(re["SourceKeyId"].(string), a) || !strings.HasSuffix(re["KeyId"].(string), b) {
+		t.Fatalf("re-encrypt: %v", re)
+	}
+	reFile := c.file("re", b64(re["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+reFile); len(b64(dec["Plaintext"])) != 32 {
+		t.Fatalf("decrypt of the re-encrypted data key: %v", dec)
+	}
+	fails("IncorrectKeyException", "decrypt", "--key-id", a, "--ciphertext-blob", "fileb://"+reFile)
+	toRSA := must("re-encrypt", "--ciphertext-blob", "fileb://"+reFile, "--destination-key-id", rsaID, "--destination-encryption-algorithm", "RSAES_OAEP_SHA_256")
+	if toRSA["DestinationEncryptionAlgorithm"] != "RSAES_OAEP_SHA_256" {
+		t.Fatalf("re-encrypt to RSA: %v", toRSA)
+	}
+	pair := must("generate-data-key-pair-without-plaintext", "--key-id", a, "--key-pair-spec", "ECC_NIST_P384")
+	if _, ok := pair["PrivateKeyPlaintext"]; ok || pair["KeyPairSpec"] != "ECC_NIST_P384" {
+		t.Fatalf("generate-data-key-pair-without-plaintext: %v", pair)
+	}
+}
