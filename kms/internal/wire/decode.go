@@ -396,19 +396,8 @@ func (d *decoder) object(v reflect.Value, c *codec, depth int) error {
 		seen = make([]uint64, n)
 	}
 	for first := true; ; first = false {
-		switch d.peek() {
-		case '}':
-			if !first {
-				return syntaxError() // a trailing comma
-			}
-			d.pos++
-			return nil
-		case '"':
-		default:
-			return syntaxError()
-		}
-		key, err := d.key()
-		if err != nil {
+		key, end, err := d.member(first)
+		if end || err != nil {
 			return err
 		}
 		i, ok := c.byName[string(key)]
@@ -496,19 +485,8 @@ func (d *decoder) mapObject(v reflect.Value, c *codec, depth int) error {
 	ss, _ := v.Addr().Interface().(*map[string]string)
 	var elem reflect.Value
 	for first := true; ; first = false {
-		switch d.peek() {
-		case '}':
-			if !first {
-				return syntaxError()
-			}
-			d.pos++
-			return nil
-		case '"':
-		default:
-			return syntaxError()
-		}
-		kb, err := d.key()
-		if err != nil {
+		kb, end, err := d.member(first)
+		if end || err != nil {
 			return err
 		}
 		key := string(kb)
@@ -892,19 +870,8 @@ func (d *decoder) skip(depth int) error {
 		var keys []string
 		var keySet map[string]bool // past smallObject keys
 		for first := true; ; first = false {
-			switch d.peek() {
-			case '}':
-				if !first {
-					return syntaxError()
-				}
-				d.pos++
-				return nil
-			case '"':
-			default:
-				return syntaxError()
-			}
-			kb, err := d.key()
-			if err != nil {
+			kb, end, err := d.member(first)
+			if end || err != nil {
 				return err
 			}
 			if dupKey(&keys, &keySet, kb) {
@@ -949,4 +916,22 @@ func dupKey(keys *[]string, keySet *map[string]bool, key []byte) bool {
 		}
 	}
 	return false
+}
+
+// member reads the opening of an object's member, after its '{' (first) or
+// a ',': its key, or, where the object may end (first), the '}' that ends
+// it (end). A '}' after a comma is a trailing comma.
+func (d *decoder) member(first bool) (key []byte, end bool, err error) {
+	switch d.peek() {
+	case '}':
+		if !first {
+			return nil, false, syntaxError() // a trailing comma
+		}
+		d.pos++
+		return nil, true, nil
+	case '"':
+		key, err = d.key()
+		return key, false, err
+	}
+	return nil, false, syntaxError()
 }
