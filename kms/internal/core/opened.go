@@ -47,19 +47,17 @@ func (o *openedKey) ec() *keyspec.PrivateKey { return o.parts().ec }
 func (o *openedKey) rsa() *rsa.PrivateKey    { return o.parts().rsa }
 func (o *openedKey) priv() any               { return o.parts().priv }
 
-// Destroy clears the RSA key's numbers and the signing key's scalar (their
-// big.Int words are this package's), and drops the rest: crypto/aes,
-// gmsm's SM4, crypto/ecdh and crypto/ecdsa keep their key schedules and
-// scalars where Go gives no way to clear them.
+// Destroy clears the RSA key's numbers and an SM2 or secp256k1 signing
+// key's scalar (their words are this package's), and drops the rest:
+// crypto/aes, gmsm's SM4, crypto/ecdh and crypto/ecdsa keep their key
+// schedules and scalars where Go gives no way to clear them.
 func (o *openedKey) Destroy() {
 	var secret []*big.Int
 	if k := o.rsa(); k != nil {
 		secret = append([]*big.Int{k.D, k.Precomputed.Dp, k.Precomputed.Dq, k.Precomputed.Qinv}, k.Primes...)
 	}
 	switch k := o.priv().(type) {
-	case *ecdsa.PrivateKey:
-		secret = append(secret, k.D)
-	case *sm2.PrivateKey:
+	case *sm2.PrivateKey: // gmsm signs and decrypts with D itself
 		secret = append(secret, k.D)
 	case *secp256k1.PrivateKey:
 		k.Zero()

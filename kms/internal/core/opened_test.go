@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/binary"
 	"math/big"
 	"strconv"
@@ -38,6 +39,10 @@ func TestParseMaterial(t *testing.T) {
 			require.Equal(t, info.rsaBits, o.rsa().N.BitLen())
 		default:
 			require.Equal(t, public, o.ec().PublicKey().MarshalPKIX(), spec)
+			require.NotNil(t, o.priv(), "%s: parsed for signing too", spec)
+			sig, err := signDigest(o, signingAlgorithm{hash: crypto.SHA256}, make([]byte, 32))
+			require.NoError(t, err, spec)
+			require.NotEmpty(t, sig, spec)
 		}
 		for other, oinfo := range keySpecs {
 			if oinfo.symmetric || other == spec || pairSpecOf(other) == pairSpecOf(spec) {
