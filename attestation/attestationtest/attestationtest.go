@@ -142,6 +142,13 @@ type Options struct {
 	// as for a leaf made for this document; a real leaf signs documents
 	// for hours, so a document's timestamp may be long after it.
 	LeafNotBefore time.Time
+	// Leaf, if not nil, is the leaf certificate (DER) of an earlier
+	// document of this package, which the document reuses instead of a
+	// fresh one: a real enclave signs its documents with one leaf for
+	// hours, and a verifier that knows the leaf checks only the new
+	// signature. LeafNotBefore and WrongCurve do not apply; the leaf must
+	// still be valid at Time for the document to verify.
+	Leaf []byte
 	// ModuleID defaults to "i-0123456789abcdef0-enc0123456789abcdef".
 	ModuleID string
 	// PCRs default to 16 PCRs of 48 bytes: PCR0, PCR1 and PCR2 are the
@@ -255,9 +262,12 @@ func Issue(opts Options) ([]byte, error) {
 	if mal == WrongCurve {
 		key = leafP256Key
 	}
-	leaf, err := issueLeaf(opts, key.Public())
-	if err != nil {
-		return nil, err
+	leaf := bytes.Clone(opts.Leaf)
+	var err error
+	if leaf == nil {
+		if leaf, err = issueLeaf(opts, key.Public()); err != nil {
+			return nil, err
+		}
 	}
 	if mal == TamperedCertificate {
 		// The first occurrence of the module ID is in the leaf's subject.

@@ -1,6 +1,7 @@
 package attestationtest
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -88,6 +89,20 @@ func TestLeafValidity(t *testing.T) {
 	}
 	if _, err := Issue(Options{Platform: 7}); err == nil {
 		t.Error("unknown platform accepted")
+	}
+
+	// A document may reuse an earlier document's leaf, as a real enclave
+	// does for hours; it verifies, and differs from the first.
+	reused, err := Issue(Options{Time: at.Add(time.Hour), Leaf: leaf.Raw, Nonce: []byte("second")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := attestation.Verify(reused, attestation.VerifyOptions{Roots: []*x509.Certificate{Root()}, AtDocumentTime: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Chain[0].Equal(leaf) || bytes.Equal(reused, raw) {
+		t.Error("the leaf was not reused, or the document is the same")
 	}
 	if _, err := Issue(Options{PCRs: map[int][]byte{-1: nil}}); err == nil {
 		t.Error("negative PCR index accepted")

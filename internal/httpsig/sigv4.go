@@ -124,6 +124,12 @@ func SigV4Sign(secret []byte, date, region, service, stringToSign string) []byte
 	return hmacSHA256(SigV4SigningKey(secret, date, region, service), stringToSign)
 }
 
+// SigV4SignWithKey returns the signature of stringToSign under a signing
+// key that SigV4SigningKey derived.
+func SigV4SignWithKey(signingKey []byte, stringToSign string) []byte {
+	return hmacSHA256(signingKey, stringToSign)
+}
+
 // SigV4SigningKey derives the SigV4 signing key.
 func SigV4SigningKey(secret []byte, date, region, service string) []byte {
 	k := hmacSHA256(append([]byte("AWS4"), secret...), date)

@@ -223,7 +223,7 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	if err != nil {
 		return sigV4Error(errSigV4Malformed)
 	}
-	want := httpsig.SigV4Sign(creds.SecretKey(), a.date, a.region, sigV4Service, httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
+	want := httpsig.SigV4SignWithKey(creds.SigV4Key(a.date, a.region, sigV4Service), httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
 
 	// Both comparisons run in full whatever the outcome of the other, so the
 	// timing tells neither whether the key ID was known nor how much of the

@@ -91,15 +91,11 @@ func publicOfPKCS8(spec string, der []byte) ([]byte, error) {
 	return k.PublicKey().MarshalPKIX(), nil
 }
 
-// agree computes ECDH between a stored private key (PKCS#8 of spec) and a
-// peer's SPKI, returning the x-coordinate. A peer key that does not parse or
-// is not on its curve is a KindInvalidPublicKey error; one of another spec
-// is a KindSpecMismatch error.
-func agree(spec string, pkcs8, peerSPKI []byte) ([]byte, error) {
-	priv, err := keyspec.ParsePrivateKey(pkcs8)
-	if err != nil || priv.Spec().String() != spec {
-		return nil, errors.New("kms: stored private key does not parse")
-	}
+// agree computes ECDH between a stored private key of spec and a peer's
+// SPKI, returning the x-coordinate. A peer key that does not parse or is not
+// on its curve is a KindInvalidPublicKey error; one of another spec is a
+// KindSpecMismatch error.
+func agree(spec string, priv *keyspec.PrivateKey, peerSPKI []byte) ([]byte, error) {
 	peer, err := keyspec.ParsePublicKey(peerSPKI)
 	if errors.Is(err, keyspec.ErrUnknownSpec) {
 		return nil, Wrapf(KindSpecMismatch, err, "public_key is not a key of spec %s", spec)
@@ -146,12 +142,12 @@ func (k *KMS) DeriveSharedSecret(ctx context.Context, c Caller, in *DeriveInput)
 	if err := usable(rec, UsageKeyAgreement); err != nil {
 		return nil, err
 	}
-	material, err := k.material(rec)
+	key, lease, err := k.openKey(rec)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(material)
-	secret, err := agree(pairSpecOf(rec.Spec), material, in.Peer)
+	secret, err := agree(pairSpecOf(rec.Spec), key.ec(), in.Peer)
+	lease.Release()
 	if err != nil {
 		return nil, err
 	}

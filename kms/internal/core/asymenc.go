@@ -11,7 +11,6 @@ import (
 	"slices"
 
 	"github.com/emmansun/gmsm/sm2"
-	"github.com/emmansun/gmsm/smx509"
 
 	"github.com/qtenclave/qtenclave/kms/internal/store"
 )
@@ -246,12 +245,12 @@ func (k *KMS) decryptAs(ctx context.Context, c Caller, act action, in *DecryptIn
 	if err := encryptsWith(rec, alg); err != nil {
 		return nil, nil, nil, err
 	}
-	material, err := k.material(rec)
+	key, lease, err := k.openKey(rec)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer clear(material)
-	pt, err := asymDecrypt(rec.Spec, material, alg, in.Ciphertext)
+	defer lease.Release()
+	pt, err := asymDecrypt(key, alg, in.Ciphertext)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -300,17 +299,16 @@ func (k *KMS) decryptBlob(ctx context.Context, c Caller, act action, in *Decrypt
 	return pt, rec, v, nil
 }
 
-// asymDecrypt decrypts with a stored private key (PKCS#8) of a create-key
-// spec. Every failure is the same KindInvalidCiphertext error: RSA
-// decryption is crypto/rsa's constant-time OAEP, which refuses a
-// ciphertext that is not exactly as long as the modulus (RFC 8017 7.1.2
-// step 1.b), and SM2's is gmsm's, which checks C3.
-func asymDecrypt(spec string, pkcs8 []byte, alg string, ciphertext []byte) ([]byte, error) {
+// asymDecrypt decrypts with a key's private key, parsed (openKey). Every
+// failure is the same KindInvalidCiphertext error: RSA decryption is
+// crypto/rsa's constant-time OAEP, which refuses a ciphertext that is not
+// exactly as long as the modulus (RFC 8017 7.1.2 step 1.b), and SM2's is
+// gmsm's, which checks C3.
+func asymDecrypt(key *openedKey, alg string, ciphertext []byte) ([]byte, error) {
 	bad := Errorf(KindInvalidCiphertext, "ciphertext does not decrypt")
 	if alg == EncryptSM2PKE {
-		key, err := smx509.ParsePKCS8PrivateKey(pkcs8)
-		priv, ok := key.(*sm2.PrivateKey)
-		if err != nil || !ok {
+		priv, ok := key.priv().(*sm2.PrivateKey)
+		if !ok {
 			return nil, errStoredKey
 		}
 		pt, err := priv.Decrypt(nil, ciphertext, sm2.ASN1DecrypterOpts)
@@ -319,9 +317,8 @@ func asymDecrypt(spec string, pkcs8 []byte, alg string, ciphertext []byte) ([]by
 		}
 		return pt, nil
 	}
-	key, err := x509.ParsePKCS8PrivateKey(pkcs8)
-	priv, ok := key.(*rsa.PrivateKey)
-	if err != nil || !ok || priv.N.BitLen() != keySpecs[spec].rsaBits {
+	priv := key.rsa()
+	if priv == nil {
 		return nil, errStoredKey
 	}
 	if len(ciphertext) != priv.Size() {

@@ -268,18 +268,53 @@ func (k *KMS) denied(act, resource, kind string, explicit bool) error {
 // kms:RecipientAttestation/PCR<n> for Huawei IAM policies
 // (https://support.huaweicloud.com/intl/en-us/usermanual-ecs/ecs_03_1413.html),
 // each in lower-case hex as AWS writes them.
+//
+// It is built for every request with a recipient, so its strings share one
+// hex buffer and its values one slice, and the key names of PCR0 to PCR31
+// are made once.
 func attestationContext(pcrs map[int][]byte) map[string][]string {
 	ctx := make(map[string][]string, 2*len(pcrs)+1)
+	type span struct{ i, start, end int }
+	spans := make([]span, 0, len(pcrs))
+	size := 0
+	for _, v := range pcrs {
+		size += hex.EncodedLen(len(v))
+	}
+	buf := make([]byte, 0, size)
 	for i, v := range pcrs {
-		h := []string{hex.EncodeToString(v)}
-		n := strconv.Itoa(i)
-		ctx["kms:RecipientAttestation:PCR"+n] = h
-		ctx["kms:RecipientAttestation/PCR"+n] = h
-		if i == 0 {
+		start := len(buf)
+		buf = hex.AppendEncode(buf, v)
+		spans = append(spans, span{i, start, len(buf)})
+	}
+	all := string(buf)
+	vals := make([]string, len(spans))
+	for j, sp := range spans {
+		vals[j] = all[sp.start:sp.end]
+		h := vals[j : j+1 : j+1]
+		aws, huawei := pcrConditionKeys(sp.i)
+		ctx[aws] = h
+		ctx[huawei] = h
+		if sp.i == 0 {
 			ctx["kms:RecipientAttestation:ImageSha384"] = h
 		}
 	}
 	return ctx
+}
+
+// pcrKeys are the condition keys of PCR0 to PCR31: AWS's and Huawei's.
+var pcrKeys = func() (keys [32][2]string) {
+	for i := range keys {
+		keys[i] = [2]string{"kms:RecipientAttestation:PCR" + strconv.Itoa(i), "kms:RecipientAttestation/PCR" + strconv.Itoa(i)}
+	}
+	return keys
+}()
+
+func pcrConditionKeys(i int) (aws, huawei string) {
+	if i >= 0 && i < len(pcrKeys) {
+		return pcrKeys[i][0], pcrKeys[i][1]
+	}
+	n := strconv.Itoa(i)
+	return "kms:RecipientAttestation:PCR" + n, "kms:RecipientAttestation/PCR" + n
 }
 
 // Key policies. A record keeps its key policy as text (store.Record.Policy);

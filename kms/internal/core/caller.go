@@ -3,7 +3,10 @@ package core
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"sync/atomic"
 	"time"
+
+	"github.com/qtenclave/qtenclave/internal/httpsig"
 )
 
 // MaxClockSkew bounds how far a signed request's date may be from the
@@ -41,6 +44,15 @@ type Credentials struct {
 	akHash    []byte // nil: signatures are not accepted
 	ak        string
 	sk        []byte
+	// sigV4 is the last SigV4 signing key derived from sk (four HMACs),
+	// for its day, region and service: every request of a day asks for
+	// the same one.
+	sigV4 atomic.Pointer[sigV4Key]
+}
+
+type sigV4Key struct {
+	date, region, service string
+	key                   []byte
 }
 
 // NewCredentials returns the credentials of a server. An empty token or
@@ -71,6 +83,17 @@ func (c *Credentials) AccessKey() string { return c.ak }
 // SecretKey returns the secret key, which signatures are computed with.
 // Callers must not modify it.
 func (c *Credentials) SecretKey() []byte { return c.sk }
+
+// SigV4Key returns the SigV4 signing key derived from the secret key for
+// date (YYYYMMDD), region and service. Callers must not modify it.
+func (c *Credentials) SigV4Key(date, region, service string) []byte {
+	if k := c.sigV4.Load(); k != nil && k.date == date && k.region == region && k.service == service {
+		return k.key
+	}
+	key := httpsig.SigV4SigningKey(c.sk, date, region, service)
+	c.sigV4.Store(&sigV4Key{date: date, region: region, service: service, key: key})
+	return key
+}
 
 func hashSecret(s string) []byte {
 	h := sha256.Sum256([]byte(s))

@@ -156,7 +156,8 @@ func TestSignVerify(t *testing.T) {
 	}
 	// PSS verifies only with a salt as long as the hash.
 	rsaKey := keys["RSA_2048"]
-	material, err := k.material(mustLookup(t, k, rsaKey.ID))
+	rec := mustLookup(t, k, rsaKey.ID)
+	material, err := k.store.Unseal(rec.ID, rec.Sealed)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -317,11 +317,6 @@ func usable(rec *store.Record, usage string) error {
 	return nil
 }
 
-// material opens the key material of rec. Callers clear it after use.
-func (k *KMS) material(rec *store.Record) ([]byte, error) {
-	return k.store.Unseal(rec.ID, rec.Sealed)
-}
-
 // Key policies.
 
 // PutKeyPolicy replaces the key policy of the key named id with doc, after

@@ -145,12 +145,12 @@ func (k *KMS) Sign(ctx context.Context, c Caller, in *SignInput) (*SignOutput, e
 	if err != nil {
 		return nil, err
 	}
-	material, err := k.material(rec)
+	key, lease, err := k.openKey(rec)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(material)
-	sig, err := signDigest(pairSpecOf(rec.Spec), material, alg, digest)
+	defer lease.Release()
+	sig, err := signDigest(key, alg, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -245,38 +245,20 @@ func messageDigest(alg signingAlgorithm, spki, msg []byte, isDigest bool) ([]byt
 	return h.Sum(nil), nil
 }
 
-// signDigest signs a digest with a stored private key (PKCS#8 of a data key
-// pair spec).
-func signDigest(spec string, pkcs8 []byte, alg signingAlgorithm, digest []byte) ([]byte, error) {
-	switch spec {
-	case "ECC_SECG_P256K1":
-		scalar, err := ecScalar(pkcs8)
-		if err != nil {
-			return nil, err
-		}
-		defer clear(scalar)
-		priv := secp256k1.PrivKeyFromBytes(scalar)
-		defer priv.Zero()
-		return k1ecdsa.Sign(priv, digest).Serialize(), nil
-	case "SM2":
-		key, err := smx509.ParsePKCS8PrivateKey(pkcs8)
-		priv, ok := key.(*sm2.PrivateKey)
-		if err != nil || !ok {
-			return nil, errStoredKey
-		}
-		// No signer options: digest is e, already hashed with Z_A.
-		return sm2.SignASN1(rand.Reader, priv, digest, nil)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(pkcs8)
-	if err != nil {
-		return nil, errStoredKey
-	}
-	switch priv := key.(type) {
-	case *rsa.PrivateKey:
+// signDigest signs a digest with a key's private key, parsed (openKey).
+func signDigest(key *openedKey, alg signingAlgorithm, digest []byte) ([]byte, error) {
+	if priv := key.rsa(); priv != nil {
 		if alg.pss {
 			return rsa.SignPSS(rand.Reader, priv, alg.hash, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		}
 		return rsa.SignPKCS1v15(nil, priv, alg.hash, digest)
+	}
+	switch priv := key.priv().(type) {
+	case *secp256k1.PrivateKey:
+		return k1ecdsa.Sign(priv, digest).Serialize(), nil
+	case *sm2.PrivateKey:
+		// No signer options: digest is e, already hashed with Z_A.
+		return sm2.SignASN1(rand.Reader, priv, digest, nil)
 	case *ecdsa.PrivateKey:
 		return ecdsa.SignASN1(rand.Reader, priv, digest)
 	}

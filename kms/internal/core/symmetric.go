@@ -122,16 +122,13 @@ func (k *KMS) symmetricKey(rec *store.Record) (*cmk, error) {
 	if !keySpecs[rec.Spec].symmetric {
 		return nil, Errorf(KindInvalidKeyUsage, "key %s is not a symmetric key", rec.ID)
 	}
-	material, err := k.material(rec)
+	o, lease, err := k.openKey(rec)
 	if err != nil {
 		return nil, err
 	}
-	defer clear(material)
-	aead, err := cmkAEAD(rec.Spec, material)
-	if err != nil {
-		return nil, err
-	}
-	return &cmk{id: rec.ID, spec: rec.Spec, aead: aead}, nil
+	// An AEAD has nothing Destroy could clear, so it needs no lease.
+	defer lease.Release()
+	return &cmk{id: rec.ID, spec: rec.Spec, aead: o.aead()}, nil
 }
 
 // cmkFor is keyFor and symmetricKey.

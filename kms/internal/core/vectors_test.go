@@ -97,7 +97,7 @@ func TestVectorsImportKeyMaterial(t *testing.T) {
 				stored, err := k.lookup(rec.ID)
 				var material []byte
 				if err == nil {
-					material, err = k.material(stored)
+					material, err = k.store.Unseal(stored.ID, stored.Sealed)
 				}
 				if err != nil || !bytes.Equal(material, tc.KeyMaterial) || !bytes.Equal(stored.Public, tc.PublicKey) {
 					t.Errorf("%s %v: stored material %d bytes, public key %x, %v", g.KeySpec, tc, len(material), stored.Public, err)

@@ -225,38 +225,52 @@ func matchRoute(method, path string) (*route, map[string]string, bool) {
 	if len(parts) < 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" || !projectIDPattern.MatchString(parts[2]) {
 		return nil, nil, false
 	}
-	var found *route
-	var foundParams map[string]string
-	for i := range routes {
-		rt := &routes[i]
-		pattern := strings.Split(rt.path, "/")
-		if len(pattern) != len(parts)-4 {
+	found := -1
+	for i, pattern := range routePatterns {
+		if len(pattern) != len(parts)-4 || !matchSegments(pattern, parts[4:]) {
 			continue
 		}
-		params := map[string]string{"project": parts[2]}
-		ok := true
-		for j, p := range pattern {
-			seg := parts[4+j]
-			switch {
-			case p == "{key_id}" || p == "{key}":
-				v, err := url.PathUnescape(seg)
-				if err != nil || v == "" {
-					ok = false
-				}
-				params[p] = v
-			case p != seg:
-				ok = false
-			}
+		found = i
+		if routes[i].method == method {
+			break
 		}
-		if !ok {
-			continue
-		}
-		if rt.method == method {
-			return rt, params, true
-		}
-		found, foundParams = rt, params
 	}
-	return found, foundParams, found != nil
+	if found < 0 {
+		return nil, nil, false
+	}
+	params := map[string]string{"project": parts[2]}
+	for j, p := range routePatterns[found] {
+		if p == "{key_id}" || p == "{key}" {
+			params[p], _ = url.PathUnescape(parts[4+j])
+		}
+	}
+	return &routes[found], params, true
+}
+
+// routePatterns are the routes' paths split at each "/", made once: every
+// request of the Huawei front end is matched against them (twice).
+var routePatterns = func() [][]string {
+	ps := make([][]string, len(routes))
+	for i, rt := range routes {
+		ps[i] = strings.Split(rt.path, "/")
+	}
+	return ps
+}()
+
+// matchSegments reports whether a path's segments below kms/ match a
+// route's pattern: each parameter one that unescapes to something, each
+// other segment itself.
+func matchSegments(pattern, segs []string) bool {
+	for j, p := range pattern {
+		if p == "{key_id}" || p == "{key}" {
+			if v, err := url.PathUnescape(segs[j]); err != nil || v == "" {
+				return false
+			}
+		} else if p != segs[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // serveRoute answers a request of a REST route.

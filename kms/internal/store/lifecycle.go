@@ -1,12 +1,6 @@
 package store
 
-import (
-	"encoding/json"
-	"errors"
-	"fmt"
-
-	bolt "go.etcd.io/bbolt"
-)
+import "errors"
 
 // The lifecycle of records: aliases (names that are unique across the
 // store), deletion, and changes of several records in one transaction.
@@ -59,11 +53,14 @@ func (s *Store) Delete(id string) error {
 	})
 }
 
-// Tx is a change of records that Change commits at once.
+// Tx is a change of records that Change commits at once. It sees the
+// records as they stand plus the writes committed before it in its batch
+// (commit.go).
 type Tx struct {
-	s    *Store
-	puts map[string]*Record
-	dels map[string]bool
+	v       *view
+	puts    map[string]*Record
+	dels    map[string]bool
+	creates map[string]bool // puts of new records (Create)
 }
 
 // Get returns a copy of the record id as the transaction sees it, or nil.
@@ -75,8 +72,7 @@ func (tx *Tx) Get(id string) *Record {
 	}
 	rec := tx.puts[id]
 	if rec == nil {
-		var err error
-		if rec, err = tx.s.Get(id); err != nil {
+		if rec = tx.v.get(id); rec == nil {
 			return nil
 		}
 	}
@@ -101,7 +97,7 @@ func (tx *Tx) AliasOwner(name string) string {
 			}
 		}
 	}
-	id := tx.s.AliasOwner(name)
+	id := tx.v.owner(name)
 	if id == "" || tx.dels[id] || tx.puts[id] != nil {
 		return "" // deleted, or changed without it
 	}
@@ -112,72 +108,22 @@ func (tx *Tx) AliasOwner(name string) string {
 func (tx *Tx) Put(rec *Record) { tx.puts[rec.ID] = rec; delete(tx.dels, rec.ID) }
 
 // Delete removes the record id.
-func (tx *Tx) Delete(id string) { tx.dels[id] = true; delete(tx.puts, id) }
+func (tx *Tx) Delete(id string) { tx.dels[id] = true; delete(tx.puts, id); delete(tx.creates, id) }
+
+// create stores a new record.
+func (tx *Tx) create(rec *Record) {
+	if tx.creates == nil {
+		tx.creates = map[string]bool{}
+	}
+	tx.creates[rec.ID] = true
+	tx.Put(rec)
+}
 
 // Change runs fn with a transaction and commits what it put and deleted in
 // one write, on disk first; fn's error aborts the change and is returned as
-// is. Changes are serialized with Update. A record that would take an alias
-// that another keeps is refused with ErrAliasExists.
-func (s *Store) Change(fn func(tx *Tx) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx := &Tx{s: s, puts: map[string]*Record{}, dels: map[string]bool{}}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	owners := map[string]string{}
-	for id, rec := range tx.puts {
-		if _, err := s.Get(id); err != nil {
-			return fmt.Errorf("kms: key %s: %w", id, err)
-		}
-		for _, a := range rec.Aliases {
-			if o, ok := owners[a.Name]; ok && o != id {
-				return fmt.Errorf("%w: %s", ErrAliasExists, a.Name)
-			}
-			owners[a.Name] = id
-			// The stored owner keeps the name unless it is deleted or
-			// put without it (then owners has caught a put with it).
-			if o := s.AliasOwner(a.Name); o != "" && o != id && !tx.dels[o] && tx.puts[o] == nil {
-				return fmt.Errorf("%w: %s", ErrAliasExists, a.Name)
-			}
-		}
-	}
-	if s.db != nil {
-		enc := make(map[string][]byte, len(tx.puts))
-		for id, rec := range tx.puts {
-			b, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			enc[id] = b
-		}
-		err := s.db.Update(func(btx *bolt.Tx) error {
-			bk := btx.Bucket(keysBucket)
-			for id, b := range enc {
-				if err := bk.Put([]byte(id), b); err != nil {
-					return err
-				}
-			}
-			for id := range tx.dels {
-				if err := bk.Delete([]byte(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id := range tx.dels {
-		s.index(s.recs[id], nil)
-		delete(s.recs, id)
-	}
-	for id, rec := range tx.puts {
-		s.index(s.recs[id], rec)
-		s.recs[id] = rec
-	}
-	return nil
-}
+// is. fn sees every write acknowledged before (and those committed with
+// it, in their order), and may run on another writer's goroutine; a panic
+// in fn is raised again in the caller's. A record that would take an alias
+// that another keeps is refused with ErrAliasExists, a put of a record
+// that does not exist with ErrNotFound.
+func (s *Store) Change(fn func(tx *Tx) error) error { return s.do(fn) }

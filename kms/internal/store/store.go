@@ -3,9 +3,15 @@
 // a bbolt file. The key material of a record is sealed under the store's
 // master key, so a record holds no plaintext secret.
 //
-// For most uses, Open a store, then Create, Get, Update and List records;
-// Seal and Unseal protect key material (or anything else bound to a label)
-// under the master key.
+// For most uses, Open a store, then Create, Get, Update, Delete and List
+// records, or Change several in one transaction (lifecycle.go); Seal and
+// Unseal protect key material (or anything else bound to a label) under
+// the master key; OpenKey gives a record's key material parsed, from a
+// cache beside the records (keycache.go).
+//
+// Writes (Create, Update, Change, Delete) are group-committed without a
+// timer (commit.go): a writer alone commits at once, writers that come
+// during a commit share the next one.
 //
 // # Security limits
 //
@@ -18,8 +24,13 @@
 //     (ErrWrongMasterKey). LoosePermissions reports a master key or data
 //     directory that other users may read or write; Open does not refuse
 //     one.
-//   - Every write is an fsynced bbolt transaction: once a record is
-//     written it survives kill -9.
+//   - Every write is an fsynced bbolt transaction: once a write
+//     is acknowledged (Create, Update, Change or Delete returned nil) it
+//     survives kill -9.
+//   - Parsed key material lives in memory only, at most maxCachedKeys keys,
+//     behind function values that fmt does not follow; a key is dropped as
+//     soon as its record changes and destroyed (Parsed.Destroy) when its
+//     last user is done.
 //   - Records are decoded strictly and within bounds (64 KiB, PCR0 to
 //     PCR31): a record with a field this version does not know is refused,
 //     so that a store written by a newer version does not open with its
@@ -86,12 +97,13 @@ type Record struct {
 // the state of the last commit. Only this process writes the file (bbolt
 // holds an exclusive lock on it), so the memory copy stays exact.
 type Store struct {
-	db      *bolt.DB   // nil: memory only
-	writeMu sync.Mutex // serializes updates (read, modify, write)
+	db      *bolt.DB // nil: memory only
+	commit  committer
 	mu      sync.RWMutex
 	recs    map[string]*Record // never modified in place: replaced
 	aliases map[string]string  // alias name -> key ID, of recs
 	sealer  *sealer
+	keys    keyCache // parsed key material, beside the records
 }
 
 // ErrNotFound is the error of Get and Update for an ID that no record has.
@@ -276,33 +288,18 @@ func decodeRecord(b []byte) (*Record, error) {
 	return &rec, nil
 }
 
-// Create stores a new record. Concurrent creates share one commit (bbolt's
-// Batch), which still returns only once the commit is on disk.
+// Create stores a new record, on disk first. It returns once the record is
+// committed; writers that come while a commit is under way share the next
+// one (see commit.go), a writer alone does not wait. A record with an
+// alias that another keeps is refused with ErrAliasExists.
 func (s *Store) Create(rec *Record) error {
-	if s.db != nil {
-		b, err := json.Marshal(rec)
-		if err != nil {
-			return err
+	return s.do(func(tx *Tx) error {
+		if tx.Get(rec.ID) != nil {
+			return fmt.Errorf("kms: key %s exists", rec.ID)
 		}
-		err = s.db.Batch(func(tx *bolt.Tx) error {
-			bk := tx.Bucket(keysBucket)
-			if bk.Get([]byte(rec.ID)) != nil {
-				return fmt.Errorf("kms: key %s exists", rec.ID)
-			}
-			return bk.Put([]byte(rec.ID), b)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.recs[rec.ID]; ok && s.db == nil {
-		return fmt.Errorf("kms: key %s exists", rec.ID)
-	}
-	s.recs[rec.ID] = rec
-	s.index(nil, rec)
-	return nil
+		tx.create(rec)
+		return nil
+	})
 }
 
 // Get returns a record, or ErrNotFound. Callers must not modify it.
@@ -317,33 +314,23 @@ func (s *Store) Get(id string) (*Record, error) {
 }
 
 // Update applies fn to a copy of the record and stores the result, on disk
-// first; fn's error aborts the update and is returned as is.
+// first; fn's error aborts the update and is returned as is. fn sees every
+// update acknowledged before (and those committed with it, in their
+// order), and may run on another writer's goroutine; a panic in fn is
+// raised again in the caller's. A record that would take an alias that
+// another keeps is refused with ErrAliasExists.
 func (s *Store) Update(id string, fn func(*Record) error) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	old, err := s.Get(id)
-	if err != nil {
-		return err
-	}
-	rec := *old
-	if err := fn(&rec); err != nil {
-		return err
-	}
-	if s.db != nil {
-		b, err := json.Marshal(&rec)
-		if err != nil {
+	return s.do(func(tx *Tx) error {
+		rec := tx.Get(id)
+		if rec == nil {
+			return ErrNotFound
+		}
+		if err := fn(rec); err != nil {
 			return err
 		}
-		err = s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(keysBucket).Put([]byte(id), b) })
-		if err != nil {
-			return err
-		}
-	}
-	s.mu.Lock()
-	s.recs[id] = &rec
-	s.index(old, &rec)
-	s.mu.Unlock()
-	return nil
+		tx.Put(rec)
+		return nil
+	})
 }
 
 // List returns every record, oldest first. Callers must not modify them.
@@ -363,8 +350,9 @@ func (s *Store) List() ([]*Record, error) {
 	return recs, nil
 }
 
-// Close releases the database.
+// Close drops the parsed keys and releases the database.
 func (s *Store) Close() error {
+	s.keys.dropAll()
 	if s.db == nil {
 		return nil
 	}

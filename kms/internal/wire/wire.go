@@ -1,28 +1,34 @@
 // Package wire decodes the bodies of KMS requests strictly, for both front
 // ends: a body must be one JSON object with exactly the fields of the
-// operation's model, each once, in their exact case; blobs are standard
-// padded base64.
+// operation's model, each once, in their exact case, of their JSON types;
+// blobs are standard padded base64.
 //
 // encoding/json matches field names case-insensitively, keeps the last of
-// duplicate keys and ignores unknown ones; a KMS request is refused for any
-// of these instead, so that what is validated is what the caller meant.
-// Errors are *core.Error values that name a field, never its content.
+// duplicate keys, ignores unknown ones and replaces invalid UTF-8; a KMS
+// request is refused for any of these instead, so that what is validated is
+// what the caller meant. Errors are *core.Error values that name a field,
+// never its content.
+//
+// Decode reads a body once: its own decoder checks the grammar, these rules
+// and the model's Go types in the same pass that fills the model (per Go
+// type, what to do with each field is worked out once and cached). Types
+// with an UnmarshalJSON method, and the few kinds a request model does not
+// use (interfaces, arrays, []byte), get their value's bytes, after the same
+// checks, through that method or encoding/json. decode_test.go holds it to
+// encoding/json plus the rules, value for value (FuzzDecode).
 //
 // # Security limits
 //
-// Nesting is bounded (maxJSONDepth); the body's size is bounded before it
-// gets here, by the server.
+// Nesting is bounded (maxJSONDepth), at every level and in every value;
+// strings must be valid UTF-8 without lone surrogates; the body's size is
+// bounded before it gets here, by the server. The work is linear in the
+// body's size: duplicate keys are found with a bitset per struct and a map
+// per object of more than smallObject keys.
 package wire
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
-	"io"
-	"maps"
 	"reflect"
-	"strings"
 
 	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
@@ -34,107 +40,31 @@ const maxJSONDepth = 4
 // Decode decodes body, a JSON object, into v, a pointer to a struct whose
 // JSON field names are the operation's. An empty body decodes to no fields.
 // Anything else than one JSON object with only those fields, each once, in
-// their exact case, of their types, is a core.KindMalformedRequest error.
+// their exact case, of their types, is a core.KindMalformedRequest error;
+// the body is read once.
 func Decode(body []byte, v any) error {
 	if len(body) == 0 {
 		return nil // no body: no fields (the SDK sends none for an empty list-keys)
 	}
-	allowed := jsonFields(reflect.TypeOf(v).Elem())
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		panic("wire: Decode needs a pointer to a struct")
+	}
+	d := decoder{data: body}
+	if d.peek() != '{' {
 		return core.Errorf(core.KindMalformedRequest, "request body is not a JSON object")
 	}
-	if err := checkObject(dec, allowed, 1); err != nil {
+	err := d.object(rv.Elem(), codecFor(rv.Elem().Type()), 1)
+	if te, ok := err.(*typeError); ok {
+		return core.Errorf(core.KindMalformedRequest, "field %.64s has the wrong JSON type", te.field)
+	}
+	if err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if d.peek() != 0 {
 		return core.Errorf(core.KindMalformedRequest, "request body has data after the JSON object")
 	}
-	strict := json.NewDecoder(bytes.NewReader(body))
-	strict.DisallowUnknownFields()
-	if err := strict.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return core.Errorf(core.KindMalformedRequest, "field %s has the wrong JSON type", te.Field)
-		}
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
 	return nil
-}
-
-// checkObject reads the members of an object whose '{' was just read,
-// refusing duplicate keys at any depth and, when allowed is not nil, keys
-// that are not exactly one of its field names.
-func checkObject(dec *json.Decoder, allowed map[string]bool, depth int) error {
-	if depth > maxJSONDepth {
-		return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-		}
-		key := tok.(string)
-		if seen[key] {
-			return core.Errorf(core.KindMalformedRequest, "field %.64q appears twice", key)
-		}
-		seen[key] = true
-		if allowed != nil && !allowed[key] {
-			return core.Errorf(core.KindMalformedRequest, "field %.64q is not a field of this operation", key)
-		}
-		if err := skipValue(dec, depth); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing '}'
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
-	return nil
-}
-
-func skipValue(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-	}
-	switch tok {
-	case json.Delim('{'):
-		return checkObject(dec, nil, depth+1)
-	case json.Delim('['):
-		if depth+1 > maxJSONDepth {
-			return core.Errorf(core.KindMalformedRequest, "request body is nested too deeply")
-		}
-		for dec.More() {
-			if err := skipValue(dec, depth+1); err != nil {
-				return err
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return core.Errorf(core.KindMalformedRequest, "request body is not valid JSON")
-		}
-	}
-	return nil
-}
-
-// jsonFields returns the JSON names of a struct's fields, embedded
-// structs' included.
-func jsonFields(t reflect.Type) map[string]bool {
-	m := make(map[string]bool, t.NumField())
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous && f.Type.Kind() == reflect.Struct && f.Tag.Get("json") == "" {
-			maps.Copy(m, jsonFields(f.Type)) // embedded: its fields are the outer object's
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			m[name] = true
-		}
-	}
-	return m
 }
 
 // Base64 decodes a field of standard padded base64, strictly. An empty field
