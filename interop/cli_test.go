@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,6 +92,22 @@ func (c *cliRun) run(args ...string) map[string]any {
 	return out
 }
 
+// runNewer is run for an operation or member that the CLI's model may
+// predate (DeriveSharedSecret, Recipient): when the CLI answers that it
+// knows no such operation or option, it gets withNewerModel through
+// AWS_DATA_PATH from then on, and the call is made again.
+func (c *cliRun) runNewer(args ...string) map[string]any {
+	c.t.Helper()
+	out := c.run(args...)
+	if out == nil && (strings.Contains(c.stderr, "Unknown options") || strings.Contains(c.stderr, "Invalid choice")) &&
+		!slices.ContainsFunc(c.env, func(e string) bool { return strings.HasPrefix(e, "AWS_DATA_PATH=") }) {
+		c.t.Logf("%s knows no %s: giving it its own model with what newer models have", c.cli, strings.Join(args, " "))
+		c.env = append(c.env, "AWS_DATA_PATH="+withNewerModel(c.t, c))
+		out = c.run(args...)
+	}
+	return out
+}
+
 func (c *cliRun) file(name string, data []byte) string {
 	c.t.Helper()
 	p := filepath.Join(c.dir, name)
@@ -106,8 +123,8 @@ func (c *cliRun) file(name string, data []byte) string {
 // (MalformedPolicyDocumentException) without change. CLI 2.9.19 predates
 // the Recipient parameter (added to the KMS API in November 2023): for the
 // attested Decrypt, the test gives the CLI a copy of its own KMS model with
-// the Recipient member that newer models have (through AWS_DATA_PATH), and
-// the Decrypt with a matching document is allowed.
+// the Recipient member that newer models have (withNewerModel, through
+// AWS_DATA_PATH), and the Decrypt with a matching document is allowed.
 func TestAWSCLIKeyPolicy(t *testing.T) {
 	c := newCLI(t, startKMS(t))
 	enc := newEnclave(t)
@@ -154,12 +171,7 @@ func TestAWSCLIKeyPolicy(t *testing.T) {
 	recipientArg := func(opts attestationtest.Options) string {
 		return "AttestationDocument=" + base64.StdEncoding.EncodeToString(enc.document(t, opts)) + ",KeyEncryptionAlgorithm=RSAES_OAEP_SHA_256"
 	}
-	out = c.run("decrypt", "--ciphertext-blob", ctFile, "--recipient", recipientArg(attestationtest.Options{}))
-	if out == nil && strings.Contains(c.stderr, "Unknown options: --recipient") {
-		t.Logf("%s knows no Recipient: giving it its own model with Recipient", c.cli)
-		c.env = append(c.env, "AWS_DATA_PATH="+withRecipientModel(t, c))
-		out = c.run("decrypt", "--ciphertext-blob", ctFile, "--recipient", recipientArg(attestationtest.Options{}))
-	}
+	out = c.runNewer("decrypt", "--ciphertext-blob", ctFile, "--recipient", recipientArg(attestationtest.Options{}))
 	if out == nil {
 		t.Fatalf("decrypt with the enclave's document: exit %d: %s", c.code, c.stderr)
 	}
@@ -178,11 +190,18 @@ func TestAWSCLIKeyPolicy(t *testing.T) {
 	}
 }
 
-// withRecipientModel writes, under a new directory for AWS_DATA_PATH, the
-// CLI's own KMS model with what newer models have for Decrypt: the
-// Recipient member (RecipientInfo: AttestationDocument, a blob, and
-// KeyEncryptionAlgorithm) and CiphertextForRecipient in the response.
-func withRecipientModel(t *testing.T, c *cliRun) string {
+// withNewerModel writes, under a new directory for AWS_DATA_PATH, the
+// CLI's own KMS model with what newer models have and Debian's awscli
+// 2.9.19 (January 2023) lacks: the Recipient member (RecipientInfo:
+// AttestationDocument, a blob, and KeyEncryptionAlgorithm) of Decrypt,
+// GenerateDataKey, GenerateDataKeyPair and GenerateRandom with
+// CiphertextForRecipient in their responses (added to the KMS API in
+// November 2023), and the DeriveSharedSecret operation (June 2024), with
+// the members of the current botocore model (botocore 1.43: KeyId,
+// KeyAgreementAlgorithm and PublicKey required, Recipient; SharedSecret,
+// CiphertextForRecipient, KeyAgreementAlgorithm, KeyOrigin). A CLI whose
+// model has them needs no copy: see cliRun.runNewer.
+func withNewerModel(t *testing.T, c *cliRun) string {
 	t.Helper()
 	matches, _ := filepath.Glob("/usr/lib/python3*/dist-packages/awscli/botocore/data/kms/2014-11-01/service-2.json")
 	if len(matches) == 0 {
@@ -197,16 +216,36 @@ func withRecipientModel(t *testing.T, c *cliRun) string {
 		t.Fatal(err)
 	}
 	shapes := m["shapes"].(map[string]any)
+	member := func(shape string) map[string]any { return map[string]any{"shape": shape} }
 	shapes["RecipientInfo"] = map[string]any{"type": "structure", "members": map[string]any{
-		"KeyEncryptionAlgorithm": map[string]any{"shape": "String"},
-		"AttestationDocument":    map[string]any{"shape": "CiphertextType"},
+		"KeyEncryptionAlgorithm": member("String"),
+		"AttestationDocument":    member("CiphertextType"),
 	}}
-	req := shapes["DecryptRequest"].(map[string]any)["members"].(map[string]any)
-	req["Recipient"] = map[string]any{"shape": "RecipientInfo"}
-	resp := shapes["DecryptResponse"].(map[string]any)["members"].(map[string]any)
-	resp["CiphertextForRecipient"] = map[string]any{"shape": "CiphertextType"}
+	for _, op := range []string{"Decrypt", "GenerateDataKey", "GenerateDataKeyPair", "GenerateRandom"} {
+		shapes[op+"Request"].(map[string]any)["members"].(map[string]any)["Recipient"] = member("RecipientInfo")
+		shapes[op+"Response"].(map[string]any)["members"].(map[string]any)["CiphertextForRecipient"] = member("CiphertextType")
+	}
 	if _, ok := shapes["String"]; !ok {
 		shapes["String"] = map[string]any{"type": "string"}
+	}
+	ops := m["operations"].(map[string]any)
+	if _, ok := ops["DeriveSharedSecret"]; !ok {
+		ops["DeriveSharedSecret"] = map[string]any{
+			"name": "DeriveSharedSecret", "http": map[string]any{"method": "POST", "requestUri": "/"},
+			"input": member("DeriveSharedSecretRequest"), "output": member("DeriveSharedSecretResponse"),
+		}
+		shapes["DeriveSharedSecretRequest"] = map[string]any{"type": "structure",
+			"required": []string{"KeyId", "KeyAgreementAlgorithm", "PublicKey"},
+			"members": map[string]any{
+				"KeyId": member("KeyIdType"), "KeyAgreementAlgorithm": member("String"),
+				"PublicKey": member("PublicKeyType"), "GrantTokens": member("GrantTokenList"),
+				"Recipient": member("RecipientInfo"),
+			}}
+		shapes["DeriveSharedSecretResponse"] = map[string]any{"type": "structure", "members": map[string]any{
+			"KeyId": member("KeyIdType"), "SharedSecret": member("PlaintextType"),
+			"CiphertextForRecipient": member("CiphertextType"), "KeyAgreementAlgorithm": member("String"),
+			"KeyOrigin": member("OriginType"),
+		}}
 	}
 	dir := filepath.Join(c.dir, "models")
 	if err := os.MkdirAll(filepath.Join(dir, "kms", "2014-11-01"), 0o700); err != nil {

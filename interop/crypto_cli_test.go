@@ -6,6 +6,12 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/qtenclave/qtenclave/attestation/attestationtest"
+	"github.com/qtenclave/qtenclave/keyspec"
+	"github.com/qtenclave/qtenclave/recipient"
 )
 
 // TestAWSCLICrypto: the AWS CLI (Debian's 2.9.19) runs the cryptographic
@@ -111,5 +117,120 @@ func TestAWSCLICrypto(t *testing.T) {
 	pair := must("generate-data-key-pair-without-plaintext", "--key-id", a, "--key-pair-spec", "ECC_NIST_P384")
 	if _, ok := pair["PrivateKeyPlaintext"]; ok || pair["KeyPairSpec"] != "ECC_NIST_P384" {
 		t.Fatalf("generate-data-key-pair-without-plaintext: %v", pair)
+	}
+}
+
+// TestAWSCLIDataKeys: the AWS CLI runs the data operations that the other
+// CLI tests leave out: generate-data-key (by --key-spec and by
+// --number-of-bytes, with an encryption context) opened by decrypt,
+// generate-data-key-pair, generate-random, list-keys (the CLI walks the
+// pages itself) and derive-shared-secret, then each operation that takes a
+// Recipient with an attestation document, whose CiphertextForRecipient the
+// enclave opens. derive-shared-secret and --recipient are newer than
+// Debian's awscli 2.9.19: runNewer gives that CLI the newer members.
+func TestAWSCLIDataKeys(t *testing.T) {
+	c := newCLI(t, startKMS(t))
+	enc := newEnclave(t)
+	b64 := func(v any) []byte {
+		t.Helper()
+		b, err := base64.StdEncoding.DecodeString(v.(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	check := func(out map[string]any, args ...string) map[string]any {
+		t.Helper()
+		if out == nil {
+			t.Fatalf("aws kms %s: exit %d: %s", strings.Join(args, " "), c.code, c.stderr)
+		}
+		return out
+	}
+	must := func(args ...string) map[string]any { t.Helper(); return check(c.run(args...), args...) }
+	mustNewer := func(args ...string) map[string]any { t.Helper(); return check(c.runNewer(args...), args...) }
+	fails := func(typ string, args ...string) {
+		t.Helper()
+		if out := c.runNewer(args...); out != nil || c.code != 254 || !strings.Contains(c.stderr, "An error occurred ("+typ+") when calling the") {
+			t.Fatalf("aws kms %s: %v, exit %d: %s, want %s", args[0], out, c.code, c.stderr, typ)
+		}
+	}
+
+	sym := must("create-key")["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	dk := must("generate-data-key", "--key-id", sym, "--key-spec", "AES_256", "--encryption-context", "app=cli")
+	plain := b64(dk["Plaintext"])
+	ct := c.file("dk", b64(dk["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct, "--encryption-context", "app=cli"); len(plain) != 32 || !bytes.Equal(b64(dec["Plaintext"]), plain) {
+		t.Fatalf("decrypt of generate-data-key's key: %v", dec)
+	}
+	fails("InvalidCiphertextException", "decrypt", "--ciphertext-blob", "fileb://"+ct)
+	if dk := must("generate-data-key", "--key-id", sym, "--number-of-bytes", "16"); len(b64(dk["Plaintext"])) != 16 {
+		t.Fatalf("generate-data-key --number-of-bytes 16: %v", dk)
+	}
+	pair := must("generate-data-key-pair", "--key-id", sym, "--key-pair-spec", "ECC_NIST_P256")
+	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP256, b64(pair["PrivateKeyPlaintext"])), b64(pair["PublicKey"])) || pair["KeyPairSpec"] != "ECC_NIST_P256" {
+		t.Fatalf("generate-data-key-pair: %v", pair)
+	}
+	if r := must("generate-random", "--number-of-bytes", "48"); len(b64(r["Plaintext"])) != 48 {
+		t.Fatalf("generate-random: %v", r)
+	}
+	fails("ValidationException", "generate-random", "--number-of-bytes", "1025")
+
+	agree := must("create-key", "--key-spec", "ECC_NIST_P256", "--key-usage", "KEY_AGREEMENT")["KeyMetadata"].(map[string]any)["KeyId"].(string)
+	peer := readSpecKey(t, "test_p256_key.pem")
+	peerFile := "fileb://" + c.file("peer", peer.PublicKey().MarshalPKIX())
+	kmsPub, err := keyspec.ParsePublicKey(b64(must("get-public-key", "--key-id", agree)["PublicKey"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := peer.ECDH(kmsPub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := mustNewer("derive-shared-secret", "--key-id", agree, "--key-agreement-algorithm", "ECDH", "--public-key", peerFile)
+	if !bytes.Equal(b64(ds["SharedSecret"]), want) || ds["KeyAgreementAlgorithm"] != "ECDH" || ds["KeyOrigin"] != "AWS_KMS" {
+		t.Fatalf("derive-shared-secret: %v", ds)
+	}
+	fails("InvalidKeyUsageException", "derive-shared-secret", "--key-id", sym, "--key-agreement-algorithm", "ECDH", "--public-key", peerFile)
+
+	keys := map[string]bool{}
+	for _, k := range must("list-keys", "--page-size", "1")["Keys"].([]any) {
+		keys[k.(map[string]any)["KeyId"].(string)] = true
+	}
+	if len(keys) != 2 || !keys[sym] || !keys[agree] {
+		t.Fatalf("list-keys: %v", keys)
+	}
+
+	// The operations with a Recipient: no plaintext, an envelope for the
+	// enclave.
+	rcpt := "AttestationDocument=" + base64.StdEncoding.EncodeToString(enc.document(t, attestationtest.Options{})) + ",KeyEncryptionAlgorithm=RSAES_OAEP_SHA_256"
+	sealed := func(out map[string]any, what string) []byte {
+		t.Helper()
+		for _, secret := range []string{"Plaintext", "PrivateKeyPlaintext", "SharedSecret"} {
+			if _, ok := out[secret]; ok {
+				t.Fatalf("%s with a recipient returned %s", what, secret)
+			}
+		}
+		return b64(out["CiphertextForRecipient"])
+	}
+	dk = mustNewer("generate-data-key", "--key-id", sym, "--key-spec", "AES_256", "--recipient", rcpt)
+	key := enc.open(t, sealed(dk, "generate-data-key"), recipient.Open)
+	ct = c.file("dk2", b64(dk["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct); !bytes.Equal(b64(dec["Plaintext"]), key) {
+		t.Fatal("generate-data-key with a recipient: the envelope is not the ciphertext's key")
+	}
+	if got := enc.open(t, sealed(mustNewer("decrypt", "--ciphertext-blob", "fileb://"+ct, "--recipient", rcpt), "decrypt"), recipient.Open); !bytes.Equal(got, key) {
+		t.Fatal("decrypt with a recipient")
+	}
+	pair = mustNewer("generate-data-key-pair", "--key-id", sym, "--key-pair-spec", "ECC_NIST_P384", "--recipient", rcpt)
+	pkcs8 := enc.open(t, sealed(pair, "generate-data-key-pair"), recipient.OpenPrivateKey)
+	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP384, pkcs8), b64(pair["PublicKey"])) {
+		t.Fatal("generate-data-key-pair with a recipient: the private key does not match PublicKey")
+	}
+	if r := enc.open(t, sealed(mustNewer("generate-random", "--number-of-bytes", "24", "--recipient", rcpt), "generate-random"), recipient.Open); len(r) != 24 {
+		t.Fatalf("generate-random with a recipient: %d bytes", len(r))
+	}
+	ds = mustNewer("derive-shared-secret", "--key-id", agree, "--key-agreement-algorithm", "ECDH", "--public-key", peerFile, "--recipient", rcpt)
+	if got := enc.open(t, sealed(ds, "derive-shared-secret"), recipient.OpenSharedSecret); !bytes.Equal(got, want) {
+		t.Fatal("derive-shared-secret with a recipient: the envelope is not the secret")
 	}
 }

@@ -274,3 +274,108 @@ func TestHuaweiImport(t *testing.T) {
 		}
 	}
 }
+
+// TestHuaweiDataOperations runs the data operations through the official
+// SDK: create-datakey (with its plaintext, under AES_256 and SM4 keys, and
+// opened again by decrypt-datakey), symmetric encrypt-data and
+// decrypt-data with additional authenticated data, gen-random, and
+// list-keys with its filters (key_spec, key_state, limit and marker).
+func TestHuaweiDataOperations(t *testing.T) {
+	c := newHuaweiClient(t, startKMS(t), testAK, testSK)
+	specs := model.GetCreateKeyRequestBodyKeySpecEnum()
+	aes := hwCreateKey(t, c, specs.AES_256, nil, nil)
+	sm4 := hwCreateKey(t, c, specs.SM4, nil, nil)
+	aad := "interop"
+
+	for _, tc := range []struct {
+		key, bits string
+		bytes     int
+	}{{aes, "256", 32}, {aes, "512", 64}, {sm4, "128", 16}} {
+		dk, err := c.CreateDatakey(&model.CreateDatakeyRequest{Body: &model.CreateDatakeyRequestBody{KeyId: tc.key, DatakeyLength: &tc.bits, AdditionalAuthenticatedData: &aad}})
+		if err != nil {
+			t.Fatalf("create-datakey %s bits: %v", tc.bits, err)
+		}
+		plain, err := hex.DecodeString(*dk.PlainText)
+		if err != nil || len(plain) != tc.bytes || *dk.KeyId != tc.key || dk.CipherText == nil {
+			t.Fatalf("create-datakey %s bits: %v %+v", tc.bits, err, dk)
+		}
+		dec, err := c.DecryptDatakey(&model.DecryptDatakeyRequest{Body: &model.DecryptDatakeyRequestBody{
+			KeyId: tc.key, CipherText: *dk.CipherText, DatakeyCipherLength: strconv.Itoa(tc.bytes), AdditionalAuthenticatedData: &aad,
+		}})
+		if err != nil || *dec.DataKey != *dk.PlainText {
+			t.Errorf("decrypt-datakey of create-datakey's key (%s bits): %v", tc.bits, err)
+		}
+		other := "another"
+		_, err = c.DecryptDatakey(&model.DecryptDatakeyRequest{Body: &model.DecryptDatakeyRequestBody{
+			KeyId: tc.key, CipherText: *dk.CipherText, DatakeyCipherLength: strconv.Itoa(tc.bytes), AdditionalAuthenticatedData: &other,
+		}})
+		requireHuaweiCode(t, "decrypt-datakey with other additional_authenticated_data", err, "KMS.0706")
+	}
+
+	for _, key := range []string{aes, sm4} {
+		enc, err := c.EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: key, PlainText: "symmetric, via the SDK", AdditionalAuthenticatedData: &aad}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *enc.KeyId != key {
+			t.Errorf("encrypt-data: %+v", enc)
+		}
+		// The ciphertext names its key: decrypt-data needs no key_id.
+		dec, err := c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: *enc.CipherText, AdditionalAuthenticatedData: &aad}})
+		if err != nil || *dec.PlainText != "symmetric, via the SDK" || *dec.KeyId != key {
+			t.Errorf("decrypt-data: %v %+v", err, dec)
+		}
+		_, err = c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: *enc.CipherText}})
+		requireHuaweiCode(t, "decrypt-data without its additional_authenticated_data", err, "KMS.0706")
+	}
+
+	seen := map[string]bool{}
+	for range 2 {
+		r, err := c.CreateRandom(&model.CreateRandomRequest{Body: &model.GenRandomRequestBody{RandomDataLength: "512"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := hex.DecodeString(*r.RandomData); err != nil || len(b) != 64 || seen[*r.RandomData] {
+			t.Errorf("gen-random 512 bits: %v %q", err, *r.RandomData)
+		}
+		seen[*r.RandomData] = true
+	}
+	_, err := c.CreateRandom(&model.CreateRandomRequest{Body: &model.GenRandomRequestBody{RandomDataLength: "8200"}})
+	requireHuaweiCode(t, "gen-random of 8200 bits", err, "KMS.0308")
+
+	// list-keys: the default key_spec is AES_256; a spec, a state, pages.
+	l, err := c.ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{}})
+	if err != nil || *l.Total != 1 || (*l.Keys)[0] != aes {
+		t.Errorf("list-keys without key_spec: %v %v", err, l)
+	}
+	sm4Spec := model.GetListKeysRequestBodyKeySpecEnum().SM4
+	l, err = c.ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{KeySpec: &sm4Spec}})
+	if err != nil || *l.Total != 1 || (*l.Keys)[0] != sm4 {
+		t.Errorf("list-keys key_spec SM4: %v %v", err, l)
+	}
+	if _, err := c.DisableKey(&model.DisableKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: sm4}}); err != nil {
+		t.Fatal(err)
+	}
+	all, disabled := model.GetListKeysRequestBodyKeySpecEnum().ALL, "3"
+	l, err = c.ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{KeySpec: &all, KeyState: &disabled}})
+	if err != nil || *l.Total != 1 || (*l.Keys)[0] != sm4 || (*l.KeyDetails)[0].KeyState == nil || *(*l.KeyDetails)[0].KeyState != "3" {
+		t.Errorf("list-keys key_state 3: %v %v", err, l)
+	}
+	one := "1"
+	var pages []string
+	var marker *string
+	for range 3 {
+		l, err = c.ListKeys(&model.ListKeysRequest{Body: &model.ListKeysRequestBody{KeySpec: &all, Limit: &one, Marker: marker}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, *l.Keys...)
+		if l.Truncated == nil || l.Truncated.Value() != "true" {
+			break
+		}
+		marker = l.NextMarker
+	}
+	if len(pages) != 2 || pages[0] == pages[1] {
+		t.Errorf("list-keys by pages of 1: %v", pages)
+	}
+}
