@@ -71,7 +71,7 @@
 //	                                    CancelKeyDeletion of a key not pending deletion, an import into a
 //	                                    key not pending import
 //	400 AlreadyExistsException          CreateAlias of an alias that exists
-//	400 InvalidAliasNameException       AliasName is not alias/ and ^[a-zA-Z0-9/_-]+$ (256 at most), or
+//	400 InvalidAliasNameException       AliasName is not alias/ and ^[a-zA-Z0-9:/_-]+$ (256 at most), or
 //	                                    is under alias/aws/
 //	400 TagException                    a TagKey (1-128, not aws:) or TagValue (0-256) breaks its rule
 //	400 LimitExceededException          a key would have more than 50 tags or 100 aliases
@@ -302,11 +302,14 @@ func splitARN(arn string) (account, resource string, ok bool) {
 	if !ok {
 		return "", "", false
 	}
-	parts := strings.Split(rest, ":")
-	switch {
-	case len(parts) == 3 && parts[0] == "verenc":
-		return parts[1], parts[2], true
-	case len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]):
+	// The resource is what follows the account: an alias name may hold
+	// colons (AliasName's pattern is ^[a-zA-Z0-9:/_-]+$).
+	if seed, ok := strings.CutPrefix(rest, "verenc:"); ok {
+		account, resource, ok = strings.Cut(seed, ":")
+		return account, resource, ok
+	}
+	parts := strings.SplitN(rest, ":", 5)
+	if len(parts) == 5 && parts[0] != "" && parts[1] == "kms" && validRegion(parts[2]) {
 		return parts[3], parts[4], true
 	}
 	return "", "", false

@@ -48,7 +48,7 @@ func awsAliasName(name string, reserved bool) error {
 	}
 	if len(name) > awsMaxAliasName || !aliasNamePattern.MatchString(name) ||
 		!strings.HasPrefix(name, core.AliasPrefix) || name == core.AliasPrefix {
-		return core.Errorf(core.KindInvalidAlias, "AliasName must be alias/ and a name of ^[a-zA-Z0-9/_-]+$, at most %d characters", awsMaxAliasName)
+		return core.Errorf(core.KindInvalidAlias, "AliasName must be alias/ and a name of ^[a-zA-Z0-9:/_-]+$, at most %d characters", awsMaxAliasName)
 	}
 	if reserved && strings.HasPrefix(name, "alias/aws/") {
 		return core.Errorf(core.KindInvalidAlias, "AliasName: the prefix alias/aws/ is reserved for AWS managed keys")
