@@ -735,6 +735,20 @@ func awsPairSpecContext(spec string, context map[string]string) ([]byte, error) 
 	return awsContext(context)
 }
 
+// awsDataKeyParams checks a data key request's length (awsDataKeyLen) and
+// returns it with the encryption context as additional authenticated data.
+func awsDataKeyParams(spec string, n *int, context map[string]string) (int, []byte, error) {
+	length, err := awsDataKeyLen(spec, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	aad, err := awsContext(context)
+	if err != nil {
+		return 0, nil, err
+	}
+	return length, aad, nil
+}
+
 // awsDataKeyLen returns the length of the data key that GenerateDataKey
 // asks for: KeySpec AES_128 or AES_256, or NumberOfBytes, exactly one.
 func awsDataKeyLen(keySpec string, n *int) (int, error) {
@@ -768,11 +782,7 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	n, err := awsDataKeyLen(in.KeySpec, in.NumberOfBytes)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := awsContext(in.EncryptionContext)
+	n, aad, err := awsDataKeyParams(in.KeySpec, in.NumberOfBytes, in.EncryptionContext)
 	if err != nil {
 		return nil, err
 	}

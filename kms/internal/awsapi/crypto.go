@@ -167,11 +167,7 @@ func (a *API) generateDataKeyWithoutPlaintext(ctx context.Context, c core.Caller
 	if err != nil {
 		return nil, err
 	}
-	n, err := awsDataKeyLen(in.KeySpec, in.NumberOfBytes)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := awsContext(in.EncryptionContext)
+	n, aad, err := awsDataKeyParams(in.KeySpec, in.NumberOfBytes, in.EncryptionContext)
 	if err != nil {
 		return nil, err
 	}
