@@ -250,6 +250,7 @@ func TestDecodeRules(t *testing.T) {
 		"single quotes":           `{'KeyId':'abc'}`,
 		"literal typo":            `{"MultiRegion":tru}`,
 		"data after":              `{"KeyId":"k"} x`,
+		"a NUL after":             "{\"KeyId\":\"k\"}\x00",
 		"second object":           `{"KeyId":"k"}{}`,
 		"null body":               `null`,
 	} {
@@ -341,6 +342,7 @@ func FuzzDecode(f *testing.F) {
 		`{"counts":{"a":1,"b":-2},"KeyId":"\u00e9\ud83d\ude00"}`,
 		`{"KeyId":"a","KeyId":"b"}`, `{"keyid":"a"}`, `{"Recipient":{"attestationdocument":"x"}}`,
 		`{"NumberOfBytes":1.5}`, `{"any":[[[[1]]]]}`, `{"KeyId":"k"} `, `[]`, ``,
+		"{}\x00", "{} \x00", // a NUL after the object, found by CI's short run
 	} {
 		f.Add([]byte(s))
 	}

@@ -61,7 +61,7 @@ func Decode(body []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	if d.peek() != 0 {
+	if d.skipSpace(); d.pos != len(d.data) { // not peek: a NUL byte is data too
 		return core.Errorf(core.KindMalformedRequest, "request body has data after the JSON object")
 	}
 	return nil
