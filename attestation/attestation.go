@@ -57,7 +57,7 @@
 //
 // # Caching
 //
-// Verify remembers, by the SHA-256 of the exact bytes, the work that
+// Verify remembers, by the exact bytes, the work that
 // depends on nothing but the bytes: that a document's chain and signature
 // verify. The same document again costs no signature check (a KMS sees an
 // enclave's document on each of its calls); a new document from a known
@@ -65,7 +65,7 @@
 // from leaves, each once for all the cabundles that share it. Only what
 // verified is cached; a document that fails parsing, its chain or its
 // signature leaves nothing behind. The caches are safe for concurrent use
-// and bounded in entries and in memory (128 MiB in all, reached only by a
+// and bounded in entries and in memory (208 MiB in all, reached only by a
 // fleet of some 16,000 enclaves), with CLOCK eviction.
 //
 // The caches never change a result, error included: on every call, cached
@@ -100,7 +100,6 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/x509"
 	"errors"
@@ -236,7 +235,7 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 	if opts.Platform != 0 && d.platform != opts.Platform {
 		return nil, fmt.Errorf("%w: platform: the document is from %v, want %v", ErrPolicy, d.platform, opts.Platform)
 	}
-	if err := checkPolicy(p, &opts); err != nil {
+	if err := checkPolicy(d, &opts); err != nil {
 		return nil, err
 	}
 	return d.document(c), nil
@@ -245,17 +244,16 @@ func Verify(doc []byte, opts VerifyOptions) (*Document, error) {
 // verifySigned parses doc and verifies its chain, which must end in one of
 // roots, and its signature: the work that depends only on the bytes. It
 // returns the document and its verified chain. A document that passes is
-// cached under the SHA-256 of its bytes, so that the same bytes again cost
-// a hash, the check of their root against roots and nothing else here.
+// cached with a copy of its bytes, so that the same bytes again cost a
+// fast hash, a comparison, the check of their root against roots and
+// nothing else here.
 // want is VerifyOptions.Platform.
 func verifySigned(doc []byte, roots []*x509.Certificate, want Platform) (*signedDoc, *chain, error) {
-	var key [32]byte
 	if len(doc) <= maxDocumentSize { // larger is malformed: not worth hashing
-		key = sha256.Sum256(doc)
 		// For a root that is neither platform's, want decides which
 		// readings of the signature verifySignature tries: a document
 		// verified with another want is verified again.
-		if d := docs.get(key); d != nil {
+		if d := lookupDoc(doc); d != nil {
 			if c := d.chain.Value(); c != nil && d.signedAs == signingPlatform(c.root(), want) {
 				if err := checkRoot(c.root(), roots); err != nil {
 					return nil, nil, err
@@ -288,8 +286,8 @@ func verifySigned(doc []byte, roots []*x509.Certificate, want Platform) (*signed
 		return nil, nil, err
 	}
 	p.cert, p.cabundle = nil, nil
-	d := &signedDoc{p: p, chain: weak.Make(c), signedAs: signedAs, platform: platform}
-	docs.put(key, d, d.charge())
+	d := &signedDoc{raw: bytes.Clone(doc), p: p, rsaKey: checkRSAPublicKey(p.publicKey), chain: weak.Make(c), signedAs: signedAs, platform: platform}
+	docs.put(docKey(doc), d, d.charge())
 	return d, c, nil
 }
 
@@ -382,7 +380,8 @@ func policy(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrPolicy}, args...)...)
 }
 
-func checkPolicy(p *payload, opts *VerifyOptions) error {
+func checkPolicy(d *signedDoc, opts *VerifyOptions) error {
+	p := d.p
 	if !opts.AllowDebug && isZero(p.pcrs[0]) && isZero(p.pcrs[1]) && isZero(p.pcrs[2]) {
 		return policy("debug mode (PCR0, PCR1 and PCR2 are zero)")
 	}
@@ -408,20 +407,27 @@ func checkPolicy(p *payload, opts *VerifyOptions) error {
 		}
 	}
 	if opts.RequireRSAPublicKey {
-		if len(p.publicKey) == 0 {
-			return policy("public_key absent or empty, want an RSA key")
-		}
-		k, err := x509.ParsePKIXPublicKey(p.publicKey)
-		if err != nil {
-			return policy("public_key is not a SubjectPublicKeyInfo: %v", err)
-		}
-		rk, ok := k.(*rsa.PublicKey)
-		if !ok {
-			return policy("public_key is a %T, want an RSA key", k)
-		}
-		if err := checkRSAKey(rk); err != nil {
-			return policy("public_key: %v", err)
-		}
+		return d.rsaKey
+	}
+	return nil
+}
+
+// checkRSAPublicKey is the check of RequireRSAPublicKey: publicKey must be
+// an RSA SubjectPublicKeyInfo that checkRSAKey accepts.
+func checkRSAPublicKey(publicKey []byte) error {
+	if len(publicKey) == 0 {
+		return policy("public_key absent or empty, want an RSA key")
+	}
+	k, err := x509.ParsePKIXPublicKey(publicKey)
+	if err != nil {
+		return policy("public_key is not a SubjectPublicKeyInfo: %v", err)
+	}
+	rk, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return policy("public_key is a %T, want an RSA key", k)
+	}
+	if err := checkRSAKey(rk); err != nil {
+		return policy("public_key: %v", err)
 	}
 	return nil
 }

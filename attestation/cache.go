@@ -1,7 +1,9 @@
 package attestation
 
 import (
+	"bytes"
 	"crypto/x509"
+	"hash/maphash"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,16 +15,17 @@ import (
 // charged the memory it holds (see the charges below, measured on Go 1.26:
 // a parsed P-384 certificate of 600 bytes holds about 3 KiB), and a cache
 // evicts when either its entries or its charges would exceed its bound.
-// Altogether the caches hold at most 128 MiB, what a fleet of 16,384
+// Altogether the caches hold at most 208 MiB, what a fleet of 16,384
 // enclaves, each with its current document, needs; each cache holds only
 // what verified.
 const (
 	// maxCachedDocs and maxCachedDocBytes bound the verified documents: a
-	// document with 16 PCRs of 48 bytes and an RSA-2048 public_key is
-	// charged about 3 KiB, one with every field at its largest about
-	// 18 KiB. A document does not keep its chain alive (see signedDoc).
+	// Nitro document (4.5 KiB, 16 PCRs of 48 bytes, an RSA-2048
+	// public_key) is charged about 7.5 KiB, its bytes and its parsed
+	// fields; one with every field at its largest about 58 KiB. A
+	// document does not keep its chain alive (see signedDoc).
 	maxCachedDocs     = 16384
-	maxCachedDocBytes = 48 << 20
+	maxCachedDocBytes = 128 << 20
 
 	// maxCachedLeaves and maxCachedLeafBytes bound the verified leaves,
 	// each charged about 3.8 KiB (a Nitro leaf is 640 bytes).
@@ -52,20 +55,21 @@ const (
 // parsed fields point into, and about 2 KiB of parsed fields and key.
 func certCharge(c *x509.Certificate) int { return 2048 + 2*len(c.Raw) }
 
-// clockCache is a bounded map from a SHA-256 key to an immutable value,
-// safe for concurrent use. It evicts with CLOCK (second chance): a hit
+// clockCache is a bounded map from a key (a SHA-256, or a hash that the
+// caller checks against the value, see get) to an immutable value, safe for
+// concurrent use. It evicts with CLOCK (second chance): a hit
 // sets the entry's reference bit under the read lock, and the hand of the
 // clock evicts the first entry whose bit is clear, clearing the bits it
 // passes. So an entry used again since the hand last passed survives it,
 // new entries start with a clear bit (a burst of documents seen once
 // evicts unused entries, not those in use), and a hit never takes the
 // write lock.
-type clockCache[V any] struct {
+type clockCache[K comparable, V any] struct {
 	mu         sync.RWMutex
 	maxEntries int
 	maxBytes   int
-	index      map[[32]byte]int // key -> slot
-	slots      []clockSlot[V]
+	index      map[K]int // key -> slot
+	slots      []clockSlot[K, V]
 	free       []int // empty slots
 	hand       int
 	bytes      int // the charges of the entries
@@ -73,27 +77,31 @@ type clockCache[V any] struct {
 	hits, misses atomic.Uint64 // lookups that found their key, and not
 }
 
-type clockSlot[V any] struct {
-	key        [32]byte
+type clockSlot[K comparable, V any] struct {
+	key        K
 	val        *V // nil: the slot is empty
 	charge     int
 	referenced atomic.Bool
 }
 
-func newClockCache[V any](maxEntries, maxBytes int) *clockCache[V] {
-	return &clockCache[V]{maxEntries: maxEntries, maxBytes: maxBytes, index: make(map[[32]byte]int)}
+func newClockCache[K comparable, V any](maxEntries, maxBytes int) *clockCache[K, V] {
+	return &clockCache[K, V]{maxEntries: maxEntries, maxBytes: maxBytes, index: make(map[K]int)}
 }
 
-// get returns the value cached under k, or nil.
-func (c *clockCache[V]) get(k [32]byte) *V {
+// get returns the value cached under k, or nil. If match is not nil, a
+// value for which it is false is not returned (and counts as a miss): the
+// check of a key that is not a cryptographic hash.
+func (c *clockCache[K, V]) get(k K, match func(*V) bool) *V {
 	c.mu.RLock()
 	var v *V
 	if i, ok := c.index[k]; ok {
 		s := &c.slots[i]
-		if !s.referenced.Load() {
-			s.referenced.Store(true)
+		if match == nil || match(s.val) {
+			if !s.referenced.Load() {
+				s.referenced.Store(true)
+			}
+			v = s.val
 		}
-		v = s.val
 	}
 	c.mu.RUnlock()
 	if v == nil {
@@ -107,7 +115,7 @@ func (c *clockCache[V]) get(k [32]byte) *V {
 // put caches v under k (replacing any value there), charged charge bytes,
 // evicting entries until both bounds hold. A value larger than the
 // cache's byte bound is not cached.
-func (c *clockCache[V]) put(k [32]byte, v *V, charge int) {
+func (c *clockCache[K, V]) put(k K, v *V, charge int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if i, ok := c.index[k]; ok {
@@ -124,7 +132,7 @@ func (c *clockCache[V]) put(k [32]byte, v *V, charge int) {
 		i, c.free = c.free[n-1], c.free[:n-1]
 	} else {
 		i = len(c.slots)
-		c.slots = append(c.slots, clockSlot[V]{})
+		c.slots = append(c.slots, clockSlot[K, V]{})
 	}
 	s := &c.slots[i]
 	s.key, s.val, s.charge = k, v, charge
@@ -134,7 +142,7 @@ func (c *clockCache[V]) put(k [32]byte, v *V, charge int) {
 }
 
 // evict removes one entry. The cache must not be empty.
-func (c *clockCache[V]) evict() {
+func (c *clockCache[K, V]) evict() {
 	for {
 		if c.hand >= len(c.slots) {
 			c.hand = 0
@@ -153,17 +161,18 @@ func (c *clockCache[V]) evict() {
 	}
 }
 
-func (c *clockCache[V]) remove(i int) {
+func (c *clockCache[K, V]) remove(i int) {
 	s := &c.slots[i]
 	delete(c.index, s.key)
 	c.bytes -= s.charge
-	s.key, s.val, s.charge = [32]byte{}, nil, 0
+	var zero K
+	s.key, s.val, s.charge = zero, nil, 0
 	c.free = append(c.free, i)
 }
 
 // setLimits changes the bounds, evicting as needed (for tests and
 // benchmarks; zero entries caches nothing).
-func (c *clockCache[V]) setLimits(maxEntries, maxBytes int) {
+func (c *clockCache[K, V]) setLimits(maxEntries, maxBytes int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.maxEntries, c.maxBytes = maxEntries, maxBytes
@@ -173,7 +182,7 @@ func (c *clockCache[V]) setLimits(maxEntries, maxBytes int) {
 }
 
 // len returns the number of entries and their charges.
-func (c *clockCache[V]) len() (entries, bytes int) {
+func (c *clockCache[K, V]) len() (entries, bytes int) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.index), c.bytes
@@ -181,7 +190,7 @@ func (c *clockCache[V]) len() (entries, bytes int) {
 
 // reset empties the cache and zeroes its counts (for tests and cold
 // benchmarks).
-func (c *clockCache[V]) reset() {
+func (c *clockCache[K, V]) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.index)
@@ -195,7 +204,16 @@ func (c *clockCache[V]) reset() {
 // checked on every call. It is never modified, and never handed out:
 // Verify returns copies (see document).
 type signedDoc struct {
-	p *payload // its cert and cabundle dropped: the chain holds them
+	// raw is a copy of the document's bytes: its cache key is a fast,
+	// non-cryptographic hash (docKey), so a hit is a document equal to
+	// raw byte for byte.
+	raw []byte
+	p   *payload // its cert and cabundle dropped: the chain holds them
+	// rsaKey is the outcome of the RequireRSAPublicKey check of p's
+	// public_key (nil: it passes), which depends on nothing else: worked
+	// out once, when the document is cached, and returned on each call
+	// that asks for the check.
+	rsaKey error
 	// chain is the verified chain, held by the leaf cache: the document
 	// does not keep it alive, so that the leaf cache's bound is the
 	// leaves' memory. Once the chain is collected, the document is
@@ -207,13 +225,28 @@ type signedDoc struct {
 	signedAs, platform Platform
 }
 
-// docs holds verified documents under the SHA-256 of their exact bytes.
-var docs = newClockCache[signedDoc](maxCachedDocs, maxCachedDocBytes)
+// docs holds verified documents under docKey of their exact bytes.
+var docs = newClockCache[uint64, signedDoc](maxCachedDocs, maxCachedDocBytes)
+
+// docSeed seeds docKey: random per process, so that which documents share
+// a key cannot be chosen from outside (which would only cost their
+// caching: a hit needs equal bytes).
+var docSeed = maphash.MakeSeed()
+
+// docKey is the cache key of a document: a hash that costs a tenth of a
+// SHA-256, as a repeated document is hashed on every call. A hit is
+// checked byte for byte against the cached copy (signedDoc.raw).
+func docKey(doc []byte) uint64 { return maphash.Bytes(docSeed, doc) }
+
+// lookupDoc returns the cached document whose bytes are doc, or nil.
+func lookupDoc(doc []byte) *signedDoc {
+	return docs.get(docKey(doc), func(d *signedDoc) bool { return bytes.Equal(d.raw, doc) })
+}
 
 // charge is the memory the entry holds.
 func (d *signedDoc) charge() int {
 	p := d.p
-	n := entryCharge + len(p.moduleID) + len(p.publicKey) + len(p.userData) + len(p.nonce)
+	n := entryCharge + len(d.raw) + len(p.moduleID) + len(p.publicKey) + len(p.userData) + len(p.nonce)
 	for _, b := range p.pcrs {
 		n += pcrCharge + len(b)
 	}

@@ -102,7 +102,7 @@ func BenchmarkVerifyCached(b *testing.B) {
 		runtime.LockOSThread() // for cpuClock
 		defer runtime.UnlockOSThread()
 		verify(raw)
-		d := docs.get(sha256.Sum256(raw))
+		d := lookupDoc(raw)
 		if d == nil || d.chain.Value() == nil {
 			b.Fatal("the document is not cached")
 		}
@@ -183,7 +183,7 @@ func benchFleet(b *testing.B) *fleet {
 			continue
 		}
 		leafKey := sha256.Sum256(l.der)
-		if leaves.get(leafKey) != nil {
+		if leaves.get(leafKey, nil) != nil {
 			continue
 		}
 		keys := caKeys(l.bundle)

@@ -1,6 +1,7 @@
 package attestation
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"reflect"
@@ -63,17 +64,67 @@ func TestChainCacheInvisible(t *testing.T) {
 	}
 }
 
+// A document is found in the cache only by its exact bytes: another
+// document under the same key (docKey is not collision resistant) is a
+// miss, verified in full, with the result a cold Verify gives; and a
+// document that verified is cached with its own copy of the bytes.
+func TestDocumentCacheExactBytes(t *testing.T) {
+	raw := readDoc(t, "nitro/docs/marlin-nitroprover_sample_attestation.cbor")
+	at := VerifyOptions{AtDocumentTime: true}
+	resetCaches()
+	defer resetCaches()
+	if _, err := Verify(raw, at); err != nil {
+		t.Fatal(err)
+	}
+	d := lookupDoc(raw)
+	if d == nil {
+		t.Fatal("the document is not cached")
+	}
+	if &d.raw[0] == &raw[0] {
+		t.Error("the cache keeps the caller's bytes")
+	}
+	// Forge a collision: the entry of raw under the key of a document
+	// that differs in its last byte (the signature's).
+	other := bytes.Clone(raw)
+	other[len(other)-1] ^= 1
+	docs.put(docKey(other), d, d.charge())
+	before := docs.misses.Load()
+	if lookupDoc(other) != nil {
+		t.Fatal("another document's entry was found under a shared key")
+	}
+	if docs.misses.Load() != before+1 {
+		t.Error("a key whose bytes differ did not count as a miss")
+	}
+	doc, err := Verify(other, at)
+	if !errors.Is(err, ErrSignature) || doc != nil {
+		t.Errorf("Verify of a document under another's key = %v, %v; want %v", doc, err, ErrSignature)
+	}
+	// The caller changing its bytes after Verify changes nothing cached.
+	mine := bytes.Clone(raw)
+	resetCaches()
+	if _, err := Verify(mine, at); err != nil {
+		t.Fatal(err)
+	}
+	mine[len(mine)-1] ^= 1
+	if _, err := Verify(raw, at); err != nil {
+		t.Errorf("after the caller changed its copy: %v", err)
+	}
+	if lookupDoc(mine) != nil {
+		t.Error("changed bytes found the cached document")
+	}
+}
+
 // The clock cache holds its bounds in entries and bytes, and evicts what
 // is not used before what is.
 func TestClockCache(t *testing.T) {
-	c := newClockCache[int](8, 1000)
+	c := newClockCache[[32]byte, int](8, 1000)
 	key := func(i int) [32]byte { return sha256.Sum256([]byte{byte(i), byte(i >> 8)}) }
 	for i := range 8 {
 		c.put(key(i), &i, 100)
 	}
 	// 0..3 are used: the next four entries evict 4..7.
 	for i := range 4 {
-		if v := c.get(key(i)); v == nil || *v != i {
+		if v := c.get(key(i), nil); v == nil || *v != i {
 			t.Fatalf("get(%d) = %v", i, v)
 		}
 	}
@@ -84,7 +135,7 @@ func TestClockCache(t *testing.T) {
 		}
 	}
 	for i := range 12 {
-		if got := c.get(key(i)) != nil; got != (i < 4 || i >= 8) {
+		if got := c.get(key(i), nil) != nil; got != (i < 4 || i >= 8) {
 			t.Errorf("entry %d cached: %v", i, got)
 		}
 	}
@@ -92,11 +143,11 @@ func TestClockCache(t *testing.T) {
 	// bound is not cached.
 	big := 650
 	c.put(key(100), &big, 650)
-	if n, b := c.len(); b > 1000 || c.get(key(100)) == nil {
+	if n, b := c.len(); b > 1000 || c.get(key(100), nil) == nil {
 		t.Errorf("%d entries, %d bytes after a large entry", n, b)
 	}
 	c.put(key(101), &big, 1001)
-	if c.get(key(101)) != nil {
+	if c.get(key(101), nil) != nil {
 		t.Errorf("an entry over the byte bound was cached")
 	}
 	// Replacing an entry charges it once.

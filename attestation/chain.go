@@ -32,7 +32,7 @@ func untrusted(format string, args ...any) error {
 // certificate signature check at all, and a new leaf under known CAs one.
 func verifyChain(leafDER []byte, cabundle [][]byte) (*chain, error) {
 	leafKey := sha256.Sum256(leafDER)
-	if c := leaves.get(leafKey); c != nil && c.hasCAs(cabundle) {
+	if c := leaves.get(leafKey, nil); c != nil && c.hasCAs(cabundle) {
 		return c, nil
 	}
 	keys := caKeys(cabundle)
@@ -75,7 +75,7 @@ func verifyCAs(cabundle [][]byte, keys [][32]byte) (*chain, error) {
 	known := len(cabundle)
 	var c *chain
 	for ; known > 0; known-- {
-		if c = cas.get(keys[known-1]); c != nil {
+		if c = cas.get(keys[known-1], nil); c != nil {
 			break
 		}
 	}
@@ -251,12 +251,12 @@ func earlier(a, b time.Time) time.Time {
 var (
 	// cas holds verified CA chains, each a prefix of a cabundle (root
 	// first), under the key of that prefix (see caKeys).
-	cas = newClockCache[chain](maxCachedCAs, maxCachedCABytes)
+	cas = newClockCache[[32]byte, chain](maxCachedCAs, maxCachedCABytes)
 	// leaves holds verified leaf chains under the SHA-256 of the leaf; a
 	// leaf is found only under the very CAs it was verified with (hasCAs),
 	// or verified again. Leaves come and go by the thousand, CAs stay:
 	// apart, the leaves of a fleet never evict the CAs they share.
-	leaves = newClockCache[chain](maxCachedLeaves, maxCachedLeafBytes)
+	leaves = newClockCache[[32]byte, chain](maxCachedLeaves, maxCachedLeafBytes)
 )
 
 // caKeys returns the cache key of each prefix of the cabundle: keys[i] is
