@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -696,6 +697,9 @@ func (d *decoder) strBytes() ([]byte, error) {
 	i := d.pos + 1 // past '"'
 	start := i
 	for i < len(b) {
+		for i+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[i:])) {
+			i += 8
+		}
 		for i < len(b) && plain[b[i]] {
 			i++
 		}
@@ -736,6 +740,27 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// plain8 reports whether the 8 bytes of x (little-endian) are all plain:
+// none is '"', '\\', a control character or beyond ASCII. A string's bytes
+// are checked a word at a time (base64 blobs of kilobytes are the long
+// strings of a request); a false answer is not always exact, and leaves
+// the word to the byte-by-byte check.
+func plain8(x uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	// A byte is zero in v iff the high bit of (v - ones) &^ v is set in
+	// it, for the lowest such byte at least; a byte below 0x20 likewise
+	// with v - 0x20 in each byte.
+	zero := func(v uint64) uint64 { return (v - ones) &^ v }
+	special := (x - 0x20*ones) &^ x // below 0x20
+	special |= zero(x ^ '"'*ones)
+	special |= zero(x ^ '\\'*ones)
+	special |= x // beyond ASCII
+	return special&highs == 0
+}
 
 func invalidUTF8() error {
 	return core.Wrapf(core.KindMalformedRequest, errInvalidUTF8, "request body has a string that is not valid UTF-8")

@@ -424,3 +424,40 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// plain8 never calls a word plain that holds a byte that is not: every
+// byte value at every position, among plain bytes and beside others.
+func TestPlain8(t *testing.T) {
+	word := func(b []byte) uint64 {
+		var x uint64
+		for i := 7; i >= 0; i-- {
+			x = x<<8 | uint64(b[i])
+		}
+		return x
+	}
+	for _, fill := range []byte{'A', 0x20, 0x7f, '#', '[', 0x21, 0x5d} {
+		for pos := range 8 {
+			for c := range 256 {
+				b := bytes.Repeat([]byte{fill}, 8)
+				b[pos] = byte(c)
+				if plain8(word(b)) && !plain[c] {
+					t.Fatalf("plain8(%q) = true", b)
+				}
+				// A special byte below another one is found too.
+				for _, other := range []byte{'"', '\\', 0x00, 0x1f, 0x80, 0xff} {
+					b2 := bytes.Clone(b)
+					b2[(pos+3)%8] = other
+					if plain8(word(b2)) {
+						t.Fatalf("plain8(%q) = true", b2)
+					}
+				}
+			}
+		}
+	}
+	// Words of plain bytes only are plain (the fast path is taken).
+	for _, s := range []string{"ABCDEFGH", "abc+/xyz", "        ", "~~~~~~~~", "!#$%&'()", "0123=9=="} {
+		if !plain8(word([]byte(s))) {
+			t.Errorf("plain8(%q) = false", s)
+		}
+	}
+}
