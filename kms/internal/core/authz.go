@@ -1,15 +1,18 @@
 package core
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/qtenclave/qtenclave/kms/internal/store"
 	"github.com/qtenclave/qtenclave/kms/policy"
@@ -269,10 +272,73 @@ func (k *KMS) denied(act, resource, kind string, explicit bool) error {
 // (https://support.huaweicloud.com/intl/en-us/usermanual-ecs/ecs_03_1413.html),
 // each in lower-case hex as AWS writes them.
 //
-// It is built for every request with a recipient, so its strings share one
-// hex buffer and its values one slice, and the key names of PCR0 to PCR31
-// are made once.
+// It is needed for every request with a recipient: the context of a PCR
+// set is remembered (contexts), since an enclave sends the same PCRs on
+// each call. The maps returned are shared and must not be modified; the
+// policies only read them.
 func attestationContext(pcrs map[int][]byte) map[string][]string {
+	return contexts.get(pcrs)
+}
+
+// contextSlots is the number of PCR sets whose context is remembered: a
+// KMS serves a few enclave images at a time. A set whose slot another
+// took is built again (a few microseconds).
+const contextSlots = 64
+
+// contextMemo remembers the contexts of recent PCR sets, each in the slot
+// of its hash, checked against the set byte for byte. Safe for concurrent
+// use: a slot holds an immutable entry and is replaced whole.
+type contextMemo struct {
+	seed  maphash.Seed
+	slots [contextSlots]atomic.Pointer[contextEntry]
+}
+
+type contextEntry struct {
+	pcrs map[int][]byte // a copy of the set
+	ctx  map[string][]string
+}
+
+var contexts = &contextMemo{seed: maphash.MakeSeed()}
+
+// get returns the context of pcrs, from its slot or built and stored there.
+func (m *contextMemo) get(pcrs map[int][]byte) map[string][]string {
+	var h uint64
+	for i, v := range pcrs {
+		// A sum over the map in any order: each PCR hashed with its index.
+		var mh maphash.Hash
+		mh.SetSeed(m.seed)
+		mh.WriteByte(byte(i))
+		mh.Write(v)
+		h += mh.Sum64()
+	}
+	slot := &m.slots[h%contextSlots]
+	if e := slot.Load(); e != nil && samePCRs(e.pcrs, pcrs) {
+		return e.ctx
+	}
+	e := &contextEntry{pcrs: make(map[int][]byte, len(pcrs)), ctx: buildContext(pcrs)}
+	for i, v := range pcrs {
+		e.pcrs[i] = bytes.Clone(v)
+	}
+	slot.Store(e)
+	return e.ctx
+}
+
+func samePCRs(a, b map[int][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, v := range b {
+		if w, ok := a[i]; !ok || !bytes.Equal(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// buildContext builds the context of pcrs: its strings share one hex
+// buffer and its values one slice, and the key names of PCR0 to PCR31 are
+// made once.
+func buildContext(pcrs map[int][]byte) map[string][]string {
 	ctx := make(map[string][]string, 2*len(pcrs)+1)
 	type span struct{ i, start, end int }
 	spans := make([]span, 0, len(pcrs))
