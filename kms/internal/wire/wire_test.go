@@ -1,6 +1,8 @@
 package wire
 
 import (
+	"bytes"
+	"encoding/base64"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -64,5 +66,37 @@ func TestBase64(t *testing.T) {
 		require.Nil(t, b)
 		require.Equal(t, want, k, "%q", in)
 		require.Contains(t, msg, "blob", "the error names the field")
+	}
+}
+
+// Document gives what Base64 gives, remembered or not, and a text never
+// gets another's bytes.
+func TestDocument(t *testing.T) {
+	long := func(b byte, n int) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, n)) }
+	texts := []string{"", "AQID", "AQI", "not base64!", long(1, 2000), long(2, 2000), long(1, 2001),
+		long(1, 2000)[:2000] + "!" + long(1, 2000)[2001:], long(3, 3000) + "\n"}
+	for round := range 3 {
+		for _, s := range texts {
+			got, err := Document("f", s)
+			want, wantErr := Base64("f", s)
+			if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) {
+				t.Fatalf("round %d, %.20q: %x, %v; Base64: %x, %v", round, s, got, err, want, wantErr)
+			}
+			if err != nil {
+				k, _ := core.KindOf(err)
+				want, _ := core.KindOf(wantErr)
+				if k != want {
+					t.Fatalf("%.20q: error of kind %v, Base64's %v", s, k, want)
+				}
+			}
+		}
+	}
+	// Every slot holding another text: each text still gets its own bytes.
+	for i := range documents {
+		documents[i].Store(&decodedDocument{text: long(9, 2000), raw: []byte("another")})
+	}
+	s := long(4, 2000)
+	if got, _ := Document("f", s); !bytes.Equal(got, bytes.Repeat([]byte{4}, 2000)) {
+		t.Fatalf("a text got another's bytes")
 	}
 }
