@@ -153,7 +153,7 @@ func recipientOf(r *huawei.Recipient) (*core.Recipient, error) {
 	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
 		return nil, core.Errorf(core.KindInvalidParameter, "recipient.attestation_document is longer than %d bytes", core.MaxDocumentLen)
 	}
-	doc, err := wire.Base64("recipient.attestation_document", r.AttestationDocument)
+	doc, err := wire.Document("recipient.attestation_document", r.AttestationDocument)
 	if err != nil {
 		return nil, err
 	}
