@@ -3,6 +3,7 @@ package huaweiapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,6 +34,48 @@ func TestDeriveResponseJSON(t *testing.T) {
 		writeJSON(w, 200, &r)
 		if got := w.Body.String(); got != string(want)+"\n" {
 			t.Errorf("%q, encoding/json %q", got, want)
+		}
+	}
+}
+
+// isProjectID is the rule ^[0-9a-zA-Z]{32}$.
+func TestIsProjectID(t *testing.T) {
+	rule := regexp.MustCompile(`^[0-9a-zA-Z]{32}$`)
+	id := "0123456789abcdefABCDEF0123456789"
+	cases := []string{id, "", id[:31], id + "a", id + "\n", "\n" + id[1:]}
+	for c := range 256 {
+		cases = append(cases, id[:7]+string(rune(c))+id[8:], id[:7]+string([]byte{byte(c)})+id[8:])
+	}
+	for _, s := range cases {
+		if got, want := isProjectID(s), rule.MatchString(s); got != want {
+			t.Errorf("isProjectID(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+// parsePath takes exactly /v1.0/{project_id}/kms/{op}.
+func TestParsePath(t *testing.T) {
+	id := "0123456789abcdefABCDEF0123456789"
+	for path, want := range map[string]string{
+		"/v1.0/" + id + "/kms/derive-shared-secret": "derive-shared-secret",
+		"/v1.0/" + id + "/kms/":                     "",
+		"/v1.0/" + id + "/kms":                      "-",
+		"/v1.0/" + id + "/kms/a/b":                  "-",
+		"/v1.0/" + id + "/kmsx/a":                   "-",
+		"/v1.0/" + id + "x/kms/a":                   "-",
+		"/v1.0//kms/a":                              "-",
+		"v1.0/" + id + "/kms/a":                     "-",
+		"/v1.1/" + id + "/kms/a":                    "-",
+		"//v1.0/" + id + "/kms/a":                   "-",
+	} {
+		project, op, ok := parsePath(path)
+		if !ok {
+			op = "-"
+		} else if project != id {
+			t.Errorf("%s: project %q", path, project)
+		}
+		if op != want {
+			t.Errorf("%s: %q, want %q", path, op, want)
 		}
 	}
 }

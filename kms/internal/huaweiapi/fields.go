@@ -16,11 +16,25 @@ import (
 // field, in order, and answers the KMS error of the first rule broken; rules
 // about keys (state, usage, spec) are the core's, for both front ends.
 var (
-	aliasPattern     = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
-	base64Chars      = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
-	keyStatePattern  = regexp.MustCompile(`^[1-5]$`)
-	projectIDPattern = regexp.MustCompile(`^[0-9a-zA-Z]{32}$`)
+	aliasPattern    = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
+	base64Chars     = regexp.MustCompile(`^[0-9a-zA-Z+/=]*$`)
+	keyStatePattern = regexp.MustCompile(`^[1-5]$`)
 )
+
+// isProjectID reports whether s is a project ID: 32 ASCII letters and
+// digits. Every request's path is checked (twice), so not with a regular
+// expression.
+func isProjectID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 const (
 	maxSequenceLen    = 36   // "a 36-byte serial number"

@@ -232,7 +232,7 @@ func parsePath(path string) (project, op string, ok bool) {
 		return "", "", false
 	}
 	project, rest, ok = strings.Cut(rest, "/")
-	if !ok || !projectIDPattern.MatchString(project) {
+	if !ok || !isProjectID(project) {
 		return "", "", false
 	}
 	op, ok = strings.CutPrefix(rest, "kms/")

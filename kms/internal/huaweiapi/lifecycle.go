@@ -222,7 +222,7 @@ var routes = []route{
 // another method matches it too: serveRoute answers 405.
 func matchRoute(method, path string) (*route, map[string]string, bool) {
 	parts := strings.Split(path, "/")
-	if len(parts) < 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" || !projectIDPattern.MatchString(parts[2]) {
+	if len(parts) < 5 || parts[0] != "" || parts[1] != "v1.0" || parts[3] != "kms" || !isProjectID(parts[2]) {
 		return nil, nil, false
 	}
 	found := -1
