@@ -161,13 +161,25 @@ func recipientOf(r *huawei.Recipient) (*core.Recipient, error) {
 	if r == nil {
 		return nil, nil
 	}
-	if r.AttestationDocument == "" {
-		return nil, core.Errorf(core.KindMissingParameter, "recipient.attestation_document is missing")
+	return blobRecipientOf(&blobRecipient{AttestationDocument: wire.BlobOf(r.AttestationDocument), KeyEncryptionAlgorithm: r.KeyEncryptionAlgorithm})
+}
+
+// blobRecipient is a huawei.Recipient whose document the decoder decoded
+// (see deriveRequest).
+type blobRecipient struct {
+	AttestationDocument    wire.Blob `json:"attestation_document,omitempty"`
+	KeyEncryptionAlgorithm string    `json:"key_encryption_algorithm,omitempty"`
+}
+
+func blobRecipientOf(r *blobRecipient) (*core.Recipient, error) {
+	if r == nil {
+		return nil, nil
 	}
-	if len(r.AttestationDocument) > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
-		return nil, core.Errorf(core.KindInvalidParameter, "recipient.attestation_document is longer than %d bytes", core.MaxDocumentLen)
+	const field = "recipient.attestation_document"
+	if r.AttestationDocument.Len() > base64.StdEncoding.EncodedLen(core.MaxDocumentLen) {
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is longer than %d bytes", field, core.MaxDocumentLen)
 	}
-	doc, err := wire.Document("recipient.attestation_document", r.AttestationDocument)
+	doc, err := r.AttestationDocument.Bytes(field)
 	if err != nil {
 		return nil, err
 	}

@@ -485,8 +485,19 @@ func (a *API) getPublicKey(ctx context.Context, c core.Caller, project string, b
 	return &huawei.GetPublicKeyResponse{KeyID: rec.ID, PublicKey: base64.StdEncoding.EncodeToString(rec.Public)}, nil
 }
 
+// deriveRequest is huawei.DeriveSharedSecretRequest as the server reads
+// it: an enclave's request is mostly its attestation document, which the
+// decoder decodes from the body, without a string of it
+// (TestDeriveRequestMirrorsModel holds the fields to the model's).
+type deriveRequest struct {
+	KeyID                 string         `json:"key_id"`
+	KeyAgreementAlgorithm string         `json:"key_agreement_algorithm"`
+	PublicKey             string         `json:"public_key"`
+	Recipient             *blobRecipient `json:"recipient,omitempty"`
+}
+
 func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project string, body []byte) (any, error) {
-	var req huawei.DeriveSharedSecretRequest
+	var req deriveRequest
 	if err := wire.Decode(body, &req); err != nil {
 		return nil, err
 	}
@@ -504,7 +515,7 @@ func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project str
 	if err != nil {
 		return nil, err
 	}
-	rcpt, err := recipientOf(req.Recipient)
+	rcpt, err := blobRecipientOf(req.Recipient)
 	if err != nil {
 		return nil, err
 	}

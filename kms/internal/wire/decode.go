@@ -66,6 +66,7 @@ const (
 	kStruct
 	kSlice
 	kMap
+	kBlob        // Blob: a string's content, base64-decoded
 	kUnmarshaler // UnmarshalJSON, given the value's bytes
 	kOther       // json.Unmarshal, given the value's bytes
 )
@@ -88,6 +89,7 @@ type field struct {
 var (
 	codecs   sync.Map // reflect.Type -> *codec
 	buildMu  sync.Mutex
+	blobType = reflect.TypeFor[Blob]()
 	jsonType = reflect.TypeFor[json.Unmarshaler]()
 	textType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
@@ -121,6 +123,9 @@ func build(t reflect.Type, building map[reflect.Type]*codec) *codec {
 	case t.Kind() == reflect.Pointer:
 		// A pointer is allocated for a value and set to nil for null;
 		// its element decides how.
+	case t == blobType: // before its UnmarshalJSON, which is for encoding/json
+		c.kind = kBlob
+		return c
 	case reflect.PointerTo(t).Implements(jsonType):
 		c.kind = kUnmarshaler
 		return c
@@ -320,6 +325,14 @@ func (d *decoder) value(v reflect.Value, c *codec, depth int) error {
 	}
 	switch d.data[d.pos] {
 	case '"':
+		if c.kind == kBlob {
+			text, err := d.strBytes()
+			if err != nil {
+				return err
+			}
+			v.Addr().Interface().(*Blob).set(text)
+			return nil
+		}
 		if c.kind != kString {
 			return d.wrongType(depth)
 		}

@@ -194,6 +194,8 @@ type model struct {
 	Raw       []byte            `json:"raw,omitempty"`
 	Any       any               `json:"any,omitempty"`
 	Policy    *string           `json:"Policy,omitempty"`
+	Doc       Blob              `json:"doc,omitempty"`
+	DocP      *Blob             `json:"docp,omitempty"`
 }
 
 // TestDecodeRules: each rule, on the kinds of field the models have.
@@ -343,6 +345,8 @@ func FuzzDecode(f *testing.F) {
 		`{"KeyId":"a","KeyId":"b"}`, `{"keyid":"a"}`, `{"Recipient":{"attestationdocument":"x"}}`,
 		`{"NumberOfBytes":1.5}`, `{"any":[[[[1]]]]}`, `{"KeyId":"k"} `, `[]`, ``,
 		"{}\x00", "{} \x00", // a NUL after the object, found by CI's short run
+		`{"doc":"AQID","docp":"AQI\u003d"}`, `{"doc":"AQJ=","docp":null}`, `{"doc":null,"docp":"x\n"}`, `{"doc":1}`,
+		`{"doc":"` + strings.Repeat("AQID", 300) + `","docp":"` + strings.Repeat("AQID", 300) + `"}`,
 	} {
 		f.Add([]byte(s))
 	}

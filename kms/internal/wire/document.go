@@ -1,50 +1,113 @@
 package wire
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"hash/maphash"
 	"sync/atomic"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
-// Attestation documents: the one large field of a request, and one that an
-// enclave sends again and again (its document is valid for minutes, and
-// attestation's cache makes a repeated one cheap to verify). Decoding its
-// 6 KiB of base64 was then the largest cost of the request's own; the
-// documents decoded last are remembered, by their text, so that the same
-// text again is compared, not decoded.
+// Blob is a request field of standard padded base64 that Decode decodes in
+// the pass that reads the body, from the body's bytes: no string of its
+// text is made. Its errors are Base64's, and come when the handler asks
+// for its bytes (Bytes), in the order of its field checks. A null leaves
+// it as it was, as with a string.
+//
+// Attestation documents are the one large field of a request, and one that
+// an enclave sends again and again (its document is valid for minutes, and
+// attestation's cache makes a repeated one cheap to verify): decoding its
+// 6 KiB of base64 was the largest cost of such a request's own. The texts
+// decoded last are remembered, so that the same text again is compared,
+// not decoded; the bytes of a Blob may be shared with other requests and
+// must not be modified.
+type Blob struct {
+	raw   []byte // decoded, if valid
+	n     int    // the length of the text: 0 for an empty or absent field
+	valid bool   // the text is base64
+}
 
-// documentSlots is the number of documents remembered: a KMS serves a few
-// enclaves at a time. A document whose slot another took is decoded again.
-const documentSlots = 16
+// BlobOf returns the Blob of a field whose text is s (a field of a model
+// that holds it as a string).
+func BlobOf(s string) Blob {
+	var b Blob
+	b.set([]byte(s))
+	return b
+}
 
-// minRemembered is the length of base64 text below which decoding costs
-// less than remembering.
+// Len returns the length of the field's text.
+func (b *Blob) Len() int { return b.n }
+
+// Bytes returns the field's bytes, or Base64's error for its text, naming
+// field. The bytes may be shared: the caller must not modify them.
+func (b *Blob) Bytes(field string) ([]byte, error) {
+	switch {
+	case b.n == 0:
+		return nil, core.Errorf(core.KindMissingParameter, "%s is missing", field)
+	case !b.valid:
+		return nil, core.Errorf(core.KindInvalidParameter, "%s is not base64", field)
+	}
+	return b.raw, nil
+}
+
+// UnmarshalJSON decodes a JSON string into b as Decode does (for
+// encoding/json, which FuzzDecode holds Decode to).
+func (b *Blob) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	b.set([]byte(s))
+	return nil
+}
+
+// set decodes text, a string's content.
+func (b *Blob) set(text []byte) {
+	*b = Blob{n: len(text)}
+	if len(text) == 0 {
+		return
+	}
+	if len(text) < minRemembered {
+		b.raw, b.valid = decode(text)
+		return
+	}
+	slot := &remembered[maphash.Bytes(rememberedSeed, text)%rememberedSlots]
+	if d := slot.Load(); d != nil && d.text == string(text) {
+		b.raw, b.valid = d.raw, true
+		return
+	}
+	if b.raw, b.valid = decode(text); b.valid {
+		slot.Store(&decodedText{text: string(text), raw: b.raw})
+	}
+}
+
+func decode(text []byte) ([]byte, bool) {
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+	n, err := base64.StdEncoding.Strict().Decode(raw, text)
+	if err != nil {
+		return nil, false
+	}
+	return raw[:n], true
+}
+
+// rememberedSlots is the number of texts remembered: a KMS serves a few
+// enclaves at a time. A text whose slot another took is decoded again.
+const rememberedSlots = 16
+
+// minRemembered is the length of text below which decoding costs less
+// than remembering.
 const minRemembered = 1 << 10
 
-type decodedDocument struct {
+type decodedText struct {
 	text string
 	raw  []byte
 }
 
 var (
-	documentSeed = maphash.MakeSeed()
-	documents    [documentSlots]atomic.Pointer[decodedDocument]
+	rememberedSeed = maphash.MakeSeed()
+	remembered     [rememberedSlots]atomic.Pointer[decodedText]
 )
-
-// Document decodes an attestation document field as Base64 does (the same
-// errors), and returns bytes that may be shared with other calls: the
-// caller must not modify them.
-func Document(field, s string) ([]byte, error) {
-	if len(s) < minRemembered {
-		return Base64(field, s)
-	}
-	slot := &documents[maphash.String(documentSeed, s)%documentSlots]
-	if d := slot.Load(); d != nil && d.text == s {
-		return d.raw, nil
-	}
-	raw, err := Base64(field, s)
-	if err != nil {
-		return nil, err
-	}
-	slot.Store(&decodedDocument{text: s, raw: raw})
-	return raw, nil
-}

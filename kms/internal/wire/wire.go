@@ -14,8 +14,10 @@
 // type, what to do with each field is worked out once and cached). Types
 // with an UnmarshalJSON method, and the few kinds a request model does not
 // use (interfaces, arrays, []byte), get their value's bytes, after the same
-// checks, through that method or encoding/json. decode_test.go holds it to
-// encoding/json plus the rules, value for value (FuzzDecode).
+// checks, through that method or encoding/json. A Blob field, standard
+// padded base64, is decoded from the body's bytes in the same pass (see
+// Blob). decode_test.go holds it to encoding/json plus the rules, value for
+// value (FuzzDecode).
 //
 // # Security limits
 //

@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -69,34 +71,66 @@ func TestBase64(t *testing.T) {
 	}
 }
 
-// Document gives what Base64 gives, remembered or not, and a text never
-// gets another's bytes.
-func TestDocument(t *testing.T) {
+// A Blob gives what Base64 gives, its text remembered or not, decoded
+// from a body or from a string; a text never gets another's bytes.
+func TestBlob(t *testing.T) {
 	long := func(b byte, n int) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, n)) }
-	texts := []string{"", "AQID", "AQI", "not base64!", long(1, 2000), long(2, 2000), long(1, 2001),
-		long(1, 2000)[:2000] + "!" + long(1, 2000)[2001:], long(3, 3000) + "\n"}
+	texts := []string{"", "AQID", "AQI", "AQI=", "AQJ=", "not base64!", long(1, 2000), long(2, 2000), long(1, 2001),
+		long(1, 2000)[:2000] + "!" + long(1, 2000)[2001:], long(3, 3000) + "\n", long(5, 2000) + "\r", "\u00e9" + long(6, 2000)}
+	type req struct {
+		Doc Blob `json:"doc"`
+	}
 	for round := range 3 {
 		for _, s := range texts {
-			got, err := Document("f", s)
-			want, wantErr := Base64("f", s)
-			if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) {
-				t.Fatalf("round %d, %.20q: %x, %v; Base64: %x, %v", round, s, got, err, want, wantErr)
+			body, _ := json.Marshal(s)
+			var r req
+			if err := Decode([]byte(`{"doc":`+string(body)+`}`), &r); err != nil {
+				t.Fatal(err)
 			}
-			if err != nil {
-				k, _ := core.KindOf(err)
-				want, _ := core.KindOf(wantErr)
-				if k != want {
-					t.Fatalf("%.20q: error of kind %v, Base64's %v", s, k, want)
+			// The text as JSON reads it: a body may escape it.
+			var text string
+			json.Unmarshal(body, &text)
+			want, wantErr := Base64("f", text)
+			for _, b := range []Blob{BlobOf(text), r.Doc} {
+				got, err := b.Bytes("f")
+				if !bytes.Equal(got, want) || (err == nil) != (wantErr == nil) || b.Len() != len(text) {
+					t.Fatalf("round %d, %.20q: %x, %v; Base64: %x, %v", round, s, got, err, want, wantErr)
+				}
+				if err != nil {
+					k, _ := core.KindOf(err)
+					wk, _ := core.KindOf(wantErr)
+					if k != wk {
+						t.Fatalf("%.20q: error of kind %v, Base64's %v", s, k, wk)
+					}
 				}
 			}
 		}
 	}
-	// Every slot holding another text: each text still gets its own bytes.
-	for i := range documents {
-		documents[i].Store(&decodedDocument{text: long(9, 2000), raw: []byte("another")})
+	// Escapes in the body: the text is what they stand for.
+	text := long(0xff, 2000)
+	var r req
+	if err := Decode([]byte(`{"doc":"`+strings.ReplaceAll(text, "/", `\/`)+`"}`), &r); err != nil {
+		t.Fatal(err)
 	}
-	s := long(4, 2000)
-	if got, _ := Document("f", s); !bytes.Equal(got, bytes.Repeat([]byte{4}, 2000)) {
+	if got, err := r.Doc.Bytes("f"); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{0xff}, 2000)) {
+		t.Fatalf("escaped body: %v", err)
+	}
+	// Every slot holding another text: each text still gets its own bytes.
+	for i := range remembered {
+		remembered[i].Store(&decodedText{text: long(9, 2000), raw: []byte("another")})
+	}
+	b := BlobOf(long(4, 2000))
+	if got, _ := b.Bytes("f"); !bytes.Equal(got, bytes.Repeat([]byte{4}, 2000)) {
 		t.Fatalf("a text got another's bytes")
+	}
+	// null leaves a Blob as it was; another JSON type is the wrong type.
+	r = req{Doc: BlobOf("AQID")}
+	if err := Decode([]byte(`{"doc":null}`), &r); err != nil || r.Doc.Len() != 4 {
+		t.Errorf("null: %v, %+v", err, r.Doc)
+	}
+	for _, v := range []string{`1`, `true`, `{}`, `[]`} {
+		if err := Decode([]byte(`{"doc":`+v+`}`), &r); err == nil {
+			t.Errorf("%s decoded into a Blob", v)
+		}
 	}
 }

@@ -3,11 +3,13 @@ package huaweiapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/qtenclave/qtenclave/kms/huawei"
+	"github.com/qtenclave/qtenclave/kms/internal/wire"
 )
 
 // writeJSON answers derive-shared-secret byte for byte as encoding/json
@@ -76,6 +78,30 @@ func TestParsePath(t *testing.T) {
 		}
 		if op != want {
 			t.Errorf("%s: %q, want %q", path, op, want)
+		}
+	}
+}
+
+// deriveRequest and blobRecipient have the fields of the models they stand
+// for: the same names and tags, of the same types but for wire.Blob for a
+// string.
+func TestDeriveRequestMirrorsModel(t *testing.T) {
+	blob, str := reflect.TypeFor[wire.Blob](), reflect.TypeFor[string]()
+	for _, pair := range [][2]reflect.Type{
+		{reflect.TypeFor[deriveRequest](), reflect.TypeFor[huawei.DeriveSharedSecretRequest]()},
+		{reflect.TypeFor[blobRecipient](), reflect.TypeFor[huawei.Recipient]()},
+	} {
+		ours, model := pair[0], pair[1]
+		if ours.NumField() != model.NumField() {
+			t.Fatalf("%v has %d fields, %v %d", ours, ours.NumField(), model, model.NumField())
+		}
+		for i := range ours.NumField() {
+			f, m := ours.Field(i), model.Field(i)
+			same := f.Type == m.Type || f.Type == blob && m.Type == str ||
+				f.Type == reflect.TypeFor[*blobRecipient]() && m.Type == reflect.TypeFor[*huawei.Recipient]()
+			if f.Name != m.Name || f.Tag != m.Tag || !same {
+				t.Errorf("%v.%s %v %q, %v.%s %v %q", ours, f.Name, f.Type, f.Tag, model, m.Name, m.Type, m.Tag)
+			}
 		}
 	}
 }
