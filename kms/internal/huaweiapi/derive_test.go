@@ -13,22 +13,21 @@ import (
 )
 
 // writeJSON answers derive-shared-secret byte for byte as encoding/json
-// does, escaping included.
+// writes the model, escaping included.
 func TestDeriveResponseJSON(t *testing.T) {
 	b64 := strings.Repeat("AZaz09+/", 90) + "=="
-	for _, r := range []huawei.DeriveSharedSecretResponse{
-		{KeyID: "0d0466b0-e727-4d9c-b35d-f84bb474a37f", KeyAgreementAlgorithm: "ECDH", SharedSecret: huawei.NewSecret(b64[:44])},
-		{KeyID: "0d0466b0-e727-4d9c-b35d-f84bb474a37f", KeyAgreementAlgorithm: "ECDH", CiphertextRecipient: b64},
-		{KeyID: "k", KeyAgreementAlgorithm: "ECDH", SharedSecret: huawei.NewSecret("s"), CiphertextRecipient: "c"},
+	sealed := []byte("\x00\xff sealed")
+	for _, r := range []deriveResponse{
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "0d0466b0-e727-4d9c-b35d-f84bb474a37f", KeyAgreementAlgorithm: "ECDH", SharedSecret: huawei.NewSecret(b64[:44])}},
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "0d0466b0-e727-4d9c-b35d-f84bb474a37f", KeyAgreementAlgorithm: "ECDH"}, forRecipient: sealed},
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "k", KeyAgreementAlgorithm: "ECDH", SharedSecret: huawei.NewSecret("s")}, forRecipient: sealed},
 		{},
-		{KeyID: "a<b>&c", KeyAgreementAlgorithm: "\"\\\n\x7f", SharedSecret: huawei.NewSecret("é"), CiphertextRecipient: "\u2028"},
-		{KeyID: "x", CiphertextRecipient: "<"},
-		{KeyID: "x", SharedSecret: huawei.NewSecret("&")},
+		{forRecipient: []byte{}},
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "a<b>&c", KeyAgreementAlgorithm: "\"\\\n\x7f", SharedSecret: huawei.NewSecret("é")}, forRecipient: sealed},
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "x<"}, forRecipient: sealed},
+		{DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{KeyID: "x", SharedSecret: huawei.NewSecret("&")}},
 	} {
-		if _, ok := appendDeriveResponse(nil, &r); ok != plainJSON(r.KeyID+r.KeyAgreementAlgorithm+r.SharedSecret.Reveal()+r.CiphertextRecipient) {
-			t.Errorf("%q: fast path %v", r.KeyID, ok)
-		}
-		want, err := json.Marshal(&r)
+		want, err := json.Marshal(r.model())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,6 +35,9 @@ func TestDeriveResponseJSON(t *testing.T) {
 		writeJSON(w, 200, &r)
 		if got := w.Body.String(); got != string(want)+"\n" {
 			t.Errorf("%q, encoding/json %q", got, want)
+		}
+		if _, ok := appendDeriveResponse(nil, &r); ok != plainJSON(r.KeyID+r.KeyAgreementAlgorithm+r.SharedSecret.Reveal()) {
+			t.Errorf("%q: fast path %v", r.KeyID, ok)
 		}
 	}
 }

@@ -245,11 +245,12 @@ func parsePath(path string) (project, op string, ok bool) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
-	if r, ok := v.(*huawei.DeriveSharedSecretResponse); ok {
-		if b, ok := appendDeriveResponse(make([]byte, 0, 160+len(r.CiphertextRecipient)), r); ok {
+	if r, ok := v.(*deriveResponse); ok {
+		if b, ok := appendDeriveResponse(make([]byte, 0, 160+base64.StdEncoding.EncodedLen(len(r.forRecipient))), r); ok {
 			w.Write(b)
 			return
 		}
+		v = r.model()
 	}
 	json.NewEncoder(w).Encode(v)
 }
@@ -259,7 +260,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // enclave makes most. ok is false if a string would need escaping (none
 // that the server writes does), for encoding/json to write it.
 // TestDeriveResponseJSON holds it to encoding/json.
-func appendDeriveResponse(b []byte, r *huawei.DeriveSharedSecretResponse) (_ []byte, ok bool) {
+func appendDeriveResponse(b []byte, r *deriveResponse) (_ []byte, ok bool) {
 	field := func(name, value string) {
 		b = append(b, name...)
 		b = append(b, '"')
@@ -267,14 +268,16 @@ func appendDeriveResponse(b []byte, r *huawei.DeriveSharedSecretResponse) (_ []b
 		b = append(b, '"')
 		ok = ok && plainJSON(value)
 	}
-	ok = true
+	ok = r.CiphertextRecipient == ""
 	field(`{"key_id":`, r.KeyID)
 	field(`,"key_agreement_algorithm":`, r.KeyAgreementAlgorithm)
 	if !r.SharedSecret.IsZero() {
 		field(`,"shared_secret":`, r.SharedSecret.Reveal())
 	}
-	if r.CiphertextRecipient != "" {
-		field(`,"ciphertext_recipient":`, r.CiphertextRecipient)
+	if len(r.forRecipient) > 0 {
+		b = append(b, `,"ciphertext_recipient":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.forRecipient)
+		b = append(b, '"')
 	}
 	return append(b, "}\n"...), ok
 }
@@ -523,12 +526,29 @@ func (a *API) deriveSharedSecret(ctx context.Context, c core.Caller, project str
 	if err != nil {
 		return nil, err
 	}
-	return &huawei.DeriveSharedSecretResponse{
-		KeyID:                 out.KeyID,
-		KeyAgreementAlgorithm: "ECDH",
-		SharedSecret:          huawei.NewSecret(b64(out.Secret)),
-		CiphertextRecipient:   b64(out.ForRecipient),
+	return &deriveResponse{
+		DeriveSharedSecretResponse: huawei.DeriveSharedSecretResponse{
+			KeyID:                 out.KeyID,
+			KeyAgreementAlgorithm: "ECDH",
+			SharedSecret:          huawei.NewSecret(b64(out.Secret)),
+		},
+		forRecipient: out.ForRecipient,
 	}, nil
+}
+
+// deriveResponse is a derive-shared-secret answer whose
+// ciphertext_recipient (sealed: not a secret) writeJSON encodes into the
+// body, not into a string first.
+type deriveResponse struct {
+	huawei.DeriveSharedSecretResponse // CiphertextRecipient unset
+	forRecipient                      []byte
+}
+
+// model returns r as the model encoding/json writes.
+func (r *deriveResponse) model() *huawei.DeriveSharedSecretResponse {
+	m := r.DeriveSharedSecretResponse
+	m.CiphertextRecipient = b64(r.forRecipient)
+	return &m
 }
 
 // b64 encodes b, or returns "" for nil so that omitempty drops the field.

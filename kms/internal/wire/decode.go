@@ -326,12 +326,7 @@ func (d *decoder) value(v reflect.Value, c *codec, depth int) error {
 	switch d.data[d.pos] {
 	case '"':
 		if c.kind == kBlob {
-			text, err := d.strBytes()
-			if err != nil {
-				return err
-			}
-			v.Addr().Interface().(*Blob).set(text)
-			return nil
+			return d.blob(v.Addr().Interface().(*Blob))
 		}
 		if c.kind != kString {
 			return d.wrongType(depth)

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"hash/maphash"
@@ -65,6 +66,37 @@ func (b *Blob) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// blob reads a string into b. A remembered text is found without the
+// string's checks: those texts are base64 alone (see set), so if the bytes
+// up to the next '"' are one, they are the whole string and a valid one.
+func (d *decoder) blob(b *Blob) error {
+	start := d.pos + 1 // past '"'
+	if n := bytes.IndexByte(d.data[start:], '"'); n >= minRemembered {
+		text := d.data[start : start+n]
+		if raw := lookup(text); raw != nil {
+			*b = Blob{raw: raw, n: n, valid: true}
+			d.pos = start + n + 1
+			return nil
+		}
+	}
+	text, err := d.strBytes()
+	if err != nil {
+		return err
+	}
+	b.set(text)
+	return nil
+}
+
+// lookup returns the bytes of a remembered text, or nil.
+func lookup(text []byte) []byte {
+	if d := remembered[slotOf(text)].Load(); d != nil && d.text == string(text) {
+		return d.raw
+	}
+	return nil
+}
+
+func slotOf(text []byte) uint64 { return maphash.Bytes(rememberedSeed, text) % rememberedSlots }
+
 // set decodes text, a string's content.
 func (b *Blob) set(text []byte) {
 	*b = Blob{n: len(text)}
@@ -75,13 +107,15 @@ func (b *Blob) set(text []byte) {
 		b.raw, b.valid = decode(text)
 		return
 	}
-	slot := &remembered[maphash.Bytes(rememberedSeed, text)%rememberedSlots]
-	if d := slot.Load(); d != nil && d.text == string(text) {
-		b.raw, b.valid = d.raw, true
+	if raw := lookup(text); raw != nil {
+		b.raw, b.valid = raw, true
 		return
 	}
-	if b.raw, b.valid = decode(text); b.valid {
-		slot.Store(&decodedText{text: string(text), raw: b.raw})
+	// Only texts of the base64 alphabet alone are remembered: base64
+	// skips line breaks, which a JSON string holds only escaped, and
+	// blob takes a remembered text for an unescaped string.
+	if b.raw, b.valid = decode(text); b.valid && !bytes.ContainsAny(text, "\r\n") {
+		remembered[slotOf(text)].Store(&decodedText{text: string(text), raw: b.raw})
 	}
 }
 

@@ -115,6 +115,28 @@ func TestBlob(t *testing.T) {
 	if got, err := r.Doc.Bytes("f"); err != nil || !bytes.Equal(got, bytes.Repeat([]byte{0xff}, 2000)) {
 		t.Fatalf("escaped body: %v", err)
 	}
+	// A remembered text is found in a body without the string's checks
+	// (the bytes are shared); one with line breaks is not remembered, so
+	// its escapes are always read.
+	for _, text := range []string{long(7, 2000), long(7, 999) + "\n" + long(7, 999)} {
+		body, _ := json.Marshal(map[string]string{"doc": text})
+		var r1, r2 req
+		if err := Decode(body, &r1); err != nil {
+			t.Fatal(err)
+		}
+		if err := Decode(body, &r2); err != nil {
+			t.Fatal(err)
+		}
+		b1, err1 := r1.Doc.Bytes("f")
+		b2, err2 := r2.Doc.Bytes("f")
+		want, _ := Base64("f", text)
+		if err1 != nil || err2 != nil || !bytes.Equal(b1, want) || !bytes.Equal(b2, want) || r2.Doc.Len() != len(text) {
+			t.Fatalf("%.20q: %v, %v", text, err1, err2)
+		}
+		if shared := &b1[0] == &b2[0]; shared == strings.Contains(text, "\n") {
+			t.Errorf("%.20q: remembered %v", text, shared)
+		}
+	}
 	// Every slot holding another text: each text still gets its own bytes.
 	for i := range remembered {
 		remembered[i].Store(&decodedText{text: long(9, 2000), raw: []byte("another")})
