@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
+	"math/bits"
 	"regexp"
 	"slices"
 	"strconv"
@@ -302,14 +303,12 @@ var contexts = &contextMemo{seed: maphash.MakeSeed()}
 
 // get returns the context of pcrs, from its slot or built and stored there.
 func (m *contextMemo) get(pcrs map[int][]byte) map[string][]string {
+	// The slot is a hash of the whole set (the instances of one image
+	// differ in PCR4), summed over the map in any order: each PCR's hash
+	// rotated by its index.
 	var h uint64
 	for i, v := range pcrs {
-		// A sum over the map in any order: each PCR hashed with its index.
-		var mh maphash.Hash
-		mh.SetSeed(m.seed)
-		mh.WriteByte(byte(i))
-		mh.Write(v)
-		h += mh.Sum64()
+		h += bits.RotateLeft64(maphash.Bytes(m.seed, v), i)
 	}
 	slot := &m.slots[h%contextSlots]
 	if e := slot.Load(); e != nil && samePCRs(e.pcrs, pcrs) {
