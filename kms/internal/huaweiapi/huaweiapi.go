@@ -114,7 +114,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/qtenclave/qtenclave/kms/huawei"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
@@ -247,24 +246,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.WriteHeader(status)
 	if r, ok := v.(*deriveResponse); ok {
-		buf := answerBuffers.Get().(*[]byte)
-		defer answerBuffers.Put(buf)
-		b, ok := appendDeriveResponse((*buf)[:0], r)
-		if ok {
-			w.Write(b) // a ResponseWriter copies what it is given
-		}
-		clear(b) // a shared_secret
-		*buf = b[:0]
-		if ok {
+		if b, ok := appendDeriveResponse(make([]byte, 0, 160+base64.StdEncoding.EncodedLen(len(r.forRecipient))), r); ok {
+			w.Write(b)
 			return
 		}
 		v = r.model()
 	}
 	json.NewEncoder(w).Encode(v)
 }
-
-// answerBuffers holds the buffers that answers are written into.
-var answerBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendDeriveResponse appends r as json.Encoder writes it, newline
 // included, without reflection: derive-shared-secret is the call an
