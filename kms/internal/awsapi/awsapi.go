@@ -116,7 +116,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -225,8 +224,11 @@ func (a *API) ErrorCode(err error) string {
 // dispatch runs the operation that an authenticated AWS request names and
 // returns its response body or error.
 func (a *API) dispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
-	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
-		return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+	// The AWS SDKs send the media type alone, which needs no parsing.
+	if ct := h.Get("Content-Type"); ct != awsContentType {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != awsContentType {
+			return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+		}
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
 	handler := operations[op]
@@ -241,15 +243,9 @@ func writeAWS(w http.ResponseWriter, v any, err error) {
 	status := http.StatusOK
 	if err != nil {
 		e, msg := awsErrorOf(err)
-		status, v = e.status, awsErrorBody{Type: e.typ, Message: msg}
+		status, v = e.status, &awsErrorBody{Type: e.typ, Message: msg}
 	}
-	b, mErr := json.Marshal(v)
-	if mErr != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"__type":"KMSInternalException","message":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", awsContentType)
-	w.WriteHeader(status)
-	w.Write(b)
+	writeJSON(w, status, v)
 }
 
 // Causes of errors that only the AWS API distinguishes, wrapped in an error
