@@ -128,6 +128,9 @@ func (k *KMS) symmetricKey(rec *store.Record) (*cmk, error) {
 	}
 	// An AEAD has nothing Destroy could clear, so it needs no lease.
 	defer lease.Release()
+	if key := o.cmk(); key != nil {
+		return key, nil
+	}
 	return &cmk{id: rec.ID, spec: rec.Spec, aead: o.aead()}, nil
 }
 
