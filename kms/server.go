@@ -331,18 +331,21 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // logRequest writes the request's log line: its ID, front end, operation,
 // status and duration, and for a failure the error code and message (which
 // name fields, never their content) and, for an internal error, its cause.
-// Every failure is logged; successes up to successLogRate a second, the
-// others counted in a line of their own (see the package doc). The line is
-// built only for a logger that takes it, with the time read once and the
-// attributes in the record itself (a success's five fit without an
-// allocation).
+// Every failure is logged; successes up to successLogRate a second (of
+// their start), the others counted in a line of their own (see the package
+// doc). The line is built only for a logger that takes it, with the time
+// read once and the attributes in the record itself (a success's five fit
+// without an allocation); a success that is not logged reads no clock.
 func (s *Server) logRequest(ctx context.Context, start time.Time, rid, api, op string, status int, failure error, fe frontEnd) {
 	h := s.log.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
+	log, skipped := s.sample.admit(start, failure == nil)
+	if !log && skipped == 0 {
+		return
+	}
 	end := time.Now()
-	log, skipped := s.sample.admit(end, failure == nil)
 	if skipped > 0 {
 		rec := slog.NewRecord(end, slog.LevelInfo, "requests not logged", 0)
 		rec.AddAttrs(slog.Int("count", skipped), slog.Duration("within", time.Second))
@@ -379,13 +382,15 @@ type logSampler struct {
 	skipped int   // successes not logged in it
 }
 
-// admit reports whether a request that ended at now is logged and, when
-// now opens a new second, how many successes the last one did not log.
-func (l *logSampler) admit(now time.Time, success bool) (log bool, skipped int) {
-	sec := now.Unix()
+// admit reports whether a request that started at t is logged and, when t
+// opens a new second, how many successes the last one did not log. A
+// request that started before the second being counted (it ran longer than
+// those after it) is counted in that second.
+func (l *logSampler) admit(t time.Time, success bool) (log bool, skipped int) {
+	sec := t.Unix()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if sec != l.second {
+	if sec > l.second {
 		skipped = l.skipped
 		l.second, l.logged, l.skipped = sec, 0, 0
 	}
