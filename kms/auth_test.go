@@ -83,6 +83,22 @@ func TestAuthentication(t *testing.T) {
 		{"duplicate parameter", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
 			r.Header.Set("Authorization", r.Header.Get("Authorization")+", Access="+testAK)
 		}), 401},
+		{"unknown parameter", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
+			r.Header.Set("Authorization", r.Header.Get("Authorization")+", Region=x")
+		}), 401},
+		{"parameter without a value", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "Access="+testAK, "Access=", 1))
+		}), 401},
+		{"signature not hex", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
+			a := r.Header.Get("Authorization")
+			r.Header.Set("Authorization", a[:len(a)-2]+"zz")
+		}), 401},
+		{"header signed twice", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-sdk-date", ";x-sdk-date;x-sdk-date", 1))
+		}), 401},
+		{"upper-case header name", signedRequest(t, k, testAK, testSK, now, body, func(r *http.Request) {
+			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "user-agent", "User-Agent", 1))
+		}), 401},
 		{"token", signedRequest(t, k, "", "", now, body, func(r *http.Request) {
 			r.Header.Del("Authorization")
 			r.Header.Set("X-Auth-Token", testToken)

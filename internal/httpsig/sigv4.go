@@ -31,85 +31,126 @@ const (
 // a signed header it does not carry, or a query that does not parse.
 var errSigV4Canonical = errors.New("httpsig: request has no SigV4 canonical form")
 
-// SigV4CanonicalRequest builds the canonical request of r for the given
+// SigV4CanonicalRequest returns the canonical request of r for the given
 // signed headers (lower case, sorted) and payload hash (hex).
 func SigV4CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, error) {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
+	b, err := appendSigV4Canonical(nil, r, strings.Join(signedHeaders, ";"), []byte(payloadHash))
+	return string(b), err
+}
+
+// SigV4Signature returns the SigV4 signature of r, received with X-Amz-Date
+// amzDate, over the signed headers as the Authorization header lists them
+// (signed: lower case, sorted, joined by ";") and the payload hash (hex),
+// under key, the signing key derived for amzDate's day, region and service.
+// It builds the canonical request and the string to sign in a buffer kept
+// with key's state, so that a server's verification allocates nothing for
+// a usual request.
+func SigV4Signature(key *MAC, r *http.Request, signed, amzDate, region, service string, payloadHash []byte) ([sha256.Size]byte, error) {
+	if len(amzDate) < len("20060102") {
+		return [sha256.Size]byte{}, errSigV4Canonical
+	}
+	s := key.get()
+	defer key.put(s)
+	var err error
+	if s.buf, err = appendSigV4Canonical(s.buf[:0], r, signed, payloadHash); err != nil {
+		return [sha256.Size]byte{}, err
+	}
+	h := sha256.Sum256(s.buf)
+	b := append(s.buf[:0], SigV4Scheme+"\n"...)
+	b = append(b, amzDate...)
+	b = append(b, '\n')
+	b = appendSigV4Scope(b, amzDate[:len("20060102")], region, service)
+	b = append(b, '\n')
+	s.buf = hex.AppendEncode(b, h[:])
+	return s.hmac(s.buf), nil
+}
+
+// appendSigV4Canonical appends the canonical request of r to b.
+func appendSigV4Canonical(b []byte, r *http.Request, signed string, payloadHash []byte) ([]byte, error) {
+	b = append(b, r.Method...)
+	b = append(b, '\n')
 
 	// Non-S3 services sign the escaped path escaped once more.
 	path := r.URL.EscapedPath()
 	if path == "" {
 		path = "/"
 	}
-	segments := strings.Split(path, "/")
-	for i, seg := range segments {
-		segments[i] = escape(seg)
-	}
-	b.WriteString(strings.Join(segments, "/"))
-	b.WriteByte('\n')
+	b = appendEscaped(b, path, true)
+	b = append(b, '\n')
 
-	query, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return "", errSigV4Canonical
-	}
-	type param struct{ k, v string }
-	var params []param
-	for k, vs := range query {
-		for _, v := range vs {
-			params = append(params, param{escape(k), escape(v)})
+	if r.URL.RawQuery != "" {
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return b, errSigV4Canonical
+		}
+		type param struct{ k, v string }
+		var params []param
+		for k, vs := range query {
+			for _, v := range vs {
+				params = append(params, param{escape(k), escape(v)})
+			}
+		}
+		slices.SortFunc(params, func(x, y param) int {
+			if c := strings.Compare(x.k, y.k); c != 0 {
+				return c
+			}
+			return strings.Compare(x.v, y.v)
+		})
+		for i, p := range params {
+			if i > 0 {
+				b = append(b, '&')
+			}
+			b = append(b, p.k...)
+			b = append(b, '=')
+			b = append(b, p.v...)
 		}
 	}
-	slices.SortFunc(params, func(x, y param) int {
-		if c := strings.Compare(x.k, y.k); c != 0 {
-			return c
-		}
-		return strings.Compare(x.v, y.v)
-	})
-	for i, p := range params {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(p.k + "=" + p.v)
-	}
-	b.WriteByte('\n')
+	b = append(b, '\n')
 
-	for _, name := range signedHeaders {
-		var values []string
-		switch name {
-		case "host":
+	for name := range strings.SplitSeq(signed, ";") {
+		if name == "host" {
 			// net/http moves Host out of the header map.
-			values = []string{r.Host}
-		default:
-			values = r.Header.Values(name)
+			b = append(b, "host:"...)
+			b = appendCollapsed(b, r.Host)
+			b = append(b, '\n')
+			continue
 		}
+		values := headerValuesOf(r.Header, name)
 		if len(values) == 0 {
 			// A signed header that did not arrive cannot be canonicalized
 			// the way the client did.
-			return "", errSigV4Canonical
+			return b, errSigV4Canonical
 		}
-		b.WriteString(name)
-		b.WriteByte(':')
+		b = append(b, name...)
+		b = append(b, ':')
 		for i, v := range values {
 			if i > 0 {
-				b.WriteByte(',')
+				b = append(b, ',')
 			}
-			b.WriteString(collapseSpaces(v))
+			b = appendCollapsed(b, v)
 		}
-		b.WriteByte('\n')
+		b = append(b, '\n')
 	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	b.WriteString(payloadHash)
-	return b.String(), nil
+	b = append(b, '\n')
+	b = append(b, signed...)
+	b = append(b, '\n')
+	return append(b, payloadHash...), nil
 }
 
 // SigV4Scope returns the credential scope date/region/service/aws4_request
 // for a date of the form YYYYMMDD.
 func SigV4Scope(date, region, service string) string {
-	return date + "/" + region + "/" + service + "/" + SigV4Terminator
+	return string(appendSigV4Scope(nil, date, region, service))
+}
+
+func appendSigV4Scope(b []byte, date, region, service string) []byte {
+	b = append(b, date...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	b = append(b, '/')
+	return append(b, SigV4Terminator...)
 }
 
 // SigV4StringToSign returns the string to sign for a canonical request.
@@ -122,12 +163,6 @@ func SigV4StringToSign(amzDate, scope, canonical string) string {
 // secret for date (YYYYMMDD), region and service.
 func SigV4Sign(secret []byte, date, region, service, stringToSign string) []byte {
 	return hmacSHA256(SigV4SigningKey(secret, date, region, service), stringToSign)
-}
-
-// SigV4SignWithKey returns the signature of stringToSign under a signing
-// key that SigV4SigningKey derived.
-func SigV4SignWithKey(signingKey []byte, stringToSign string) []byte {
-	return hmacSHA256(signingKey, stringToSign)
 }
 
 // SigV4SigningKey derives the SigV4 signing key.
@@ -157,8 +192,11 @@ func SignSigV4(r *http.Request, body []byte, accessKey, secretKey, region, servi
 	return nil
 }
 
-// collapseSpaces trims a header value and collapses each run of spaces to
-// one, as the SigV4 canonical header form requires.
-func collapseSpaces(v string) string {
-	return strings.TrimSpace(strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' }), " "))
+// appendCollapsed appends a header value trimmed, with each run of spaces
+// collapsed to one, as the SigV4 canonical header form requires.
+func appendCollapsed(b []byte, v string) []byte {
+	if !strings.Contains(v, "  ") && strings.TrimSpace(v) == v {
+		return append(b, v...) // what every SDK sends
+	}
+	return append(b, strings.TrimSpace(strings.Join(strings.FieldsFunc(v, func(r rune) bool { return r == ' ' }), " "))...)
 }

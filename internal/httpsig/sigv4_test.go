@@ -67,6 +67,17 @@ func TestSigV4PublishedVectors(t *testing.T) {
 			if got := hex.EncodeToString(SigV4Sign([]byte(secret), "20150830", "us-east-1", tc.service, sts)); got != tc.signature {
 				t.Errorf("signature = %s, want %s\ncanonical request:\n%s", got, tc.signature, canonical)
 			}
+			// The verifier's path: one buffer, a reused key.
+			key := NewMAC(SigV4SigningKey([]byte(secret), "20150830", "us-east-1", tc.service))
+			for range 2 {
+				sig, err := SigV4Signature(key, r, strings.Join(tc.signed, ";"), "20150830T123600Z", "us-east-1", tc.service, []byte(emptyHash))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := hex.EncodeToString(sig[:]); got != tc.signature {
+					t.Errorf("SigV4Signature = %s, want %s", got, tc.signature)
+				}
+			}
 		})
 	}
 }

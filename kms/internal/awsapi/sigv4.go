@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -67,37 +66,51 @@ var (
 
 // sigV4Authorization is a parsed AWS4-HMAC-SHA256 Authorization header.
 type sigV4Authorization struct {
-	accessKey     string
-	date          string // YYYYMMDD, from the scope
-	region        string
-	signedHeaders []string // lower case, sorted, unique
-	signature     []byte   // 32 bytes
+	accessKey string
+	date      string // YYYYMMDD, from the scope
+	region    string
+	// signed is the SignedHeaders list as sent: names in lower case,
+	// sorted, unique, joined by ";" (as the canonical request has it).
+	signed    string
+	signature [sha256.Size]byte
 }
 
-// scope returns the credential scope: date/region/kms/aws4_request.
-func (a *sigV4Authorization) scope() string {
-	return httpsig.SigV4Scope(a.date, a.region, sigV4Service)
+// signs reports whether the signed headers include name, compared without
+// regard to ASCII case.
+func (a *sigV4Authorization) signs(name string) bool {
+	for s := range strings.SplitSeq(a.signed, ";") {
+		if strings.EqualFold(s, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseSigV4Authorization parses
 //
 //	AWS4-HMAC-SHA256 Credential=AK/DATE/REGION/kms/aws4_request, SignedHeaders=a;b, Signature=HEX
 //
-// strictly: each of the three parameters exactly once, in any order.
-func parseSigV4Authorization(h string) (*sigV4Authorization, error) {
+// strictly: each of the three parameters exactly once, in any order. It
+// splits the header in place: a verification allocates nothing.
+func parseSigV4Authorization(h string) (a sigV4Authorization, err error) {
+	defer func() {
+		if err != nil {
+			a = sigV4Authorization{} // nothing of a header that failed
+		}
+	}()
 	if len(h) > maxSigV4Authorization {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
 	rest, ok := strings.CutPrefix(h, httpsig.SigV4Scheme+" ")
 	if !ok {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
 	var cred, signed, sig string
 	var seen int
 	for part := range strings.SplitSeq(rest, ",") {
 		name, value, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok || value == "" {
-			return nil, errSigV4Malformed
+			return a, errSigV4Malformed
 		}
 		var dst *string
 		switch name {
@@ -108,55 +121,58 @@ func parseSigV4Authorization(h string) (*sigV4Authorization, error) {
 		case "Signature":
 			dst = &sig
 		default:
-			return nil, errSigV4Malformed
+			return a, errSigV4Malformed
 		}
 		if *dst != "" {
-			return nil, errSigV4Malformed
+			return a, errSigV4Malformed
 		}
 		*dst = value
 		seen++
 	}
 	if seen != 3 {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
 
-	a := new(sigV4Authorization)
-	fields := strings.Split(cred, "/")
-	if len(fields) != 5 || fields[0] == "" || fields[3] != sigV4Service || fields[4] != httpsig.SigV4Terminator {
-		return nil, errSigV4Malformed
+	// AK/DATE/REGION/kms/aws4_request: exactly five fields.
+	var service, term string
+	a.accessKey, cred, _ = strings.Cut(cred, "/")
+	a.date, cred, _ = strings.Cut(cred, "/")
+	a.region, cred, _ = strings.Cut(cred, "/")
+	service, term, _ = strings.Cut(cred, "/")
+	if a.accessKey == "" || service != sigV4Service || term != httpsig.SigV4Terminator {
+		return a, errSigV4Malformed
 	}
-	a.accessKey, a.date, a.region = fields[0], fields[1], fields[2]
 	if _, err := time.Parse(sigV4ScopeLayout, a.date); err != nil || len(a.date) != len(sigV4ScopeLayout) {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
 	if !validRegion(a.region) {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
 
-	a.signedHeaders = strings.Split(signed, ";")
-	if len(a.signedHeaders) > maxSigV4SignedHeaders {
-		return nil, errSigV4Malformed
-	}
-	for i, name := range a.signedHeaders {
-		// Sorted, unique, lower case: what every signer produces, and what
-		// makes the canonical form unambiguous.
-		if name == "" || name != strings.ToLower(name) || (i > 0 && name <= a.signedHeaders[i-1]) {
-			return nil, errSigV4Malformed
+	// Sorted, unique, lower case: what every signer produces, and what
+	// makes the canonical form unambiguous. host and x-amz-date among them.
+	var n int
+	var prev string
+	var host, date bool
+	for name := range strings.SplitSeq(signed, ";") {
+		if n++; n > maxSigV4SignedHeaders || name == "" || name != strings.ToLower(name) || (n > 1 && name <= prev) {
+			return a, errSigV4Malformed
 		}
+		host, date, prev = host || name == "host", date || name == "x-amz-date", name
 	}
-	for _, must := range []string{"host", "x-amz-date"} {
-		if _, found := slices.BinarySearch(a.signedHeaders, must); !found {
-			return nil, errSigV4Malformed
-		}
+	if !host || !date {
+		return a, errSigV4Malformed
 	}
+	a.signed = signed
 
 	// Lower-case hex only, as the signers write it.
 	if len(sig) != 2*sha256.Size || strings.ToLower(sig) != sig {
-		return nil, errSigV4Malformed
+		return a, errSigV4Malformed
 	}
-	var err error
-	if a.signature, err = hex.DecodeString(sig); err != nil {
-		return nil, errSigV4Malformed
+	var hexSig [2 * sha256.Size]byte // not []byte(sig), which allocates at this length
+	copy(hexSig[:], sig)
+	if _, err := hex.Decode(a.signature[:], hexSig[:]); err != nil {
+		return a, errSigV4Malformed
 	}
 	return a, nil
 }
@@ -193,11 +209,8 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	// picks the operation, and X-Amz-Security-Token or the like must not
 	// ride along unsigned.
 	for name := range r.Header {
-		lower := strings.ToLower(name)
-		if strings.HasPrefix(lower, "x-amz-") {
-			if _, found := slices.BinarySearch(a.signedHeaders, lower); !found {
-				return sigV4Error(errSigV4Malformed)
-			}
+		if len(name) >= len("x-amz-") && strings.EqualFold(name[:len("x-amz-")], "x-amz-") && !a.signs(name) {
+			return sigV4Error(errSigV4Malformed)
 		}
 	}
 	dates := r.Header.Values("X-Amz-Date")
@@ -214,22 +227,22 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	}
 
 	sum := sha256.Sum256(body)
-	payloadHash := hex.EncodeToString(sum[:])
-	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 && (len(v) != 1 || v[0] != payloadHash) {
+	var payloadHash [2 * sha256.Size]byte
+	hex.Encode(payloadHash[:], sum[:])
+	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 && (len(v) != 1 || v[0] != string(payloadHash[:])) {
 		return sigV4Error(errSigV4PayloadHashed)
 	}
 
-	canonical, err := httpsig.SigV4CanonicalRequest(r, a.signedHeaders, payloadHash)
+	want, err := httpsig.SigV4Signature(creds.SigV4Key(a.date, a.region, sigV4Service), r, a.signed, amzDate, a.region, sigV4Service, payloadHash[:])
 	if err != nil {
 		return sigV4Error(errSigV4Malformed)
 	}
-	want := httpsig.SigV4SignWithKey(creds.SigV4Key(a.date, a.region, sigV4Service), httpsig.SigV4StringToSign(amzDate, a.scope(), canonical))
 
 	// Both comparisons run in full whatever the outcome of the other, so the
 	// timing tells neither whether the key ID was known nor how much of the
 	// signature matched.
 	keyOK := creds.MatchAccessKey(a.accessKey)
-	sigOK := hmac.Equal(want, a.signature)
+	sigOK := hmac.Equal(want[:], a.signature[:])
 	switch {
 	case !keyOK:
 		return sigV4Error(errSigV4UnknownKey)

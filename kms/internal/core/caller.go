@@ -3,6 +3,7 @@ package core
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,7 @@ type Credentials struct {
 	akHash    []byte // nil: signatures are not accepted
 	ak        string
 	sk        []byte
+	skMAC     *httpsig.MAC // HMAC-SHA256 under sk, for SDK-HMAC-SHA256
 	// sigV4 is the last SigV4 signing key derived from sk (four HMACs),
 	// for its day, region and service: every request of a day asks for
 	// the same one.
@@ -52,7 +54,7 @@ type Credentials struct {
 
 type sigV4Key struct {
 	date, region, service string
-	key                   []byte
+	key                   *httpsig.MAC
 }
 
 // NewCredentials returns the credentials of a server. An empty token or
@@ -66,6 +68,7 @@ func NewCredentials(token, accessKey, secretKey string) *Credentials {
 		c.akHash = hashSecret(accessKey)
 		c.ak = accessKey
 		c.sk = []byte(secretKey)
+		c.skMAC = httpsig.NewMAC(c.sk)
 	}
 	return c
 }
@@ -84,14 +87,18 @@ func (c *Credentials) AccessKey() string { return c.ak }
 // Callers must not modify it.
 func (c *Credentials) SecretKey() []byte { return c.sk }
 
+// SecretMAC returns the secret key as an HMAC-SHA256 key, which
+// SDK-HMAC-SHA256 signatures are computed with.
+func (c *Credentials) SecretMAC() *httpsig.MAC { return c.skMAC }
+
 // SigV4Key returns the SigV4 signing key derived from the secret key for
-// date (YYYYMMDD), region and service. Callers must not modify it.
-func (c *Credentials) SigV4Key(date, region, service string) []byte {
+// date (YYYYMMDD), region and service, as an HMAC-SHA256 key.
+func (c *Credentials) SigV4Key(date, region, service string) *httpsig.MAC {
 	if k := c.sigV4.Load(); k != nil && k.date == date && k.region == region && k.service == service {
 		return k.key
 	}
-	key := httpsig.SigV4SigningKey(c.sk, date, region, service)
-	c.sigV4.Store(&sigV4Key{date: date, region: region, service: service, key: key})
+	key := httpsig.NewMAC(httpsig.SigV4SigningKey(c.sk, date, region, service))
+	c.sigV4.Store(&sigV4Key{date: strings.Clone(date), region: strings.Clone(region), service: strings.Clone(service), key: key})
 	return key
 }
 
@@ -102,5 +109,6 @@ func hashSecret(s string) []byte {
 
 // equalSecret compares a presented secret with a stored digest in constant time.
 func equalSecret(stored []byte, presented string) bool {
-	return stored != nil && subtle.ConstantTimeCompare(stored, hashSecret(presented)) == 1
+	h := sha256.Sum256([]byte(presented))
+	return stored != nil && subtle.ConstantTimeCompare(stored, h[:]) == 1
 }

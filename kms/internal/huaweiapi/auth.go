@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -22,27 +21,40 @@ import (
 // It returns nil or a core.KindUnauthenticated error that says nothing of
 // the key or the signature.
 func VerifySignature(r *http.Request, params string, body []byte, creds *core.Credentials) error {
-	bad := core.Errorf(core.KindUnauthenticated, "signature is not valid")
-	fields := map[string]string{}
-	for _, p := range strings.Split(params, ", ") {
+	bad := func() error { return core.Errorf(core.KindUnauthenticated, "signature is not valid") }
+	var ak, signed, sig string
+	var seen int
+	for p := range strings.SplitSeq(params, ", ") {
 		k, v, ok := strings.Cut(p, "=")
-		if _, dup := fields[k]; !ok || dup {
-			return bad
+		var dst *string
+		switch k {
+		case "Access":
+			dst = &ak
+		case "SignedHeaders":
+			dst = &signed
+		case "Signature":
+			dst = &sig
 		}
-		fields[k] = v
-	}
-	ak, signed, sig := fields["Access"], fields["SignedHeaders"], fields["Signature"]
-	if len(fields) != 3 || ak == "" || signed == "" || len(sig) != 2*sha256.Size {
-		return bad
-	}
-	headers := strings.Split(signed, ";")
-	if !sort.StringsAreSorted(headers) || !contains(headers, "x-sdk-date") {
-		return bad
-	}
-	for i, h := range headers {
-		if h == "" || h != strings.ToLower(h) || (i > 0 && headers[i-1] == h) {
-			return bad
+		if !ok || dst == nil || *dst != "" || v == "" {
+			return bad()
 		}
+		*dst, seen = v, seen+1
+	}
+	if seen != 3 || len(sig) != 2*sha256.Size {
+		return bad()
+	}
+	// Lower case, sorted, unique, x-sdk-date among them.
+	var prev string
+	var date bool
+	first := true
+	for h := range strings.SplitSeq(signed, ";") {
+		if h == "" || h != strings.ToLower(h) || (!first && h <= prev) {
+			return bad()
+		}
+		first, prev, date = false, h, date || h == "x-sdk-date"
+	}
+	if !date {
+		return bad()
 	}
 	dates := r.Header.Values(httpsig.SDKDateHeader)
 	if len(dates) != 1 {
@@ -52,18 +64,27 @@ func VerifySignature(r *http.Request, params string, body []byte, creds *core.Cr
 	if err != nil || absDuration(time.Since(t)) > core.MaxClockSkew {
 		return core.Errorf(core.KindUnauthenticated, "X-Sdk-Date is malformed or too far from the server's clock")
 	}
-	want, err := hex.DecodeString(sig)
-	if err != nil {
-		return bad
+	var want [sha256.Size]byte
+	var hexSig [2 * sha256.Size]byte // not []byte(sig), which allocates at this length
+	copy(hexSig[:], sig)
+	if _, err := hex.Decode(want[:], hexSig[:]); err != nil {
+		return bad()
 	}
-	got := httpsig.SDKSignature(creds.SecretKey(), r.Method, r.URL, r.Host, r.Header, headers, dates[0], body)
+	got := httpsig.SDKSignature(creds.SecretMAC(), r.Method, r.URL, r.Host, r.Header, signed, dates[0], body)
 	// Both checks run whatever the first one's outcome.
 	akOK := creds.MatchAccessKey(ak)
-	sigOK := hmac.Equal(got, want)
+	sigOK := hmac.Equal(got[:], want[:])
 	if !akOK || !sigOK {
-		return bad
+		return bad()
 	}
 	return nil
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 func contains(list []string, s string) bool {
@@ -73,11 +94,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
