@@ -305,7 +305,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // times for an attestation document), checking that no more follows.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength < 0 || r.ContentLength > maxBodyBytes {
-		return io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
 	// Within the limit: net/http's body ends at Content-Length, so
 	// http.MaxBytesReader (an allocation) has nothing to stop; a body
