@@ -147,10 +147,22 @@ const (
 // API is the AWS front end of a core.KMS.
 type API struct {
 	core *core.KMS
+	// arnPrefix is what a key ARN has before the key ID (k.KeyARN("")),
+	// which the data path's responses write without joining them.
+	arnPrefix string
 }
 
-// New returns the AWS front end of k.
-func New(k *core.KMS) *API { return &API{core: k} }
+// New returns the AWS front end of k (nil: one that only writes errors).
+func New(k *core.KMS) *API {
+	a := &API{core: k}
+	if k != nil {
+		a.arnPrefix = k.KeyARN("")
+	}
+	return a
+}
+
+// keyARN returns the ARN of the key id, as core.KMS.KeyARN gives it.
+func (a *API) keyARN(id string) keyARN { return keyARN{a.arnPrefix, id} }
 
 // handler serves one operation: it decodes body, checks its members, calls
 // the core and returns the response body.
@@ -793,7 +805,7 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	return &awsGenerateDataKeyResponse{
 		CiphertextBlob:         out.Ciphertext,
 		CiphertextForRecipient: out.ForRecipient,
-		KeyID:                  a.core.KeyARN(out.KeyID),
+		KeyID:                  a.keyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }
@@ -819,7 +831,7 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.core.KeyARN(out.KeyID)}, nil
+	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.keyARN(out.KeyID)}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -849,7 +861,7 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.ForRecipient,
 		EncryptionAlgorithm:    awsAlgorithmOr(in.EncryptionAlgorithm),
-		KeyID:                  a.core.KeyARN(out.KeyID),
+		KeyID:                  a.keyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }

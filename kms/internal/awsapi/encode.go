@@ -76,8 +76,15 @@ var jsonSafe = func() (t [utf8.RuneSelf]bool) {
 // other control characters and for < > &, \ufffd for each byte of invalid
 // UTF-8, and \u2028 and \u2029 (which JavaScript takes for line ends).
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	b = appendEscaped(b, s)
+	return append(b, '"')
+}
+
+// appendEscaped appends s escaped as appendString escapes it, without the
+// quotes.
+func appendEscaped(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	start := 0 // s[start:i] is still to be copied
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -121,7 +128,30 @@ func appendString(b []byte, s string) []byte {
 		i += size
 		start = i
 	}
-	b = append(b, s[start:]...)
+	return append(b, s[start:]...)
+}
+
+// keyARN is a key's ARN as a response gives it: the API's prefix and the
+// key ID, joined only by json.Marshal (MarshalJSON) and String; the data
+// path's responses write the two parts as one string without joining them.
+type keyARN struct{ prefix, id string }
+
+func (k keyARN) String() string { return k.prefix + k.id }
+
+func (k keyARN) MarshalJSON() ([]byte, error) { return json.Marshal(k.String()) }
+
+// appendKeyARN appends k as the JSON string of k.String(). Each part is
+// escaped on its own when the prefix is ASCII, which no escape of the ID
+// can then straddle; otherwise they are joined first.
+func appendKeyARN(b []byte, k keyARN) []byte {
+	for i := 0; i < len(k.prefix); i++ {
+		if k.prefix[i] >= utf8.RuneSelf {
+			return appendString(b, k.String())
+		}
+	}
+	b = append(b, '"')
+	b = appendEscaped(b, k.prefix)
+	b = appendEscaped(b, k.id)
 	return append(b, '"')
 }
 
@@ -153,6 +183,10 @@ func appendStringMember(b []byte, name, s string) []byte {
 	return appendString(appendName(b, name), s)
 }
 
+func appendKeyARNMember(b []byte, name string, k keyARN) []byte {
+	return appendKeyARN(appendName(b, name), k)
+}
+
 func appendBlobMember(b []byte, name string, p []byte) []byte {
 	return appendBlob(appendName(b, name), p)
 }
@@ -173,7 +207,7 @@ func (r *awsEncryptResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendBlobMember(b, "CiphertextBlob", r.CiphertextBlob)
 	b = appendStringMember(b, "EncryptionAlgorithm", r.EncryptionAlgorithm)
-	b = appendStringMember(b, "KeyId", r.KeyID)
+	b = appendKeyARNMember(b, "KeyId", r.KeyID)
 	return append(b, '}')
 }
 
@@ -184,7 +218,7 @@ func (r *awsDecryptResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendBlobMemberOmitEmpty(b, "CiphertextForRecipient", r.CiphertextForRecipient)
 	b = appendStringMember(b, "EncryptionAlgorithm", r.EncryptionAlgorithm)
-	b = appendStringMember(b, "KeyId", r.KeyID)
+	b = appendKeyARNMember(b, "KeyId", r.KeyID)
 	b = appendBlobMemberOmitEmpty(b, "Plaintext", r.Plaintext)
 	return append(b, '}')
 }
@@ -196,7 +230,7 @@ func (r *awsGenerateDataKeyResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendBlobMember(b, "CiphertextBlob", r.CiphertextBlob)
 	b = appendBlobMemberOmitEmpty(b, "CiphertextForRecipient", r.CiphertextForRecipient)
-	b = appendStringMember(b, "KeyId", r.KeyID)
+	b = appendKeyARNMember(b, "KeyId", r.KeyID)
 	b = appendBlobMemberOmitEmpty(b, "Plaintext", r.Plaintext)
 	return append(b, '}')
 }
@@ -207,7 +241,7 @@ func (r *awsGenerateDataKeyWithoutPlaintextResponse) appendJSON(b []byte) []byte
 	}
 	b = append(b, '{')
 	b = appendBlobMember(b, "CiphertextBlob", r.CiphertextBlob)
-	b = appendStringMember(b, "KeyId", r.KeyID)
+	b = appendKeyARNMember(b, "KeyId", r.KeyID)
 	return append(b, '}')
 }
 
@@ -218,9 +252,9 @@ func (r *awsReEncryptResponse) appendJSON(b []byte) []byte {
 	b = append(b, '{')
 	b = appendBlobMember(b, "CiphertextBlob", r.CiphertextBlob)
 	b = appendStringMember(b, "DestinationEncryptionAlgorithm", r.DestinationEncryptionAlgorithm)
-	b = appendStringMember(b, "KeyId", r.KeyID)
+	b = appendKeyARNMember(b, "KeyId", r.KeyID)
 	b = appendStringMember(b, "SourceEncryptionAlgorithm", r.SourceEncryptionAlgorithm)
-	b = appendStringMember(b, "SourceKeyId", r.SourceKeyID)
+	b = appendKeyARNMember(b, "SourceKeyId", r.SourceKeyID)
 	return append(b, '}')
 }
 

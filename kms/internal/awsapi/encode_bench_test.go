@@ -15,7 +15,7 @@ func BenchmarkEncodeEncryptResponse(b *testing.B) {
 	v := &awsEncryptResponse{
 		CiphertextBlob:      make([]byte, 76),
 		EncryptionAlgorithm: "SYMMETRIC_DEFAULT",
-		KeyID:               "arn:aws:kms:us-east-1:000000000000:key/0123abcd-wxyz-4a5b-8c9d-0123456789yz",
+		KeyID:               keyARN{"arn:aws:kms:us-east-1:000000000000:key/", "0123abcd-wxyz-4a5b-8c9d-0123456789yz"},
 	}
 	buf := make([]byte, 0, 1024)
 	var appendTime, marshalTime time.Duration

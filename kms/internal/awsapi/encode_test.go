@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/qtenclave/qtenclave/kms/internal/core"
 )
 
 // appenders are the responses that encode themselves (encode.go).
@@ -56,6 +58,8 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 						field.SetString(strs[(i+f*7)%len(strs)])
 					case field.Type() == reflect.TypeFor[[]byte]():
 						field.SetBytes(blobs[(i+f*3)%len(blobs)])
+					case field.Type() == reflect.TypeFor[keyARN]():
+						field.Set(reflect.ValueOf(keyARN{strs[(i+f*5)%len(strs)], strs[(i+f*11)%len(strs)]}))
 					default:
 						t.Fatalf("%s.%s: a member of type %s is not covered", typ.Name(), typ.Field(f).Name, field.Type())
 					}
@@ -117,16 +121,32 @@ func FuzzAppendJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, blob []byte) {
 		checkAppend(t, &awsErrorBody{Type: s, Message: s + "x"})
-		checkAppend(t, &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: s, KeyID: s})
-		checkAppend(t, &awsDecryptResponse{Plaintext: blob, KeyID: s})
+		checkAppend(t, &awsEncryptResponse{CiphertextBlob: blob, EncryptionAlgorithm: s, KeyID: keyARN{s, string(blob)}})
+		checkAppend(t, &awsDecryptResponse{Plaintext: blob, KeyID: keyARN{string(blob), s}})
 	})
+}
+
+// TestKeyARN: the API's key ARNs are the core's, in both forms.
+func TestKeyARN(t *testing.T) {
+	for _, opts := range []core.Options{{}, {SeedARNs: true}, {Account: "123456789012", Region: "cn-north-4"}} {
+		k, err := core.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := New(k)
+		id := "0123abcd-wxyz-4a5b-8c9d-0123456789yz"
+		if got, want := a.keyARN(id).String(), k.KeyARN(id); got != want {
+			t.Errorf("%+v: keyARN is %q, KeyARN %q", opts, got, want)
+		}
+		k.Close()
+	}
 }
 
 // TestWriteJSONReusesClearedBuffers checks that a response is written whole
 // after a larger one and an oversized one, whose buffers are not kept.
 func TestWriteJSONReusesClearedBuffers(t *testing.T) {
 	for _, n := range []int{5000, maxPooledResponse, 10, 0, 100} {
-		v := &awsDecryptResponse{EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: "k", Plaintext: bytes.Repeat([]byte{7}, n)}
+		v := &awsDecryptResponse{EncryptionAlgorithm: "SYMMETRIC_DEFAULT", KeyID: keyARN{"arn:", "k"}, Plaintext: bytes.Repeat([]byte{7}, n)}
 		rec := httptest.NewRecorder()
 		writeJSON(rec, 200, v)
 		want, _ := json.Marshal(v)
