@@ -13,8 +13,10 @@ import (
 // standard base64, a nil blob as null). The responses of the data path
 // (Encrypt, Decrypt, the data keys, ReEncrypt, errors) append themselves to
 // a pooled buffer instead, byte for byte what Marshal writes
-// (TestAppendJSONMatchesMarshal): Marshal's reflection and its copies were a
-// tenth of an Encrypt's handler and a fifth of its garbage.
+// (TestAppendJSONMatchesMarshal): Marshal's reflection and its copies were
+// a tenth of the CPU and a fifth of the garbage of an Encrypt's handling
+// after its signature check (BenchmarkEncodeEncryptResponse: the append
+// takes a quarter of Marshal's time).
 
 // jsonAppender is a response that appends its JSON, exactly as json.Marshal
 // encodes it, to b.
