@@ -61,9 +61,10 @@ func benchServer(b *testing.B, dir string) *Server {
 	return srv
 }
 
-// direct serves prepared requests with ServeHTTP, keeping the answer.
+// direct serves prepared requests with a handler's ServeHTTP (the
+// server's, or a baseline's), keeping the answer.
 type direct struct {
-	srv    *Server
+	srv    http.Handler
 	header http.Header
 	status int
 	body   bytes.Buffer

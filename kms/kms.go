@@ -134,13 +134,13 @@
 // status and duration, and for a failure the error code, the message
 // (which names fields, never their content) and, for an internal error,
 // its cause. Every failure is logged. Successes are sampled: at most 100 a
-// second (of the wall clock) are logged, which is every one while a
-// developer tries the server or a test suite runs at a modest pace; under
-// load, where a line's formatting and write were a fifth of a cheap
-// request's CPU, the others are counted, and the first request of the next
-// second that has any logs "requests not logged" with their count. Request
-// IDs are a random prefix drawn at start and a counter: unique across
-// restarts, in the order the server took the requests.
+// second (of the wall clock, when they started) are logged, which is every
+// one while a developer tries the server or a test suite runs at a modest
+// pace; under load, where a line's formatting and write were a fifth of a
+// cheap request's CPU, the others are counted, and the first request of the
+// next second that has any logs "requests not logged" with their count.
+// Request IDs are a random prefix drawn at start and a counter: unique
+// across restarts, in the order the server took the requests.
 //
 // # Security limits
 //

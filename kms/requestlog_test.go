@@ -33,6 +33,18 @@ func TestLogSampler(t *testing.T) {
 	log, skipped := l.admit(t0.Add(1500*time.Millisecond), true)
 	require.True(t, log, "a new second")
 	require.Equal(t, 7, skipped, "the last second's turned away")
+	for i := range successLogRate - 1 {
+		// Requests that started in the second before: counted in this one.
+		log, skipped = l.admit(t0.Add(999*time.Millisecond), true)
+		require.True(t, log, "late success %d", i)
+		require.Zero(t, skipped)
+	}
+	log, skipped = l.admit(t0.Add(1600*time.Millisecond), true)
+	require.False(t, log, "the second's rate is reached")
+	require.Zero(t, skipped)
+	log, skipped = l.admit(t0.Add(3*time.Second), false)
+	require.True(t, log)
+	require.Equal(t, 1, skipped, "the second before's turned away")
 	log, skipped = l.admit(t0.Add(3*time.Second), false)
 	require.True(t, log)
 	require.Zero(t, skipped, "reported once")

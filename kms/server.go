@@ -208,11 +208,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// statusWriter records the status a handler wrote, for the log.
+// statusWriter records the status a handler wrote, for the log. ServeHTTP
+// takes one from statusWriters and puts it back when it returns: nothing
+// keeps a ResponseWriter past its request.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 }
+
+var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -233,18 +237,22 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rid := s.ids.next()
-	w.Header().Set("X-Request-Id", rid)
-	sw := &statusWriter{ResponseWriter: w}
+	// One slice holds the ID for both headers (net/http only reads a
+	// header's values), set in the map directly: the names are canonical.
+	ridHeader := []string{rid}
+	h := w.Header()
+	h["X-Request-Id"] = ridHeader
+	sw := statusWriters.Get().(*statusWriter)
+	sw.ResponseWriter, sw.status = w, 0
 
 	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
 	// X-Amz-Target, anything else is for the Huawei REST API.
 	api, fe := core.APIHuawei, s.huawei
 	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
 		api, fe = "aws", s.aws
-		w.Header().Set("X-Amzn-Requestid", rid)
+		h["X-Amzn-Requestid"] = ridHeader
 	}
 	op := fe.Operation(r)
-	writeError := fe.WriteError
 	var failure error
 	defer func() {
 		// A panic in a handler is a bug, never the caller's doing: answer
@@ -258,34 +266,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			failure = errors.New(cause)
 			if sw.status == 0 {
-				writeError(sw, failure)
+				fe.WriteError(sw, failure)
 			}
 		}
 		s.logRequest(r.Context(), start, rid, api, op, sw.status, failure, fe)
+		sw.ResponseWriter = nil
+		statusWriters.Put(sw)
 	}()
-	fail := func(err error) {
-		failure = err
-		writeError(sw, err)
-	}
 
 	// The Huawei front end also routes GET and DELETE (aliases, tags).
 	if r.Method != http.MethodPost && (api != core.APIHuawei || (r.Method != http.MethodGet && r.Method != http.MethodDelete)) {
-		fail(core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method))
+		failure = core.Errorf(core.KindMethodNotAllowed, "method %s is not allowed", r.Method)
+		fe.WriteError(sw, failure)
 		return
 	}
 	body, err := readBody(sw, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			fail(core.Errorf(core.KindTooLarge, "request body is larger than %d bytes", maxBodyBytes))
+			failure = core.Errorf(core.KindTooLarge, "request body is larger than %d bytes", maxBodyBytes)
 		} else {
-			fail(core.Errorf(core.KindMalformedRequest, "request body could not be read"))
+			failure = core.Errorf(core.KindMalformedRequest, "request body could not be read")
 		}
+		fe.WriteError(sw, failure)
 		return
 	}
 	caller, err := s.authenticate(r, body, api)
 	if err != nil {
-		fail(err)
+		failure = err
+		fe.WriteError(sw, failure)
 		return
 	}
 	op, failure = fe.Serve(sw, r, body, caller)
@@ -295,19 +304,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // announced length when there is one (io.ReadAll grows its buffer some ten
 // times for an attestation document), checking that no more follows.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	rd := http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	if r.ContentLength < 0 || r.ContentLength > maxBodyBytes {
-		return io.ReadAll(rd)
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		if err != nil {
+			return nil, err
+		}
+		return body, nil
 	}
-	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(rd, body); err != nil {
+	// Within the limit: net/http's body ends at Content-Length, so
+	// http.MaxBytesReader (an allocation) has nothing to stop; a body
+	// that does not end there is refused as it would have refused it.
+	n := int(r.ContentLength)
+	body := make([]byte, n, n+1) // the spare byte takes what would follow
+	if _, err := io.ReadFull(r.Body, body); err != nil {
 		return nil, err
 	}
-	var extra [1]byte
-	switch _, err := io.ReadFull(rd, extra[:]); err {
+	switch _, err := io.ReadFull(r.Body, body[n:n+1]); err {
 	case io.EOF:
 		return body, nil
 	case nil:
+		if n == maxBodyBytes {
+			return nil, &http.MaxBytesError{Limit: maxBodyBytes}
+		}
 		return nil, errors.New("kms: body longer than its Content-Length")
 	default:
 		return nil, err
@@ -317,18 +335,21 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // logRequest writes the request's log line: its ID, front end, operation,
 // status and duration, and for a failure the error code and message (which
 // name fields, never their content) and, for an internal error, its cause.
-// Every failure is logged; successes up to successLogRate a second, the
-// others counted in a line of their own (see the package doc). The line is
-// built only for a logger that takes it, with the time read once and the
-// attributes in the record itself (a success's five fit without an
-// allocation).
+// Every failure is logged; successes up to successLogRate a second (of
+// their start), the others counted in a line of their own (see the package
+// doc). The line is built only for a logger that takes it, with the time
+// read once and the attributes in the record itself (a success's five fit
+// without an allocation); a success that is not logged reads no clock.
 func (s *Server) logRequest(ctx context.Context, start time.Time, rid, api, op string, status int, failure error, fe frontEnd) {
 	h := s.log.Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
+	log, skipped := s.sample.admit(start, failure == nil)
+	if !log && skipped == 0 {
+		return
+	}
 	end := time.Now()
-	log, skipped := s.sample.admit(end, failure == nil)
 	if skipped > 0 {
 		rec := slog.NewRecord(end, slog.LevelInfo, "requests not logged", 0)
 		rec.AddAttrs(slog.Int("count", skipped), slog.Duration("within", time.Second))
@@ -365,13 +386,15 @@ type logSampler struct {
 	skipped int   // successes not logged in it
 }
 
-// admit reports whether a request that ended at now is logged and, when
-// now opens a new second, how many successes the last one did not log.
-func (l *logSampler) admit(now time.Time, success bool) (log bool, skipped int) {
-	sec := now.Unix()
+// admit reports whether a request that started at t is logged and, when t
+// opens a new second, how many successes the last one did not log. A
+// request that started before the second being counted (it ran longer than
+// those after it) is counted in that second.
+func (l *logSampler) admit(t time.Time, success bool) (log bool, skipped int) {
+	sec := t.Unix()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if sec != l.second {
+	if sec > l.second {
 		skipped = l.skipped
 		l.second, l.logged, l.skipped = sec, 0, 0
 	}
@@ -404,5 +427,7 @@ func (ids *requestIDs) next() string {
 	var b [16]byte
 	copy(b[:8], ids.prefix[:])
 	binary.BigEndian.PutUint64(b[8:], ids.n.Add(1))
-	return hex.EncodeToString(b[:])
+	var h [32]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }

@@ -116,7 +116,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -148,10 +147,22 @@ const (
 // API is the AWS front end of a core.KMS.
 type API struct {
 	core *core.KMS
+	// arnPrefix is what a key ARN has before the key ID (k.KeyARN("")),
+	// which the data path's responses write without joining them.
+	arnPrefix string
 }
 
-// New returns the AWS front end of k.
-func New(k *core.KMS) *API { return &API{core: k} }
+// New returns the AWS front end of k (nil: one that only writes errors).
+func New(k *core.KMS) *API {
+	a := &API{core: k}
+	if k != nil {
+		a.arnPrefix = k.KeyARN("")
+	}
+	return a
+}
+
+// keyARN returns the ARN of the key id, as core.KMS.KeyARN gives it.
+func (a *API) keyARN(id string) keyARN { return keyARN{a.arnPrefix, id} }
 
 // handler serves one operation: it decodes body, checks its members, calls
 // the core and returns the response body.
@@ -225,8 +236,11 @@ func (a *API) ErrorCode(err error) string {
 // dispatch runs the operation that an authenticated AWS request names and
 // returns its response body or error.
 func (a *API) dispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
-	if mt, _, err := mime.ParseMediaType(h.Get("Content-Type")); err != nil || mt != awsContentType {
-		return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+	// The AWS SDKs send the media type alone, which needs no parsing.
+	if ct := h.Get("Content-Type"); ct != awsContentType {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != awsContentType {
+			return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
+		}
 	}
 	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
 	handler := operations[op]
@@ -241,15 +255,9 @@ func writeAWS(w http.ResponseWriter, v any, err error) {
 	status := http.StatusOK
 	if err != nil {
 		e, msg := awsErrorOf(err)
-		status, v = e.status, awsErrorBody{Type: e.typ, Message: msg}
+		status, v = e.status, &awsErrorBody{Type: e.typ, Message: msg}
 	}
-	b, mErr := json.Marshal(v)
-	if mErr != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"__type":"KMSInternalException","message":"internal error"}`)
-	}
-	w.Header().Set("Content-Type", awsContentType)
-	w.WriteHeader(status)
-	w.Write(b)
+	writeJSON(w, status, v)
 }
 
 // Causes of errors that only the AWS API distinguishes, wrapped in an error
@@ -797,7 +805,7 @@ func (a *API) generateDataKey(ctx context.Context, c core.Caller, body []byte) (
 	return &awsGenerateDataKeyResponse{
 		CiphertextBlob:         out.Ciphertext,
 		CiphertextForRecipient: out.ForRecipient,
-		KeyID:                  a.core.KeyARN(out.KeyID),
+		KeyID:                  a.keyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }
@@ -823,7 +831,7 @@ func (a *API) encrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.core.KeyARN(out.KeyID)}, nil
+	return &awsEncryptResponse{CiphertextBlob: out.Ciphertext, EncryptionAlgorithm: out.Algorithm, KeyID: a.keyARN(out.KeyID)}, nil
 }
 
 func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, error) {
@@ -853,7 +861,7 @@ func (a *API) decrypt(ctx context.Context, c core.Caller, body []byte) (any, err
 	return &awsDecryptResponse{
 		CiphertextForRecipient: out.ForRecipient,
 		EncryptionAlgorithm:    awsAlgorithmOr(in.EncryptionAlgorithm),
-		KeyID:                  a.core.KeyARN(out.KeyID),
+		KeyID:                  a.keyARN(out.KeyID),
 		Plaintext:              out.Plaintext,
 	}, nil
 }

@@ -156,9 +156,9 @@ func (a *API) reEncrypt(ctx context.Context, c core.Caller, body []byte) (any, e
 	return &awsReEncryptResponse{
 		CiphertextBlob:                 out.Ciphertext,
 		DestinationEncryptionAlgorithm: out.DestinationAlgorithm,
-		KeyID:                          a.core.KeyARN(out.KeyID),
+		KeyID:                          a.keyARN(out.KeyID),
 		SourceEncryptionAlgorithm:      out.SourceAlgorithm,
-		SourceKeyID:                    a.core.KeyARN(out.SourceKeyID),
+		SourceKeyID:                    a.keyARN(out.SourceKeyID),
 	}, nil
 }
 
@@ -175,7 +175,7 @@ func (a *API) generateDataKeyWithoutPlaintext(ctx context.Context, c core.Caller
 	if err != nil {
 		return nil, err
 	}
-	return &awsGenerateDataKeyWithoutPlaintextResponse{CiphertextBlob: out.Ciphertext, KeyID: a.core.KeyARN(out.KeyID)}, nil
+	return &awsGenerateDataKeyWithoutPlaintextResponse{CiphertextBlob: out.Ciphertext, KeyID: a.keyARN(out.KeyID)}, nil
 }
 
 func (a *API) generateDataKeyPairWithoutPlaintext(ctx context.Context, c core.Caller, body []byte) (any, error) {

@@ -47,9 +47,9 @@ type awsReEncryptRequest struct {
 type awsReEncryptResponse struct {
 	CiphertextBlob                 []byte `json:"CiphertextBlob"`
 	DestinationEncryptionAlgorithm string `json:"DestinationEncryptionAlgorithm"`
-	KeyID                          string `json:"KeyId"`
+	KeyID                          keyARN `json:"KeyId"`
 	SourceEncryptionAlgorithm      string `json:"SourceEncryptionAlgorithm"`
-	SourceKeyID                    string `json:"SourceKeyId"`
+	SourceKeyID                    keyARN `json:"SourceKeyId"`
 }
 
 type awsGenerateDataKeyWithoutPlaintextRequest struct {
@@ -61,7 +61,7 @@ type awsGenerateDataKeyWithoutPlaintextRequest struct {
 
 type awsGenerateDataKeyWithoutPlaintextResponse struct {
 	CiphertextBlob []byte `json:"CiphertextBlob"`
-	KeyID          string `json:"KeyId"`
+	KeyID          keyARN `json:"KeyId"`
 }
 
 type awsGenerateDataKeyPairWithoutPlaintextRequest struct {

@@ -168,7 +168,7 @@ type awsGenerateDataKeyRequest struct {
 type awsGenerateDataKeyResponse struct {
 	CiphertextBlob         []byte `json:"CiphertextBlob"`
 	CiphertextForRecipient []byte `json:"CiphertextForRecipient,omitempty"`
-	KeyID                  string `json:"KeyId"`
+	KeyID                  keyARN `json:"KeyId"`
 	Plaintext              []byte `json:"Plaintext,omitempty"`
 }
 
@@ -182,7 +182,7 @@ type awsEncryptRequest struct {
 type awsEncryptResponse struct {
 	CiphertextBlob      []byte `json:"CiphertextBlob"`
 	EncryptionAlgorithm string `json:"EncryptionAlgorithm"`
-	KeyID               string `json:"KeyId"`
+	KeyID               keyARN `json:"KeyId"`
 }
 
 type awsDecryptRequest struct {
@@ -199,7 +199,7 @@ func (r *awsDecryptRequest) keyed() (*awsKeyed, bool) { return &r.awsKeyed, true
 type awsDecryptResponse struct {
 	CiphertextForRecipient []byte `json:"CiphertextForRecipient,omitempty"`
 	EncryptionAlgorithm    string `json:"EncryptionAlgorithm"`
-	KeyID                  string `json:"KeyId"`
+	KeyID                  keyARN `json:"KeyId"`
 	Plaintext              []byte `json:"Plaintext,omitempty"`
 }
 

@@ -100,6 +100,9 @@ func stateName(state int) string {
 // key past its deletion date is deleted (KindNotFound), imported material
 // past its expiration is deleted. It returns the record as it now is.
 func (k *KMS) settle(rec *store.Record) (*store.Record, error) {
+	if (rec.State != StatePendingDeletion || rec.DeletionDate == 0) && rec.Expires == 0 {
+		return rec, nil // nothing that time changes: no need to read the clock
+	}
 	now := k.clock()
 	switch {
 	case rec.State == StatePendingDeletion && rec.DeletionDate != 0 && now.UnixMilli() >= rec.DeletionDate:

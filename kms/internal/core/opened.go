@@ -30,9 +30,12 @@ type openedKey struct {
 // keyParts holds the parsed key: aead, rsa or ec is set, by the key's
 // spec, and beside ec the same key as its signing library takes it.
 type keyParts struct {
-	aead cipher.AEAD         // AES_256 (AES-256-GCM) and SM4 (SM4-GCM)
-	ec   *keyspec.PrivateKey // EC_P256, ..., SM2, with its public key
-	rsa  *rsa.PrivateKey     // RSA_2048, RSA_3072, RSA_4096, precomputed
+	aead cipher.AEAD // AES_256 (AES-256-GCM) and SM4 (SM4-GCM)
+	// cmk is aead with its key's ID and spec, made once (openKey) for
+	// the symmetric data path.
+	cmk *cmk
+	ec  *keyspec.PrivateKey // EC_P256, ..., SM2, with its public key
+	rsa *rsa.PrivateKey     // RSA_2048, RSA_3072, RSA_4096, precomputed
 	// priv is the EC key for signing and SM2 decryption: an
 	// *ecdsa.PrivateKey (NIST curves), *sm2.PrivateKey or
 	// *secp256k1.PrivateKey; nil if that library refuses the material
@@ -43,6 +46,7 @@ type keyParts struct {
 func newOpenedKey(p *keyParts) *openedKey { return &openedKey{parts: func() *keyParts { return p }} }
 
 func (o *openedKey) aead() cipher.AEAD       { return o.parts().aead }
+func (o *openedKey) cmk() *cmk               { return o.parts().cmk }
 func (o *openedKey) ec() *keyspec.PrivateKey { return o.parts().ec }
 func (o *openedKey) rsa() *rsa.PrivateKey    { return o.parts().rsa }
 func (o *openedKey) priv() any               { return o.parts().priv }
@@ -131,6 +135,9 @@ func (k *KMS) openKey(rec *store.Record) (*openedKey, store.Lease, error) {
 		o, err := parseMaterial(rec.Spec, material)
 		if err != nil {
 			return nil, err
+		}
+		if p := o.parts(); p.aead != nil {
+			p.cmk = &cmk{id: rec.ID, spec: rec.Spec, aead: p.aead}
 		}
 		return o, nil
 	})

@@ -2,7 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/rand"
 )
 
 // Data keys without plaintext: GenerateDataKeyWithoutPlaintext (AWS) and
@@ -25,8 +24,7 @@ func (k *KMS) GenerateDataKeyWithoutPlaintext(ctx context.Context, c Caller, key
 	if err != nil {
 		return nil, err
 	}
-	dek := make([]byte, n)
-	rand.Read(dek)
-	defer clear(dek)
-	return &SecretOutput{KeyID: key.id, Ciphertext: sealBlob(key.aead, key.id, dek, aad)}, nil
+	dek, blob := newDataKey(key.aead, key.id, n, aad)
+	clear(dek)
+	return &SecretOutput{KeyID: key.id, Ciphertext: blob}, nil
 }
