@@ -117,6 +117,17 @@ func (c *cliRun) file(name string, data []byte) string {
 	return p
 }
 
+// blob returns the bytes of a base64 member of the CLI's JSON output.
+func (c *cliRun) blob(v any) []byte {
+	c.t.Helper()
+	s, ok := v.(string)
+	b, err := base64.StdEncoding.DecodeString(s)
+	if !ok || err != nil {
+		c.t.Fatalf("not a base64 member: %T %v", v, err)
+	}
+	return b
+}
+
 // TestAWSCLIKeyPolicy: the AWS CLI creates a key with a policy, reads it
 // back, lists it, and sees Decrypt denied without a recipient (exit 254,
 // AccessDeniedException with AWS's message) and a bad policy refused
@@ -149,11 +160,7 @@ func TestAWSCLIKeyPolicy(t *testing.T) {
 	if out == nil {
 		t.Fatalf("encrypt: exit %d: %s", c.code, c.stderr)
 	}
-	ct, err := base64.StdEncoding.DecodeString(out["CiphertextBlob"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctFile := "fileb://" + c.file("ct", ct)
+	ctFile := "fileb://" + c.file("ct", c.blob(out["CiphertextBlob"]))
 	if out = c.run("decrypt", "--ciphertext-blob", ctFile); out != nil || c.code != 254 ||
 		!strings.Contains(c.stderr, "An error occurred (AccessDeniedException) when calling the Decrypt operation: User: arn:aws:iam::000000000000:root is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:000000000000:key/"+id+" because no resource-based policy allows the kms:Decrypt action") {
 		t.Fatalf("decrypt without a recipient: %v, exit %d: %s", out, c.code, c.stderr)
@@ -178,11 +185,7 @@ func TestAWSCLIKeyPolicy(t *testing.T) {
 	if _, ok := out["Plaintext"]; ok {
 		t.Fatal("decrypt with a recipient returned Plaintext")
 	}
-	env, err := base64.StdEncoding.DecodeString(out["CiphertextForRecipient"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := enc.open(t, env, recipient.Open); string(got) != "for the enclave only" {
+	if got := enc.open(t, c.blob(out["CiphertextForRecipient"]), recipient.Open); string(got) != "for the enclave only" {
 		t.Fatalf("CiphertextForRecipient opens to %q", got)
 	}
 	if out = c.run("decrypt", "--ciphertext-blob", ctFile, "--recipient", recipientArg(wrongPCR0())); out != nil || c.code != 254 || !strings.Contains(c.stderr, "(AccessDeniedException)") {

@@ -23,14 +23,6 @@ import (
 // AWS's "An error occurred (Type)".
 func TestAWSCLICrypto(t *testing.T) {
 	c := newCLI(t, startKMS(t))
-	b64 := func(v any) []byte {
-		t.Helper()
-		b, err := base64.StdEncoding.DecodeString(v.(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	must := func(args ...string) map[string]any {
 		t.Helper()
 		out := c.run(args...)
@@ -58,7 +50,7 @@ func TestAWSCLICrypto(t *testing.T) {
 		}
 		id := key["KeyId"].(string)
 		out := must("sign", "--key-id", id, "--message", "fileb://"+msg, "--signing-algorithm", k.alg)
-		sig := c.file("sig", b64(out["Signature"]))
+		sig := c.file("sig", c.blob(out["Signature"]))
 		if v := must("verify", "--key-id", id, "--message", "fileb://"+msg, "--signature", "fileb://"+sig, "--signing-algorithm", k.alg); v["SignatureValid"] != true {
 			t.Fatalf("%s %s: verify: %v", k.spec, k.alg, v)
 		}
@@ -70,7 +62,7 @@ func TestAWSCLICrypto(t *testing.T) {
 			fails("KMSInvalidSignatureException", "verify", "--key-id", id, "--message", "fileb://"+digestFile, "--signature", "fileb://"+sig, "--signing-algorithm", k.alg)
 		case 1:
 			d := must("sign", "--key-id", id, "--message", "fileb://"+digestFile, "--message-type", "DIGEST", "--signing-algorithm", k.alg)
-			dsig := c.file("dsig", b64(d["Signature"]))
+			dsig := c.file("dsig", c.blob(d["Signature"]))
 			must("verify", "--key-id", id, "--message", "fileb://"+msg, "--signature", "fileb://"+dsig, "--signing-algorithm", k.alg)
 		}
 	}
@@ -84,9 +76,9 @@ func TestAWSCLICrypto(t *testing.T) {
 	ptFile := c.file("pt", pt)
 	for _, alg := range []string{"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"} {
 		enc := must("encrypt", "--key-id", rsaID, "--plaintext", "fileb://"+ptFile, "--encryption-algorithm", alg)
-		ct := c.file("ct", b64(enc["CiphertextBlob"]))
+		ct := c.file("ct", c.blob(enc["CiphertextBlob"]))
 		dec := must("decrypt", "--key-id", rsaID, "--ciphertext-blob", "fileb://"+ct, "--encryption-algorithm", alg)
-		if !bytes.Equal(b64(dec["Plaintext"]), pt) || dec["EncryptionAlgorithm"] != alg {
+		if !bytes.Equal(c.blob(dec["Plaintext"]), pt) || dec["EncryptionAlgorithm"] != alg {
 			t.Fatalf("%s: decrypt: %v", alg, dec)
 		}
 		if alg == "RSAES_OAEP_SHA_1" {
@@ -100,13 +92,13 @@ func TestAWSCLICrypto(t *testing.T) {
 	if _, ok := dk["Plaintext"]; ok {
 		t.Fatalf("generate-data-key-without-plaintext: %v", dk)
 	}
-	dkFile := c.file("dk", b64(dk["CiphertextBlob"]))
+	dkFile := c.file("dk", c.blob(dk["CiphertextBlob"]))
 	re := must("re-encrypt", "--ciphertext-blob", "fileb://"+dkFile, "--source-encryption-context", "purpose=cli", "--destination-key-id", b)
 	if !strings.HasSuffix(re["SourceKeyId"].(string), a) || !strings.HasSuffix(re["KeyId"].(string), b) {
 		t.Fatalf("re-encrypt: %v", re)
 	}
-	reFile := c.file("re", b64(re["CiphertextBlob"]))
-	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+reFile); len(b64(dec["Plaintext"])) != 32 {
+	reFile := c.file("re", c.blob(re["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+reFile); len(c.blob(dec["Plaintext"])) != 32 {
 		t.Fatalf("decrypt of the re-encrypted data key: %v", dec)
 	}
 	fails("IncorrectKeyException", "decrypt", "--key-id", a, "--ciphertext-blob", "fileb://"+reFile)
@@ -131,14 +123,6 @@ func TestAWSCLICrypto(t *testing.T) {
 func TestAWSCLIDataKeys(t *testing.T) {
 	c := newCLI(t, startKMS(t))
 	enc := newEnclave(t)
-	b64 := func(v any) []byte {
-		t.Helper()
-		b, err := base64.StdEncoding.DecodeString(v.(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
 	check := func(out map[string]any, args ...string) map[string]any {
 		t.Helper()
 		if out == nil {
@@ -157,20 +141,20 @@ func TestAWSCLIDataKeys(t *testing.T) {
 
 	sym := must("create-key")["KeyMetadata"].(map[string]any)["KeyId"].(string)
 	dk := must("generate-data-key", "--key-id", sym, "--key-spec", "AES_256", "--encryption-context", "app=cli")
-	plain := b64(dk["Plaintext"])
-	ct := c.file("dk", b64(dk["CiphertextBlob"]))
-	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct, "--encryption-context", "app=cli"); len(plain) != 32 || !bytes.Equal(b64(dec["Plaintext"]), plain) {
+	plain := c.blob(dk["Plaintext"])
+	ct := c.file("dk", c.blob(dk["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct, "--encryption-context", "app=cli"); len(plain) != 32 || !bytes.Equal(c.blob(dec["Plaintext"]), plain) {
 		t.Fatalf("decrypt of generate-data-key's key: %v", dec)
 	}
 	fails("InvalidCiphertextException", "decrypt", "--ciphertext-blob", "fileb://"+ct)
-	if dk := must("generate-data-key", "--key-id", sym, "--number-of-bytes", "16"); len(b64(dk["Plaintext"])) != 16 {
+	if dk := must("generate-data-key", "--key-id", sym, "--number-of-bytes", "16"); len(c.blob(dk["Plaintext"])) != 16 {
 		t.Fatalf("generate-data-key --number-of-bytes 16: %v", dk)
 	}
 	pair := must("generate-data-key-pair", "--key-id", sym, "--key-pair-spec", "ECC_NIST_P256")
-	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP256, b64(pair["PrivateKeyPlaintext"])), b64(pair["PublicKey"])) || pair["KeyPairSpec"] != "ECC_NIST_P256" {
+	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP256, c.blob(pair["PrivateKeyPlaintext"])), c.blob(pair["PublicKey"])) || pair["KeyPairSpec"] != "ECC_NIST_P256" {
 		t.Fatalf("generate-data-key-pair: %v", pair)
 	}
-	if r := must("generate-random", "--number-of-bytes", "48"); len(b64(r["Plaintext"])) != 48 {
+	if r := must("generate-random", "--number-of-bytes", "48"); len(c.blob(r["Plaintext"])) != 48 {
 		t.Fatalf("generate-random: %v", r)
 	}
 	fails("ValidationException", "generate-random", "--number-of-bytes", "1025")
@@ -178,7 +162,7 @@ func TestAWSCLIDataKeys(t *testing.T) {
 	agree := must("create-key", "--key-spec", "ECC_NIST_P256", "--key-usage", "KEY_AGREEMENT")["KeyMetadata"].(map[string]any)["KeyId"].(string)
 	peer := readSpecKey(t, "test_p256_key.pem")
 	peerFile := "fileb://" + c.file("peer", peer.PublicKey().MarshalPKIX())
-	kmsPub, err := keyspec.ParsePublicKey(b64(must("get-public-key", "--key-id", agree)["PublicKey"]))
+	kmsPub, err := keyspec.ParsePublicKey(c.blob(must("get-public-key", "--key-id", agree)["PublicKey"]))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +171,7 @@ func TestAWSCLIDataKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := mustNewer("derive-shared-secret", "--key-id", agree, "--key-agreement-algorithm", "ECDH", "--public-key", peerFile)
-	if !bytes.Equal(b64(ds["SharedSecret"]), want) || ds["KeyAgreementAlgorithm"] != "ECDH" || ds["KeyOrigin"] != "AWS_KMS" {
+	if !bytes.Equal(c.blob(ds["SharedSecret"]), want) || ds["KeyAgreementAlgorithm"] != "ECDH" || ds["KeyOrigin"] != "AWS_KMS" {
 		t.Fatalf("derive-shared-secret: %v", ds)
 	}
 	fails("InvalidKeyUsageException", "derive-shared-secret", "--key-id", sym, "--key-agreement-algorithm", "ECDH", "--public-key", peerFile)
@@ -210,12 +194,12 @@ func TestAWSCLIDataKeys(t *testing.T) {
 				t.Fatalf("%s with a recipient returned %s", what, secret)
 			}
 		}
-		return b64(out["CiphertextForRecipient"])
+		return c.blob(out["CiphertextForRecipient"])
 	}
 	dk = mustNewer("generate-data-key", "--key-id", sym, "--key-spec", "AES_256", "--recipient", rcpt)
 	key := enc.open(t, sealed(dk, "generate-data-key"), recipient.Open)
-	ct = c.file("dk2", b64(dk["CiphertextBlob"]))
-	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct); !bytes.Equal(b64(dec["Plaintext"]), key) {
+	ct = c.file("dk2", c.blob(dk["CiphertextBlob"]))
+	if dec := must("decrypt", "--ciphertext-blob", "fileb://"+ct); !bytes.Equal(c.blob(dec["Plaintext"]), key) {
 		t.Fatal("generate-data-key with a recipient: the envelope is not the ciphertext's key")
 	}
 	if got := enc.open(t, sealed(mustNewer("decrypt", "--ciphertext-blob", "fileb://"+ct, "--recipient", rcpt), "decrypt"), recipient.Open); !bytes.Equal(got, key) {
@@ -223,7 +207,7 @@ func TestAWSCLIDataKeys(t *testing.T) {
 	}
 	pair = mustNewer("generate-data-key-pair", "--key-id", sym, "--key-pair-spec", "ECC_NIST_P384", "--recipient", rcpt)
 	pkcs8 := enc.open(t, sealed(pair, "generate-data-key-pair"), recipient.OpenPrivateKey)
-	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP384, pkcs8), b64(pair["PublicKey"])) {
+	if !bytes.Equal(publicOfPKCS8(t, types.DataKeyPairSpecEccNistP384, pkcs8), c.blob(pair["PublicKey"])) {
 		t.Fatal("generate-data-key-pair with a recipient: the private key does not match PublicKey")
 	}
 	if r := enc.open(t, sealed(mustNewer("generate-random", "--number-of-bytes", "24", "--recipient", rcpt), "generate-random"), recipient.Open); len(r) != 24 {

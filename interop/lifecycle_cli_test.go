@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -73,14 +72,7 @@ func TestAWSCLILifecycle(t *testing.T) {
 
 	ext := must("create-key", "--origin", "EXTERNAL")["KeyMetadata"].(map[string]any)["KeyId"].(string)
 	p := must("get-parameters-for-import", "--key-id", ext, "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_2048")
-	der, err := base64.StdEncoding.DecodeString(p["PublicKey"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := base64.StdEncoding.DecodeString(p["ImportToken"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
+	der, token := c.blob(p["PublicKey"]), c.blob(p["ImportToken"])
 	wrapped := wrapAESMaterial(t, der)
 	must("import-key-material", "--key-id", ext, "--import-token", "fileb://"+c.file("token", token),
 		"--encrypted-key-material", "fileb://"+c.file("material", wrapped), "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE")

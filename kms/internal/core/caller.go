@@ -62,10 +62,12 @@ type sigV4Key struct {
 func NewCredentials(token, accessKey, secretKey string) *Credentials {
 	c := new(Credentials)
 	if token != "" {
-		c.tokenHash = hashSecret(token)
+		h := hashSecret(token)
+		c.tokenHash = h[:]
 	}
 	if accessKey != "" {
-		c.akHash = hashSecret(accessKey)
+		h := hashSecret(accessKey)
+		c.akHash = h[:]
 		c.ak = accessKey
 		c.sk = []byte(secretKey)
 		c.skMAC = httpsig.NewMAC(c.sk)
@@ -102,13 +104,10 @@ func (c *Credentials) SigV4Key(date, region, service string) *httpsig.MAC {
 	return key
 }
 
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
+func hashSecret(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
 
 // equalSecret compares a presented secret with a stored digest in constant time.
 func equalSecret(stored []byte, presented string) bool {
-	h := sha256.Sum256([]byte(presented))
+	h := hashSecret(presented)
 	return stored != nil && subtle.ConstantTimeCompare(stored, h[:]) == 1
 }

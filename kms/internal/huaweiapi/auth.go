@@ -86,12 +86,3 @@ func absDuration(d time.Duration) time.Duration {
 	}
 	return d
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -290,7 +291,7 @@ func (a *API) serveRoute(w http.ResponseWriter, r *http.Request, body []byte, c 
 		return fail(core.Errorf(core.KindUnknownOperation, "the query string is malformed"))
 	}
 	for k, v := range query {
-		if !contains(rt.query, k) || len(v) != 1 {
+		if !slices.Contains(rt.query, k) || len(v) != 1 {
 			return fail(core.Errorf(core.KindUnknownOperation, "query parameter %.64q is not one of this operation's, once", k))
 		}
 	}
