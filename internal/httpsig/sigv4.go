@@ -35,7 +35,10 @@ var errSigV4Canonical = errors.New("httpsig: request has no SigV4 canonical form
 // signed headers (lower case, sorted) and payload hash (hex).
 func SigV4CanonicalRequest(r *http.Request, signedHeaders []string, payloadHash string) (string, error) {
 	b, err := appendSigV4Canonical(nil, r, strings.Join(signedHeaders, ";"), []byte(payloadHash))
-	return string(b), err
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
 }
 
 // SigV4Signature returns the SigV4 signature of r, received with X-Amz-Date
