@@ -1,11 +1,8 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The write path: group commit without a timer.
@@ -13,10 +10,11 @@ import (
 // Every change to the records (Create, Update, Change, Delete) is a write,
 // queued. A writer that finds no commit under way commits at once, alone:
 // nothing waits for company. Writers that arrive while a commit is under
-// way (its fsync takes a millisecond or more) queue, and the next commit
-// takes all of them in one bbolt transaction, one fsync; its leader is the
-// first of them, handed the lead by the writer before it. So one client's
-// write costs one fsync, and many clients' writes share them.
+// way (its sync takes a millisecond or more) queue, and the next commit
+// takes them (up to maxBatch) in one journal entry, one sync (journal.go);
+// its leader is the first of them, handed the lead by the writer before
+// it. So one client's write costs one sync, and many clients' writes share
+// them.
 //
 // The leader runs the writes in their order, each as a transaction (Tx)
 // over the records as they stand plus the earlier writes of its batch (a
@@ -37,6 +35,10 @@ type write struct {
 	panic any             // fn's panic, raised again in the writer's goroutine
 	lead  chan bool       // receives false when the write is done, true to lead
 }
+
+// maxBatch bounds the writes of one commit, and so the size of a journal
+// entry (journal.go).
+const maxBatch = 1024
 
 // committer queues writes and knows whether a commit is under way.
 type committer struct {
@@ -63,10 +65,18 @@ func (s *Store) do(fn func(*Tx) error) error {
 	}
 	c.busy = true
 	batch := c.queue
-	c.queue = nil
+	if len(batch) > maxBatch {
+		batch = batch[:maxBatch:maxBatch] // w is first: the rest lead later
+	}
+	c.queue = c.queue[len(batch):]
 	c.mu.Unlock()
 
+	s.jmu.Lock()
 	s.apply(batch)
+	if j := s.journal; j != nil && j.err == nil && j.size >= checkpointBytes {
+		s.checkpoint() // on failure, tried again at the next commit
+	}
+	s.jmu.Unlock()
 
 	c.mu.Lock()
 	c.commits++
@@ -187,7 +197,7 @@ func (v *view) merge(tx *Tx) {
 }
 
 // apply runs a batch: each write as a transaction over the view, then one
-// bbolt transaction for all that succeeded, then the records in memory.
+// journal entry for all that succeeded, then the records in memory.
 func (s *Store) apply(batch []*write) {
 	v := &view{s: s, puts: map[string]*Record{}, dels: map[string]bool{}, owners: map[string]string{}}
 	var ok []*write
@@ -205,26 +215,8 @@ func (s *Store) apply(batch []*write) {
 	if len(ok) == 0 || len(v.puts)+len(v.dels) == 0 {
 		return
 	}
-	if s.db != nil {
-		err := s.db.Update(func(btx *bolt.Tx) error {
-			bk := btx.Bucket(keysBucket)
-			for id, rec := range v.puts {
-				b, err := json.Marshal(rec)
-				if err != nil {
-					return err
-				}
-				if err := bk.Put([]byte(id), b); err != nil {
-					return err
-				}
-			}
-			for id := range v.dels {
-				if err := bk.Delete([]byte(id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	if s.journal != nil {
+		if err := s.appendEntry(v.puts, v.dels); err != nil {
 			for _, w := range ok {
 				w.err = err
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/qtenclave/qtenclave/internal/cpuclock"
 )
@@ -141,9 +141,9 @@ func TestCommitFails(t *testing.T) {
 	s, err := Open(t.TempDir())
 	require.NoError(t, err)
 	require.NoError(t, s.Create(&Record{ID: "a"}))
-	require.NoError(t, s.db.Close())
-	require.ErrorIs(t, s.Create(&Record{ID: "b"}), berrors.ErrDatabaseNotOpen)
-	require.ErrorIs(t, s.Update("a", func(r *Record) error { r.State = 3; return nil }), berrors.ErrDatabaseNotOpen)
+	require.NoError(t, s.journal.f.Close())
+	require.ErrorIs(t, s.Create(&Record{ID: "b"}), os.ErrClosed)
+	require.ErrorIs(t, s.Update("a", func(r *Record) error { r.State = 3; return nil }), os.ErrClosed)
 	_, err = s.Get("b")
 	require.ErrorIs(t, err, ErrNotFound)
 	got, err := s.Get("a")

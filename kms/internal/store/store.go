@@ -1,6 +1,6 @@
 // Package store keeps the local KMS's key records: all of them decoded in
 // memory for reads and, with a data directory, each write first committed to
-// a bbolt file. The key material of a record is sealed under the store's
+// a journal, checkpointed to a bbolt file (journal.go). The key material of a record is sealed under the store's
 // master key, so a record holds no plaintext secret.
 //
 // For most uses, Open a store, then Create, Get, Update, Delete and List
@@ -24,9 +24,10 @@
 //     (ErrWrongMasterKey). LoosePermissions reports a master key or data
 //     directory that other users may read or write; Open does not refuse
 //     one.
-//   - Every write is an fsynced bbolt transaction: once a write
-//     is acknowledged (Create, Update, Change or Delete returned nil) it
-//     survives kill -9.
+//   - Every write is a journal entry, fdatasynced before it is
+//     acknowledged: once Create, Update, Change or Delete returned nil the
+//     write survives kill -9. Open refuses a journal whose acknowledged
+//     entries do not decode, rather than drop them.
 //   - Parsed key material lives in memory only, at most maxCachedKeys keys,
 //     behind function values that fmt does not follow; a key is dropped as
 //     soon as its record changes and destroyed (Parsed.Destroy) when its
@@ -90,14 +91,16 @@ type Record struct {
 }
 
 // Store keeps key records: all of them decoded in memory for reads, and,
-// with a data directory, each write first committed to a bbolt file.
+// with a data directory, each write first committed to the journal.
 //
-// bbolt commits a transaction with fsync before it returns, so a key is on
-// disk before the server acknowledges it, and a kill -9 leaves the file in
-// the state of the last commit. Only this process writes the file (bbolt
-// holds an exclusive lock on it), so the memory copy stays exact.
+// A commit's journal entry is synced before the write returns, so a key is
+// on disk before the server acknowledges it, and a kill -9 loses no
+// acknowledged write. Only this process writes the files (bbolt holds an
+// exclusive lock on keys.db), so the memory copy stays exact.
 type Store struct {
 	db      *bolt.DB // nil: memory only
+	journal *journal // nil: memory only
+	jmu     sync.Mutex
 	commit  committer
 	mu      sync.RWMutex
 	recs    map[string]*Record // never modified in place: replaced
@@ -201,7 +204,13 @@ func openBolt(dir string, sl *sealer) (*Store, error) {
 		}
 		return s.checkMasterKey(tx)
 	})
+	if err == nil {
+		err = s.openJournal(dir)
+	}
 	if err != nil {
+		if s.journal != nil {
+			s.journal.f.Close()
+		}
 		db.Close()
 		if errors.Is(err, ErrWrongMasterKey) {
 			return nil, fmt.Errorf("%w: %s is not the key %s was sealed under",
@@ -350,14 +359,29 @@ func (s *Store) List() ([]*Record, error) {
 	return recs, nil
 }
 
-// Close drops the parsed keys and releases the database.
+// Close drops the parsed keys, checkpoints the journal and releases the
+// files. Writes after Close fail.
 func (s *Store) Close() error {
 	s.keys.dropAll()
 	if s.db == nil {
 		return nil
 	}
-	return s.db.Close()
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	j := s.journal
+	if j.err == errClosed {
+		return nil
+	}
+	var err error
+	if j.err == nil && j.size > 0 {
+		err = s.checkpoint()
+	}
+	j.err = errClosed
+	return errors.Join(err, j.f.Close(), s.db.Close())
 }
+
+// errClosed is the error of a write to a closed store.
+var errClosed = errors.New("kms: key store is closed")
 
 // Seal encrypts material under the master key, bound to label (a key ID, or
 // anything else that names what the material belongs to).
@@ -502,6 +526,7 @@ func LoosePermissions(dir string) []string {
 		{dir, "data directory", "list or change its files", 0o066, 0o700},
 		{filepath.Join(dir, masterKeyFile), "master key", "read or replace it", 0o066, 0o600},
 		{filepath.Join(dir, dbFile), "key database", "change its records", 0o022, 0o600},
+		{filepath.Join(dir, journalFile), "key journal", "change its records", 0o022, 0o600},
 	} {
 		info, err := os.Stat(c.path)
 		if err != nil {
