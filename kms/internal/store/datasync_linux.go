@@ -27,3 +27,23 @@ func datasync(f *os.File) error {
 	}
 	return nil
 }
+
+// allocate allocates n bytes of f from off, extending its length: the
+// space reads as zeros.
+func allocate(f *os.File, off, n int64) error {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := raw.Control(func(fd uintptr) {
+		for {
+			if ferr = syscall.Fallocate(int(fd), 0, off, n); ferr != syscall.EINTR {
+				return
+			}
+		}
+	}); err != nil {
+		return err
+	}
+	return ferr
+}
