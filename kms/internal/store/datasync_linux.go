@@ -8,6 +8,18 @@ import (
 // datasync flushes f's data and the metadata needed to read it back (its
 // length), not its times: fdatasync(2), as bbolt syncs on Linux.
 func datasync(f *os.File) error {
+	return onFD(f, "fdatasync", func(fd int) error { return syscall.Fdatasync(fd) })
+}
+
+// allocate allocates n bytes of f from off, extending its length: the
+// space reads as zeros.
+func allocate(f *os.File, off, n int64) error {
+	return onFD(f, "fallocate", func(fd int) error { return syscall.Fallocate(fd, 0, off, n) })
+}
+
+// onFD runs a system call on f's descriptor, again while it is
+// interrupted.
+func onFD(f *os.File, op string, call func(fd int) error) error {
 	raw, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -15,7 +27,7 @@ func datasync(f *os.File) error {
 	var serr error
 	if err := raw.Control(func(fd uintptr) {
 		for {
-			if serr = syscall.Fdatasync(int(fd)); serr != syscall.EINTR {
+			if serr = call(int(fd)); serr != syscall.EINTR {
 				return
 			}
 		}
@@ -23,27 +35,7 @@ func datasync(f *os.File) error {
 		return err
 	}
 	if serr != nil {
-		return &os.PathError{Op: "fdatasync", Path: f.Name(), Err: serr}
+		return &os.PathError{Op: op, Path: f.Name(), Err: serr}
 	}
 	return nil
-}
-
-// allocate allocates n bytes of f from off, extending its length: the
-// space reads as zeros.
-func allocate(f *os.File, off, n int64) error {
-	raw, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var ferr error
-	if err := raw.Control(func(fd uintptr) {
-		for {
-			if ferr = syscall.Fallocate(int(fd), 0, off, n); ferr != syscall.EINTR {
-				return
-			}
-		}
-	}); err != nil {
-		return err
-	}
-	return ferr
 }
