@@ -343,7 +343,10 @@ func (s *Store) checkpoint() error {
 	j := s.journal
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(keysBucket)
-		for id := range j.dirty {
+		// In key order: bbolt splits a node only when it commits, and
+		// an insertion into a node moves the keys after it, so keys in
+		// random order cost the square of their number.
+		for _, id := range sortedKeys(j.dirty) {
 			rec := s.recs[id]
 			if rec == nil {
 				if err := bk.Delete([]byte(id)); err != nil {
