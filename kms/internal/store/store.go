@@ -177,10 +177,7 @@ func Open(dir string) (*Store, error) {
 // that the master key is the store's.
 func openBolt(dir string, sl *sealer) (*Store, error) {
 	path := filepath.Join(dir, dbFile)
-	// A mapping larger than the file from the start: bbolt remaps as the
-	// file grows, copying every node a checkpoint has changed each time.
-	// It is address space, not memory.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, InitialMmapSize: 256 << 20})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("kms: open key store: %w", err)
 	}
