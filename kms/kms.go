@@ -154,8 +154,8 @@
 //     sits beside the database: this protects a copied database, not a
 //     copied directory. A master key that is not the store's is refused at
 //     start; one that other users may read is a warning in the log.
-//   - Every write is an fsynced bbolt transaction: once a key is
-//     acknowledged it survives kill -9.
+//   - Every write is a journal entry synced before it is acknowledged:
+//     once a key or a change is acknowledged it survives kill -9.
 //   - A panic in a handler is answered with a 500 and logged by its type,
 //     never its value; the request log carries no secret.
 //

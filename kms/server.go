@@ -27,7 +27,8 @@ import (
 // Options configures a Server. The zero value is not usable on its own: a
 // server needs a token or an access key pair to let anyone in.
 type Options struct {
-	// DataDir holds the key store (keys.db) and its master key (master.key).
+	// DataDir holds the key store (keys.db, with its journal) and its
+	// master key (master.key).
 	// If empty, keys live in memory and die with the server.
 	DataDir string
 
