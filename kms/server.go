@@ -328,7 +328,7 @@ func readBody(w http.ResponseWriter, r *http.Request) (body []byte, buf *[]byte,
 			*buf = make([]byte, 0, n+1)
 		}
 		*buf = (*buf)[:n+1] // the spare byte takes what would follow
-		body = (*buf)[:n:n+1]
+		body = (*buf)[: n : n+1]
 	} else {
 		body = make([]byte, n, n+1)
 	}
