@@ -248,7 +248,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
 	// X-Amz-Target, anything else is for the Huawei REST API.
 	api, fe := core.APIHuawei, s.huawei
-	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
+	// Header names are read from the map directly, canonical as net/http
+	// stores them: Get canonicalizes its argument on every call.
+	if t := r.Header["X-Amz-Target"]; r.URL.Path == "/" && len(t) > 0 && t[0] != "" {
 		api, fe = "aws", s.aws
 		h["X-Amzn-Requestid"] = ridHeader
 	}

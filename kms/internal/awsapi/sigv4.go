@@ -289,7 +289,7 @@ func VerifySignature(r *http.Request, body []byte, creds *core.Credentials) erro
 
 // verifySigV4At is VerifySignature at the time given.
 func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now time.Time) error {
-	a, err := parseSigV4Authorization(r.Header.Get("Authorization"))
+	a, err := parseSigV4Authorization(firstValue(r.Header["Authorization"]))
 	if err != nil {
 		return sigV4Error(err)
 	}
@@ -301,7 +301,7 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 			return sigV4Error(errSigV4Malformed)
 		}
 	}
-	dates := r.Header.Values("X-Amz-Date")
+	dates := r.Header["X-Amz-Date"]
 	if len(dates) != 1 {
 		return sigV4Error(errSigV4Malformed)
 	}
@@ -317,7 +317,7 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	sum := sha256.Sum256(body)
 	var payloadHash [2 * sha256.Size]byte
 	hex.Encode(payloadHash[:], sum[:])
-	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 && (len(v) != 1 || v[0] != string(payloadHash[:])) {
+	if v := r.Header["X-Amz-Content-Sha256"]; len(v) > 0 && (len(v) != 1 || v[0] != string(payloadHash[:])) {
 		return sigV4Error(errSigV4PayloadHashed)
 	}
 
