@@ -37,7 +37,13 @@ func TestReadBody(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, "/", nil)
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(tc.body)), tc.length
-			got, err := readBody(httptest.NewRecorder(), r)
+			got, buf, err := readBody(httptest.NewRecorder(), r)
+			if buf != nil {
+				if err != nil || len(tc.body) >= maxPooledBody {
+					t.Errorf("a pooled buffer for %d bytes (error %v)", len(tc.body), err)
+				}
+				defer releaseBody(buf)
+			}
 			var mbe *http.MaxBytesError
 			switch {
 			case tc.tooLarge:
@@ -52,5 +58,40 @@ func TestReadBody(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q", got, err, tc.body)
 			}
 		})
+	}
+}
+
+// TestReadBodyPooledCleared: a body read into a pooled buffer (a small one,
+// whose Content-Length is known) is cleared when the buffer is released,
+// and when the read fails; what a later request reads in the buffer is
+// its own body only.
+func TestReadBodyPooledCleared(t *testing.T) {
+	secret := []byte(`{"Plaintext":"c2VjcmV0IHNlY3JldCBzZWNyZXQ="}`)
+	read := func(body []byte, length int64) ([]byte, *[]byte, error) {
+		r := httptest.NewRequest(http.MethodPost, "/", nil)
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), length
+		return readBody(httptest.NewRecorder(), r)
+	}
+	got, buf, err := read(secret, int64(len(secret)))
+	if err != nil || buf == nil || !bytes.Equal(got, secret) {
+		t.Fatalf("got %q, pooled %t, %v", got, buf != nil, err)
+	}
+	whole := (*buf)[:cap(*buf)]
+	releaseBody(buf)
+	if len(*buf) != 0 || !bytes.Equal(whole, make([]byte, len(whole))) {
+		t.Fatal("a released body buffer still holds the body")
+	}
+
+	// A read that fails (the body is longer than announced) returns no
+	// buffer, and the one it used is cleared.
+	r := httptest.NewRequest(http.MethodPost, "/", nil)
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(secret)), int64(len(secret)-1)
+	spy := make([]byte, 0, 1024)
+	bodyBufs.Put(&spy) // most likely the next Get's
+	if got, buf, err := readBody(httptest.NewRecorder(), r); err == nil || got != nil || buf != nil {
+		t.Fatalf("got %q, pooled %t, %v; want an error alone", got, buf != nil, err)
+	}
+	if !bytes.Equal(spy[:cap(spy)], make([]byte, cap(spy))) {
+		t.Fatal("a failed read left the body in a pooled buffer")
 	}
 }

@@ -249,7 +249,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The request's shape picks its front end: AWS JSON 1.1 is POST / with
 	// X-Amz-Target, anything else is for the Huawei REST API.
 	api, fe := core.APIHuawei, s.huawei
-	if r.URL.Path == "/" && r.Header.Get("X-Amz-Target") != "" {
+	// Header names are read from the map directly, canonical as net/http
+	// stores them: Get canonicalizes its argument on every call.
+	if t := r.Header["X-Amz-Target"]; r.URL.Path == "/" && len(t) > 0 && t[0] != "" {
 		api, fe = "aws", s.aws
 		h["X-Amzn-Requestid"] = ridHeader
 	}
@@ -281,7 +283,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fe.WriteError(sw, failure)
 		return
 	}
-	body, err := readBody(sw, r)
+	body, buf, err := readBody(sw, r)
+	if buf != nil {
+		defer releaseBody(buf)
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -303,24 +308,48 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads the body within maxBodyBytes: into one buffer of the
 // announced length when there is one (io.ReadAll grows its buffer some ten
-// times for an attestation document), checking that no more follows.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// times for an attestation document), checking that no more follows. A
+// body of up to maxPooledBody bytes is read into a buffer of bodyBufs,
+// returned as buf: release it with releaseBody once the request is
+// answered (nothing keeps a slice of a body: the decoders copy what they
+// take). buf is nil otherwise.
+func readBody(w http.ResponseWriter, r *http.Request) (body []byte, buf *[]byte, err error) {
 	if r.ContentLength < 0 || r.ContentLength > maxBodyBytes {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return body, nil
+		return body, nil, nil
 	}
 	// Within the limit: net/http's body ends at Content-Length, so
 	// http.MaxBytesReader (an allocation) has nothing to stop; a body
 	// that does not end there is refused as it would have refused it.
 	n := int(r.ContentLength)
-	body := make([]byte, n, n+1) // the spare byte takes what would follow
-	if _, err := io.ReadFull(r.Body, body); err != nil {
+	if n < maxPooledBody {
+		buf = bodyBufs.Get().(*[]byte)
+		if cap(*buf) < n+1 {
+			*buf = make([]byte, 0, n+1)
+		}
+		*buf = (*buf)[:n+1] // the spare byte takes what would follow
+		body = (*buf)[: n : n+1]
+	} else {
+		body = make([]byte, n, n+1)
+	}
+	if body, err = readExactly(r.Body, body); err != nil && buf != nil {
+		releaseBody(buf)
+		buf = nil
+	}
+	return body, buf, err
+}
+
+// readExactly reads len(body) bytes into body, which has room for one
+// more, and checks that the reader ends there.
+func readExactly(rd io.Reader, body []byte) ([]byte, error) {
+	n := len(body)
+	if _, err := io.ReadFull(rd, body); err != nil {
 		return nil, err
 	}
-	switch _, err := io.ReadFull(r.Body, body[n:n+1]); err {
+	switch _, err := io.ReadFull(rd, body[n:n+1]); err {
 	case io.EOF:
 		return body, nil
 	case nil:
@@ -331,6 +360,23 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	default:
 		return nil, err
 	}
+}
+
+// maxPooledBody bounds the bodies read into a pooled buffer: a data path
+// request is a few hundred bytes; an attestation document's is left to the
+// collector.
+const maxPooledBody = 4 << 10
+
+// bodyBufs holds request body buffers, all zero: a body may hold a
+// plaintext (Encrypt) or secrets, so releaseBody clears what a request put
+// in one before it is reused.
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// releaseBody clears a buffer of bodyBufs and puts it back.
+func releaseBody(buf *[]byte) {
+	clear(*buf)
+	*buf = (*buf)[:0]
+	bodyBufs.Put(buf)
 }
 
 // logRequest writes the request's log line: its ID, front end, operation,

@@ -210,7 +210,7 @@ var operations = map[string]handler{
 
 // Operation returns the X-Amz-Target of r, bounded, for the log.
 func (a *API) Operation(r *http.Request) string {
-	op := r.Header.Get("X-Amz-Target")
+	op := firstValue(r.Header["X-Amz-Target"])
 	return op[:min(len(op), 64)] // caller input: bounded in the log
 }
 
@@ -237,17 +237,28 @@ func (a *API) ErrorCode(err error) string {
 // returns its response body or error.
 func (a *API) dispatch(ctx context.Context, c core.Caller, h http.Header, body []byte) (any, error) {
 	// The AWS SDKs send the media type alone, which needs no parsing.
-	if ct := h.Get("Content-Type"); ct != awsContentType {
+	if ct := firstValue(h["Content-Type"]); ct != awsContentType {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != awsContentType {
 			return nil, core.Wrapf(core.KindMalformedRequest, errAWSMediaType, "Content-Type must be %s", awsContentType)
 		}
 	}
-	op, ok := strings.CutPrefix(h.Get("X-Amz-Target"), awsTargetPrefix)
+	op, ok := strings.CutPrefix(firstValue(h["X-Amz-Target"]), awsTargetPrefix)
 	handler := operations[op]
 	if !ok || handler == nil {
 		return nil, core.Errorf(core.KindUnknownOperation, "unknown operation: the X-Amz-Target is not TrentService.<one of this server's operations>")
 	}
 	return handler(a, ctx, c, body)
+}
+
+// firstValue returns the first of a header's values, or "": what
+// http.Header.Get returns. The front end reads headers of canonical names
+// from the map directly (h["X-Amz-Target"]), which Get would canonicalize
+// again on each call.
+func firstValue(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	return values[0]
 }
 
 // writeAWS writes an AWS response: v as JSON, or err as its __type.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/qtenclave/qtenclave/internal/httpsig"
 	"github.com/qtenclave/qtenclave/kms/internal/core"
@@ -71,17 +72,22 @@ type sigV4Authorization struct {
 	region    string
 	// signed is the SignedHeaders list as sent: names in lower case,
 	// sorted, unique, joined by ";" (as the canonical request has it).
-	signed    string
+	signed string
+	// amz is the part of signed that lists the x-amz-* names, which the
+	// sorted list keeps together.
+	amz       string
 	signature [sha256.Size]byte
 }
 
-// signs reports whether the signed headers include name, compared without
-// regard to ASCII case.
-func (a *sigV4Authorization) signs(name string) bool {
-	for s := range strings.SplitSeq(a.signed, ";") {
-		if strings.EqualFold(s, name) {
+// signsAmz reports whether the signed headers include name, an x-amz-*
+// header name, compared without regard to ASCII case.
+func (a *sigV4Authorization) signsAmz(name string) bool {
+	for s := a.amz; s != ""; {
+		part, rest, _ := strings.Cut(s, ";")
+		if len(part) == len(name) && strings.EqualFold(part, name) {
 			return true
 		}
+		s = rest
 	}
 	return false
 }
@@ -142,7 +148,7 @@ func parseSigV4Authorization(h string) (a sigV4Authorization, err error) {
 	if a.accessKey == "" || service != sigV4Service || term != httpsig.SigV4Terminator {
 		return a, errSigV4Malformed
 	}
-	if _, err := time.Parse(sigV4ScopeLayout, a.date); err != nil || len(a.date) != len(sigV4ScopeLayout) {
+	if _, _, _, ok := parseSigV4Day(a.date); !ok {
 		return a, errSigV4Malformed
 	}
 	if !validRegion(a.region) {
@@ -151,19 +157,30 @@ func parseSigV4Authorization(h string) (a sigV4Authorization, err error) {
 
 	// Sorted, unique, lower case: what every signer produces, and what
 	// makes the canonical form unambiguous. host and x-amz-date among them.
-	var n int
+	var n, amzStart, amzEnd int
 	var prev string
 	var host, date bool
-	for name := range strings.SplitSeq(signed, ";") {
-		if n++; n > maxSigV4SignedHeaders || name == "" || name != strings.ToLower(name) || (n > 1 && name <= prev) {
+	for rest, at := signed, 0; ; {
+		name, more, found := strings.Cut(rest, ";")
+		if n++; n > maxSigV4SignedHeaders || name == "" || !lowerCase(name) || (n > 1 && name <= prev) {
 			return a, errSigV4Malformed
 		}
 		host, date, prev = host || name == "host", date || name == "x-amz-date", name
+		if strings.HasPrefix(name, "x-amz-") {
+			if amzEnd == 0 {
+				amzStart = at
+			}
+			amzEnd = at + len(name)
+		}
+		if !found {
+			break
+		}
+		rest, at = more, at+len(name)+1
 	}
 	if !host || !date {
 		return a, errSigV4Malformed
 	}
-	a.signed = signed
+	a.signed, a.amz = signed, signed[amzStart:amzEnd]
 
 	// Lower-case hex only, as the signers write it.
 	if len(sig) != 2*sha256.Size || strings.ToLower(sig) != sig {
@@ -175,6 +192,77 @@ func parseSigV4Authorization(h string) (a sigV4Authorization, err error) {
 		return a, errSigV4Malformed
 	}
 	return a, nil
+}
+
+// parseSigV4Date parses an X-Amz-Date, YYYYMMDD'T'HHMMSS'Z' (ISO 8601
+// basic format in UTC, httpsig.SigV4DateFormat), strictly: exactly these 16
+// bytes, every field its digits, each in its range (the day within its
+// month), no fractional seconds (which time.Parse would take). It is the
+// hand-written equivalent of time.Parse(httpsig.SigV4DateFormat, s) on
+// that form, which took a tenth of a signature check
+// (TestParseSigV4DateMatchesTimeParse, FuzzParseSigV4Date).
+func parseSigV4Date(s string) (time.Time, bool) {
+	if len(s) != len(httpsig.SigV4DateFormat) || s[8] != 'T' || s[15] != 'Z' {
+		return time.Time{}, false
+	}
+	year, month, day, ok := parseSigV4Day(s[:8])
+	if !ok {
+		return time.Time{}, false
+	}
+	hour, ok1 := twoDigits(s[9:11])
+	minute, ok2 := twoDigits(s[11:13])
+	sec, ok3 := twoDigits(s[13:15])
+	if !ok1 || !ok2 || !ok3 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC), true
+}
+
+// parseSigV4Day parses a scope date, YYYYMMDD, strictly: eight digits, a
+// month of 1 to 12 and a day that the month has (February 29 in leap years
+// only), as time.Parse(sigV4ScopeLayout, s) would accept it.
+func parseSigV4Day(s string) (year, month, day int, ok bool) {
+	if len(s) != len(sigV4ScopeLayout) {
+		return 0, 0, 0, false
+	}
+	hi, ok1 := twoDigits(s[0:2])
+	lo, ok2 := twoDigits(s[2:4])
+	month, ok3 := twoDigits(s[4:6])
+	day, ok4 := twoDigits(s[6:8])
+	if !ok1 || !ok2 || !ok3 || !ok4 || month < 1 || month > 12 || day < 1 {
+		return 0, 0, 0, false
+	}
+	year = hi*100 + lo
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[month]
+	if month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+		days = 29
+	}
+	if day > days {
+		return 0, 0, 0, false
+	}
+	return year, month, day, true
+}
+
+// twoDigits returns the value of s, two decimal digits.
+func twoDigits(s string) (int, bool) {
+	if len(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' {
+		return 0, false
+	}
+	return int(s[0]-'0')*10 + int(s[1]-'0'), true
+}
+
+// lowerCase reports whether s == strings.ToLower(s), without the copy
+// that ToLower makes of a string with upper-case letters.
+func lowerCase(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return s == strings.ToLower(s)
+		case 'A' <= c && c <= 'Z':
+			return false
+		}
+	}
+	return true
 }
 
 // validRegion reports whether s looks like a region name: lower-case
@@ -201,7 +289,7 @@ func VerifySignature(r *http.Request, body []byte, creds *core.Credentials) erro
 
 // verifySigV4At is VerifySignature at the time given.
 func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now time.Time) error {
-	a, err := parseSigV4Authorization(r.Header.Get("Authorization"))
+	a, err := parseSigV4Authorization(firstValue(r.Header["Authorization"]))
 	if err != nil {
 		return sigV4Error(err)
 	}
@@ -209,17 +297,17 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	// picks the operation, and X-Amz-Security-Token or the like must not
 	// ride along unsigned.
 	for name := range r.Header {
-		if len(name) >= len("x-amz-") && strings.EqualFold(name[:len("x-amz-")], "x-amz-") && !a.signs(name) {
+		if len(name) >= len("x-amz-") && strings.EqualFold(name[:len("x-amz-")], "x-amz-") && !a.signsAmz(name) {
 			return sigV4Error(errSigV4Malformed)
 		}
 	}
-	dates := r.Header.Values("X-Amz-Date")
+	dates := r.Header["X-Amz-Date"]
 	if len(dates) != 1 {
 		return sigV4Error(errSigV4Malformed)
 	}
 	amzDate := dates[0]
-	t, err := time.Parse(httpsig.SigV4DateFormat, amzDate)
-	if err != nil || amzDate[:len(sigV4ScopeLayout)] != a.date {
+	t, ok := parseSigV4Date(amzDate)
+	if !ok || amzDate[:len(sigV4ScopeLayout)] != a.date {
 		return sigV4Error(errSigV4Malformed)
 	}
 	if d := now.Sub(t); d > core.MaxClockSkew || d < -core.MaxClockSkew {
@@ -229,7 +317,7 @@ func verifySigV4At(r *http.Request, body []byte, creds *core.Credentials, now ti
 	sum := sha256.Sum256(body)
 	var payloadHash [2 * sha256.Size]byte
 	hex.Encode(payloadHash[:], sum[:])
-	if v := r.Header.Values("X-Amz-Content-Sha256"); len(v) > 0 && (len(v) != 1 || v[0] != string(payloadHash[:])) {
+	if v := r.Header["X-Amz-Content-Sha256"]; len(v) > 0 && (len(v) != 1 || v[0] != string(payloadHash[:])) {
 		return sigV4Error(errSigV4PayloadHashed)
 	}
 

@@ -164,6 +164,13 @@ func TestSigV4Rejects(t *testing.T) {
 		{name: "date missing", edit: func(r *http.Request) { r.Header.Del("X-Amz-Date") }, want: errSigV4Malformed},
 		{name: "date twice", edit: func(r *http.Request) { r.Header.Add("X-Amz-Date", testSigV4Date) }, want: errSigV4Malformed},
 		{name: "date not basic ISO 8601", edit: func(r *http.Request) { r.Header.Set("X-Amz-Date", "2026-11-23T12:00:00Z") }, want: errSigV4Malformed},
+		// time.Parse took fractional seconds that its layout did not have.
+		{name: "date with fractional seconds", edit: func(r *http.Request) { r.Header.Set("X-Amz-Date", "20261123T120000.5Z") }, want: errSigV4Malformed},
+		{name: "date out of range", edit: func(r *http.Request) { r.Header.Set("X-Amz-Date", "20261123T240000Z") }, want: errSigV4Malformed},
+		{name: "scope date out of range", edit: func(r *http.Request) {
+			r.Header.Set("X-Amz-Date", "20261131T120000Z")
+			r.Header.Set("Authorization", auth(testSigV4AccessKey+"/20261131/eu-west-0/kms/aws4_request", testSigV4Signed, testSigV4Signature))
+		}, want: errSigV4Malformed},
 		{name: "oversized authorization", edit: func(r *http.Request) {
 			r.Header.Set("Authorization", auth(goodCred, testSigV4Signed, testSigV4Signature)+strings.Repeat(" ", maxSigV4Authorization))
 		}, want: errSigV4Malformed},
@@ -218,6 +225,8 @@ func FuzzSigV4Authorization(f *testing.F) {
 	f.Add(newTestSigV4Request().Header.Get("Authorization"))
 	f.Add("AWS4-HMAC-SHA256 Credential=AK/20150830/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=" + testSigV4Signature)
 	f.Add("AWS4-HMAC-SHA256 Credential=//////, SignedHeaders=;;, Signature=")
+	f.Add("AWS4-HMAC-SHA256 Credential=AK/20261123/eu-west-0/kms/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target;zz, Signature=" + testSigV4Signature)
+	f.Add("AWS4-HMAC-SHA256 Credential=AK/20261123/eu-west-0/kms/aws4_request, SignedHeaders=host;x-amz-date;x-é, Signature=" + testSigV4Signature)
 	f.Fuzz(func(t *testing.T, h string) {
 		a, err := parseSigV4Authorization(h)
 		if err != nil {
@@ -225,6 +234,23 @@ func FuzzSigV4Authorization(f *testing.F) {
 				t.Fatal("non-nil result with an error")
 			}
 			return
+		}
+		// amz lists exactly the x-amz-* names of signed, which signsAmz
+		// finds in any case.
+		var amz []string
+		for name := range strings.SplitSeq(a.signed, ";") {
+			if strings.HasPrefix(name, "x-amz-") {
+				amz = append(amz, name)
+				if !a.signsAmz(name) || !a.signsAmz(strings.ToUpper(name)) {
+					t.Fatalf("signsAmz(%q) = false for %q", name, a.signed)
+				}
+			}
+		}
+		if got := strings.Join(amz, ";"); a.amz != got {
+			t.Fatalf("amz = %q, want %q", a.amz, got)
+		}
+		if a.signsAmz("x-amz-date;x-amz-target") || a.signsAmz("") {
+			t.Fatal("signsAmz found a name that is not in the list")
 		}
 		again := "AWS4-HMAC-SHA256 Credential=" + a.accessKey + "/" + httpsig.SigV4Scope(a.date, a.region, sigV4Service) +
 			", SignedHeaders=" + a.signed + ", Signature=" + hex.EncodeToString(a.signature[:])

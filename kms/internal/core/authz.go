@@ -214,12 +214,12 @@ func (k *KMS) decide(c Caller, act action, rec *store.Record, iamKeyID string, v
 	keyDecision, iamDecision := policy.Allow, policy.Allow
 	var keyARN string
 	if rec != nil {
-		p, err := k.keyPolicy(rec)
+		kp, err := k.keyPolicy(rec)
 		if err != nil {
 			return err
 		}
-		keyARN = k.policyARN(rec.ID)
-		keyDecision = p.Decide(policy.Request{Principal: k.id.principal, Account: k.id.account, Action: act.aws, Resource: keyARN, Context: attested})
+		keyARN = kp.arn
+		keyDecision = kp.p.Decide(policy.Request{Principal: k.id.principal, Account: k.id.account, Action: act.aws, Resource: keyARN, Context: attested})
 	}
 	var urn string
 	if c.API == APIHuawei && len(k.iam) > 0 && len(act.huawei) > 0 {
@@ -389,20 +389,25 @@ func pcrConditionKeys(i int) (aws, huawei string) {
 type cachedPolicy struct {
 	rec *store.Record // records are replaced, never modified: this one's policy
 	p   *policy.Policy
+	// arn is the key's resource in its policy (policyARN(rec.ID)), which
+	// every decision names: built once per record, not per request.
+	arn string
 }
 
-// keyPolicy returns the parsed key policy of rec. A stored policy that no
-// longer parses is an internal error: the key is unusable, never open.
-func (k *KMS) keyPolicy(rec *store.Record) (*policy.Policy, error) {
+// keyPolicy returns the parsed key policy of rec and the key's ARN in it. A
+// stored policy that no longer parses is an internal error: the key is
+// unusable, never open.
+func (k *KMS) keyPolicy(rec *store.Record) (*cachedPolicy, error) {
 	if e, ok := k.policies.Load(rec.ID); ok && e.(*cachedPolicy).rec == rec {
-		return e.(*cachedPolicy).p, nil
+		return e.(*cachedPolicy), nil
 	}
 	p, err := policy.ParseAWS([]byte(k.policyText(rec)))
 	if err != nil {
 		return nil, fmt.Errorf("kms: the stored key policy of key %s does not parse: %w", rec.ID, err)
 	}
-	k.policies.Store(rec.ID, &cachedPolicy{rec: rec, p: p})
-	return p, nil
+	c := &cachedPolicy{rec: rec, p: p, arn: k.policyARN(rec.ID)}
+	k.policies.Store(rec.ID, c)
+	return c, nil
 }
 
 // policyText returns the key policy of rec: as stored, or for a record
