@@ -37,8 +37,8 @@ type write struct {
 }
 
 // maxBatch bounds the writes of one commit, and so the size of a journal
-// entry (journal.go).
-const maxBatch = 1024
+// entry (journal.go); a variable for tests.
+var maxBatch = 1024
 
 // committer queues writes and knows whether a commit is under way.
 type committer struct {

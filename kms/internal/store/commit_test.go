@@ -74,6 +74,15 @@ func TestCommitConcurrent(t *testing.T) {
 // batch queues the writes of fn (each run in its own goroutine) behind a
 // commit held open, then lets them go as one batch.
 func batch(t *testing.T, s *Store, fns ...func() error) []error {
+	before := s.commits()
+	errs := queued(t, s, fns...)
+	require.Equal(t, before+1, s.commits(), "one commit")
+	return errs
+}
+
+// queued queues the writes of fn (each run in its own goroutine, in order)
+// behind a commit held open, then lets them go and waits for them.
+func queued(t *testing.T, s *Store, fns ...func() error) []error {
 	c := &s.commit
 	c.mu.Lock()
 	require.False(t, c.busy)
@@ -93,14 +102,48 @@ func batch(t *testing.T, s *Store, fns ...func() error) []error {
 			runtime.Gosched()
 		}
 	}
-	before := s.commits()
 	c.mu.Lock()
 	first := c.queue[0]
 	c.mu.Unlock()
 	first.lead <- true
 	wg.Wait()
-	require.Equal(t, before+1, s.commits(), "one commit")
 	return errs
+}
+
+// TestCommitBatchBound: a commit takes at most maxBatch writes, the first
+// ones queued; the others lead the next commits, in their order.
+func TestCommitBatchBound(t *testing.T) {
+	defer func(n int) { maxBatch = n }(maxBatch)
+	maxBatch = 3
+	dir := t.TempDir()
+	s, err := Open(dir)
+	require.NoError(t, err)
+	require.NoError(t, s.Create(&Record{ID: "counter"}))
+	before, seq := s.commits(), s.journal.seq
+	var fns []func() error
+	for i := range 7 {
+		fns = append(fns, func() error {
+			return s.Update("counter", func(r *Record) error {
+				if r.State != i {
+					return fmt.Errorf("write %d after %d writes", i, r.State)
+				}
+				r.State++
+				return nil
+			})
+		})
+	}
+	for _, err := range queued(t, s, fns...) {
+		require.NoError(t, err)
+	}
+	require.Equal(t, before+3, s.commits(), "3 + 3 + 1")
+	require.Equal(t, seq+3, s.journal.seq, "one entry per commit")
+	require.NoError(t, s.Close())
+	s, err = Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	got, err := s.Get("counter")
+	require.NoError(t, err)
+	require.Equal(t, 7, got.State)
 }
 
 // TestCommitBatch: in one batch, each write sees the ones before it; a
