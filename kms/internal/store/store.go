@@ -1,7 +1,8 @@
 // Package store keeps the local KMS's key records: all of them decoded in
 // memory for reads and, with a data directory, each write first committed to
-// a journal, checkpointed to a bbolt file (journal.go). The key material of a record is sealed under the store's
-// master key, so a record holds no plaintext secret.
+// a journal, checkpointed to a bbolt file (journal.go). The key material of
+// a record is sealed under the store's master key, so a record holds no
+// plaintext secret.
 //
 // For most uses, Open a store, then Create, Get, Update, Delete and List
 // records, or Change several in one transaction (lifecycle.go); Seal and
