@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -255,7 +257,7 @@ func (s *Store) openJournal(dir string) error {
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(path)
+	b, err := io.ReadAll(f) // writes go by offset: f's own is not used
 	if err != nil {
 		return fmt.Errorf("kms: key journal: %w", err)
 	}
@@ -292,10 +294,10 @@ func (s *Store) appendEntry(puts map[string]*Record, dels map[string]bool) error
 		return j.err
 	}
 	recs := make([]*Record, 0, len(puts))
-	for _, id := range sortedKeys(puts) {
+	for _, id := range slices.Sorted(maps.Keys(puts)) {
 		recs = append(recs, puts[id])
 	}
-	b, err := encodeEntry(j.buf[:0], j.seq+1, recs, sortedKeys(dels))
+	b, err := encodeEntry(j.buf[:0], j.seq+1, recs, slices.Sorted(maps.Keys(dels)))
 	if err != nil {
 		return err // nothing was written
 	}
@@ -328,15 +330,6 @@ func (s *Store) appendEntry(puts map[string]*Record, dels map[string]bool) error
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // checkpoint writes the records changed since the last checkpoint to
 // keys.db, with the sequence number of the last entry, in one synced bbolt
 // transaction, then empties the journal. The records in memory are those
@@ -348,7 +341,7 @@ func (s *Store) checkpoint() error {
 		// In key order: bbolt splits a node only when it commits, and
 		// an insertion into a node moves the keys after it, so keys in
 		// random order cost the square of their number.
-		for _, id := range sortedKeys(j.dirty) {
+		for _, id := range slices.Sorted(maps.Keys(j.dirty)) {
 			rec := s.recs[id]
 			if rec == nil {
 				if err := bk.Delete([]byte(id)); err != nil {
