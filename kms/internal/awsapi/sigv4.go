@@ -183,7 +183,7 @@ func parseSigV4Authorization(h string) (a sigV4Authorization, err error) {
 	a.signed, a.amz = signed, signed[amzStart:amzEnd]
 
 	// Lower-case hex only, as the signers write it.
-	if len(sig) != 2*sha256.Size || strings.ToLower(sig) != sig {
+	if len(sig) != 2*sha256.Size || !lowerCase(sig) {
 		return a, errSigV4Malformed
 	}
 	var hexSig [2 * sha256.Size]byte // not []byte(sig), which allocates at this length
