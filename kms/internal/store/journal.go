@@ -97,6 +97,13 @@ type journal struct {
 	buf   []byte          // the entry being encoded, reused
 }
 
+// fail records err, after which the journal's end is unknown: the store
+// takes no more writes.
+func (j *journal) fail(err error) error {
+	j.err = fmt.Errorf("kms: key journal: %w (no more writes until the store is opened again)", err)
+	return j.err
+}
+
 // entry is a decoded journal entry.
 type entry struct {
 	seq  uint64
@@ -316,8 +323,7 @@ func (s *Store) appendEntry(puts map[string]*Record, dels map[string]bool) error
 		err = datasync(j.f)
 	}
 	if err != nil {
-		j.err = fmt.Errorf("kms: key journal: %w (no more writes until the store is opened again)", err)
-		return j.err
+		return j.fail(err)
 	}
 	j.size += int64(len(b))
 	j.seq++
@@ -373,8 +379,7 @@ func (s *Store) checkpoint() error {
 		err = datasync(j.f)
 	}
 	if err != nil {
-		j.err = fmt.Errorf("kms: key journal: %w (no more writes until the store is opened again)", err)
-		return j.err
+		return j.fail(err)
 	}
 	j.size = 0
 	if j.alloc >= 0 {
